@@ -1,0 +1,1 @@
+"""Outreach's shared package: configuration, data access and the domain logic of every function."""

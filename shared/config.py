@@ -1,0 +1,107 @@
+"""Configuration from the environment (DESIGN.md section 3), read once per process."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """A missing or malformed environment variable; the message names it, never its value."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    database_url: str | None = None
+    db_pool_size: int = Field(default=4, ge=1, le=64)
+    data_dir: Path = ROOT / ".data"
+
+    webhook_secret: SecretStr | None = None
+    supabase_jwt_secret: SecretStr | None = None
+    supabase_url: str | None = None
+
+    unsubscribe_secret: SecretStr | None = None
+    # Comma-separated keys that signed earlier links: accepted, never used to sign.
+    unsubscribe_previous_secrets: str = ""
+    public_base_url: str = "http://127.0.0.1:8080"
+
+    search_provider: Literal["fixture", "brave", "serpapi", "serper"] = "fixture"
+    search_api_key: SecretStr | None = None
+    search_base_url: str | None = None
+    search_results_per_task: int = Field(default=20, ge=1, le=100)
+
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_model: str | None = None
+
+    mail_transport: Literal["smtp", "ses", "file"] = "file"
+    smtp_url: SecretStr | None = None
+    mail_from: str = "Outreach <outreach@localhost>"
+    sender_postal_address: str = "Outreach, 1 Example Street, Springfield"
+    unsubscribe_mailto: str | None = None
+
+    allow_private_network: bool = False
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+
+    # Set by Cloud Run and Cloud Functions (2nd gen): the process is deployed, not local.
+    k_service: str | None = None
+
+    @field_validator("public_base_url", "supabase_url", "llm_base_url", "search_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @property
+    def deployed(self) -> bool:
+        return bool(self.k_service)
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+
+def _local_secret(settings: Settings, name: str) -> SecretStr:
+    """A secret kept under .data/ so every local process (functions, listener, timer) shares it."""
+    path = settings.data_dir / "local_secrets.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        known = json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        known = {}
+    if name not in known:
+        known[name] = secrets.token_urlsafe(32)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(known))
+        tmp.replace(path)
+    return SecretStr(known[name])
+
+
+def load_settings() -> Settings:
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from None
+    for name in ("webhook_secret", "unsubscribe_secret"):
+        if getattr(settings, name) is None:
+            if settings.deployed:
+                raise ConfigError(f"invalid configuration: {name.upper()} is required when deployed")
+            setattr(settings, name, _local_secret(settings, name))
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

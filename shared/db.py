@@ -1,0 +1,93 @@
+"""The connection pool (one per process) and the small API the domain modules use.
+
+Supabase's transaction pooler cannot keep prepared statements, hence `prepare_threshold=None`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg.rows import class_row, dict_row
+from psycopg_pool import ConnectionPool
+from pydantic import BaseModel
+
+from shared.config import get_settings
+from shared.queries import sql
+
+M = TypeVar("M", bound=BaseModel)
+
+_pool: ConnectionPool | None = None
+_pool_lock = threading.Lock()
+
+
+def database_url() -> str:
+    settings = get_settings()
+    if settings.database_url:
+        return settings.database_url
+    from shared import embedded
+
+    return embedded.ensure_started(settings.data_dir)
+
+
+def connect(url: str | None = None, **kwargs: Any) -> psycopg.Connection:
+    """A connection outside the pool, for migrations and tools."""
+    return psycopg.connect(url or database_url(), prepare_threshold=None, **kwargs)
+
+
+def pool() -> ConnectionPool:
+    global _pool
+    if _pool is None:
+        with _pool_lock:
+            if _pool is None:
+                size = get_settings().db_pool_size
+                _pool = ConnectionPool(
+                    database_url(),
+                    min_size=1,
+                    max_size=size,
+                    kwargs={"prepare_threshold": None},
+                    # A connection that died with a database restart is replaced, not handed out.
+                    check=ConnectionPool.check_connection,
+                    open=True,
+                    name="outreach",
+                )
+    return _pool
+
+
+def close_pool() -> None:
+    global _pool
+    with _pool_lock:
+        if _pool is not None:
+            _pool.close()
+            _pool = None
+
+
+@contextmanager
+def transaction() -> Iterator[psycopg.Connection]:
+    """A pooled connection in one transaction: committed on success, rolled back on error."""
+    with pool().connection() as conn:
+        with conn.transaction():
+            yield conn
+
+
+def fetch_one(conn: psycopg.Connection, name: str, model: type[M] | None = None, **params: Any):
+    factory = class_row(model) if model else dict_row
+    with conn.cursor(row_factory=factory) as cur:
+        cur.execute(sql(name), params)
+        return cur.fetchone()
+
+
+def fetch_all(conn: psycopg.Connection, name: str, model: type[M] | None = None, **params: Any):
+    factory = class_row(model) if model else dict_row
+    with conn.cursor(row_factory=factory) as cur:
+        cur.execute(sql(name), params)
+        return cur.fetchall()
+
+
+def execute(conn: psycopg.Connection, name: str, **params: Any) -> int:
+    with conn.cursor() as cur:
+        cur.execute(sql(name), params)
+        return cur.rowcount

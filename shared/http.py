@@ -1,0 +1,136 @@
+"""The HTTP layer every function uses: body parsing with a cap, the error format of
+DESIGN.md section 4, the webhook secret check and the Supabase webhook payload model."""
+
+from __future__ import annotations
+
+import functools
+import hmac
+import json
+from collections.abc import Callable
+from typing import Any, Literal
+
+import flask
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shared.config import ConfigError, get_settings
+from shared.logs import get_logger
+
+log = get_logger(__name__)
+
+
+class HttpError(Exception):
+    """An answer to the caller's mistake: a 4xx with a code, a message and details."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> flask.Response:
+    response = flask.Response(
+        json.dumps(body, default=str), status=status, mimetype="application/json"
+    )
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def error_response(status: int, code: str, message: str, details: Any = None) -> flask.Response:
+    return json_response(status, {"error": code, "message": message, "details": details})
+
+
+def validation_details(exc: ValidationError) -> list[dict[str, str]]:
+    """Pydantic's errors without the input values (they may be secrets or huge)."""
+    return [
+        {"field": ".".join(str(p) for p in err["loc"]) or "(body)", "problem": err["msg"]}
+        for err in exc.errors()
+    ]
+
+
+def validate(model: type[BaseModel], data: Any) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = validation_details(exc)
+        fields = ", ".join(d["field"] for d in details)
+        raise HttpError(400, "invalid_body", f"invalid value for: {fields}", details) from None
+
+
+def read_body(request: flask.Request, max_bytes: int | None = None) -> bytes:
+    cap = max_bytes or get_settings().max_body_bytes
+    if request.content_length is not None and request.content_length > cap:
+        raise HttpError(413, "body_too_large", f"the body is over {cap} bytes")
+    data = request.stream.read(cap + 1)
+    if len(data) > cap:
+        raise HttpError(413, "body_too_large", f"the body is over {cap} bytes")
+    return data
+
+
+def read_json(request: flask.Request, max_bytes: int | None = None, empty: Any = None) -> Any:
+    """The JSON body, capped; an empty body gives `empty` where the endpoint allows one."""
+    content_type = (request.mimetype or "").lower()
+    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
+        raise HttpError(415, "unsupported_media_type", "send the body as application/json")
+    data = read_body(request, max_bytes)
+    if not data.strip():
+        if empty is not None:
+            return empty
+        raise HttpError(400, "invalid_json", "the body is empty; a JSON object is expected")
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise HttpError(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
+
+
+def require_method(request: flask.Request, *allowed: str) -> None:
+    if request.method not in allowed:
+        raise HttpError(405, "method_not_allowed", f"use {' or '.join(allowed)}")
+
+
+def require_webhook_secret(request: flask.Request) -> None:
+    expected = get_settings().webhook_secret.get_secret_value().encode()
+    given = request.headers.get("X-Webhook-Secret", "").encode()
+    if not hmac.compare_digest(given, expected):
+        raise HttpError(401, "unauthorized", "missing or wrong X-Webhook-Secret")
+
+
+class WebhookPayload(BaseModel):
+    """A Supabase database webhook, exactly as pg_net posts it."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    type: Literal["INSERT", "UPDATE", "DELETE"]
+    table: str
+    db_schema: str = Field(alias="schema")
+    record: dict[str, Any] | None
+    old_record: dict[str, Any] | None = None
+
+
+class DrainRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    drain: Literal[True]
+    limit: int = 50
+
+
+def handler(func: Callable[[flask.Request], flask.Response]) -> Callable[[flask.Request], flask.Response]:
+    """Wraps a function's entry point: caller mistakes become 4xx, anything else a bare 500."""
+
+    @functools.wraps(func)
+    def wrapper(request: flask.Request) -> flask.Response:
+        try:
+            return func(request)
+        except HttpError as exc:
+            log.info("request refused", extra={"status": exc.status, "error": exc.code, "path": request.path})
+            return error_response(exc.status, exc.code, exc.message, exc.details)
+        except ConfigError as exc:
+            log.critical(str(exc))
+            return error_response(500, "misconfigured", "the function is not configured; see its logs")
+        except Exception:
+            log.exception("unhandled error", extra={"path": request.path})
+            return error_response(500, "internal", "an internal error occurred; it was logged")
+
+    return wrapper

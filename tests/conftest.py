@@ -1,0 +1,68 @@
+"""Test fixtures: one fresh database per test session, on the embedded server or DATABASE_URL.
+
+Tests never share rows: each one makes its own organization with the factories.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.conninfo import make_conninfo
+
+ROOT = Path(__file__).resolve().parent.parent
+_TMP = Path(tempfile.mkdtemp(prefix="outreach-test-"))
+
+# Before any product module reads its settings.
+os.environ.setdefault("WEBHOOK_SECRET", "test-webhook-secret-" + secrets.token_hex(8))
+os.environ.setdefault("UNSUBSCRIBE_SECRET", "test-unsubscribe-secret-" + secrets.token_hex(8))
+os.environ.setdefault("SUPABASE_JWT_SECRET", "test-jwt-secret-" + secrets.token_hex(16))
+os.environ.setdefault("PUBLIC_BASE_URL", "https://outreach.test")
+os.environ["DATA_DIR"] = str(_TMP / "data")
+for name in ("K_SERVICE", "LLM_BASE_URL", "SEARCH_PROVIDER", "MAIL_TRANSPORT", "SMTP_URL"):
+    os.environ.pop(name, None)
+
+_SERVER_URL = os.environ.pop("DATABASE_URL", None)
+
+
+def _server_url() -> str:
+    if _SERVER_URL:
+        return _SERVER_URL
+    from shared import embedded
+
+    return embedded.start((ROOT / ".data" / "pgtest").resolve())
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    from shared import db, migrate
+    from shared.config import get_settings
+
+    server = _server_url()
+    name = f"outreach_test_{os.getpid()}_{secrets.token_hex(3)}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_conninfo(server, dbname=name)
+    migrate.apply(url)
+    os.environ["DATABASE_URL"] = url
+    get_settings.cache_clear()
+    db.close_pool()
+    yield url
+    db.close_pool()
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def conn(database_url):
+    with psycopg.connect(database_url, autocommit=True) as connection:
+        yield connection
+
+
+@pytest.fixture
+def tmp_data_dir() -> Path:
+    return Path(os.environ["DATA_DIR"])
