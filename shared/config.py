@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     supabase_jwt_secret: SecretStr | None = None
     supabase_url: str | None = None
+    jwks_refresh_cooldown: float = Field(default=30.0, ge=0)
 
     unsubscribe_secret: SecretStr | None = None
     # Comma-separated keys that signed earlier links: accepted, never used to sign.

@@ -68,9 +68,8 @@ def close_pool() -> None:
 @contextmanager
 def transaction() -> Iterator[psycopg.Connection]:
     """A pooled connection in one transaction: committed on success, rolled back on error."""
-    with pool().connection() as conn:
-        with conn.transaction():
-            yield conn
+    with pool().connection() as conn, conn.transaction():
+        yield conn
 
 
 def fetch_one(conn: psycopg.Connection, name: str, model: type[M] | None = None, **params: Any):

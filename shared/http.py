@@ -30,9 +30,7 @@ class HttpError(Exception):
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> flask.Response:
-    response = flask.Response(
-        json.dumps(body, default=str), status=status, mimetype="application/json"
-    )
+    response = flask.Response(json.dumps(body, default=str), status=status, mimetype="application/json")
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

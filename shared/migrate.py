@@ -94,14 +94,15 @@ def apply(url: str, directory: Path = MIGRATIONS_DIR, echo=None) -> list[str]:
 
 
 def apply_seed(url: str) -> None:
-    with psycopg.connect(url, autocommit=True, prepare_threshold=None) as conn:
-        with conn.transaction():
-            conn.execute(SEED.read_text(encoding="utf-8"))
+    with psycopg.connect(url, autocommit=True, prepare_threshold=None) as conn, conn.transaction():
+        conn.execute(SEED.read_text(encoding="utf-8"))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shared.migrate", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--reset", action="store_true", help="delete and recreate the embedded database, with the seed")
+    parser.add_argument(
+        "--reset", action="store_true", help="delete and recreate the embedded database, with the seed"
+    )
     parser.add_argument("--seed", action="store_true", help="also load supabase/seed.sql")
     args = parser.parse_args(argv)
 

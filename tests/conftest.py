@@ -66,3 +66,21 @@ def conn(database_url):
 @pytest.fixture
 def tmp_data_dir() -> Path:
     return Path(os.environ["DATA_DIR"])
+
+
+@pytest.fixture
+def env(monkeypatch):
+    """Set environment variables for one test; the settings are read again before and after."""
+    from shared.config import get_settings
+
+    def set_env(**values):
+        for key, value in values.items():
+            if value is None:
+                monkeypatch.delenv(key, raising=False)
+            else:
+                monkeypatch.setenv(key, str(value))
+        get_settings.cache_clear()
+
+    yield set_env
+    monkeypatch.undo()
+    get_settings.cache_clear()

@@ -35,7 +35,9 @@ def test_failing_migration_stops_the_run_and_rolls_back(scratch_url, tmp_path):
     with pytest.raises(migrate.MigrationError, match="29990101000000_broken.sql"):
         migrate.apply(scratch_url, tmp_path)
     with psycopg.connect(scratch_url) as conn:
-        assert conn.execute("SELECT to_regclass('public.half_done'), to_regclass('public.never')").fetchone() == (
+        assert conn.execute(
+            "SELECT to_regclass('public.half_done'), to_regclass('public.never')"
+        ).fetchone() == (
             None,
             None,
         )

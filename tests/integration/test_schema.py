@@ -182,7 +182,9 @@ def test_pipeline_states_allowed(conn, table, column, value):
     key = {"scrape_results": ("search_task_id", task_id), "contacts": ("id", contact_id)}.get(
         table, ("contact_id", contact_id)
     )
-    assert conn.execute(f"UPDATE {table} SET {column} = %s WHERE {key[0]} = %s", (value, key[1])).rowcount == 1
+    assert (
+        conn.execute(f"UPDATE {table} SET {column} = %s WHERE {key[0]} = %s", (value, key[1])).rowcount == 1
+    )
 
 
 def test_one_scrape_result_per_task_and_url(conn):

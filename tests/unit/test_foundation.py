@@ -92,7 +92,9 @@ def test_chunked_body_over_the_cap_is_413():
     body = io.BytesIO(b'{"a": "' + b"x" * 5000 + b'"}')
     with app.test_request_context(method="POST", content_type="application/json"):
         environ = flask.request.environ
-        environ.update({"wsgi.input": body, "wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"})
+        environ.update(
+            {"wsgi.input": body, "wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"}
+        )
         environ.pop("CONTENT_LENGTH", None)
         response = echo(flask.Request(environ))
     assert response.status_code == 413
@@ -124,9 +126,8 @@ def test_unexpected_error_is_a_bare_500_without_traceback():
 @pytest.mark.parametrize("given", [None, "", "wrong", "test-webhook-secret"])
 def test_wrong_webhook_secret_is_401(given):
     headers = {"X-Webhook-Secret": given} if given is not None else {}
-    with app.test_request_context(method="POST", headers=headers):
-        with pytest.raises(HttpError) as err:
-            require_webhook_secret(flask.request)
+    with app.test_request_context(method="POST", headers=headers), pytest.raises(HttpError) as err:
+        require_webhook_secret(flask.request)
     assert err.value.status == 401
 
 
@@ -138,7 +139,13 @@ def test_right_webhook_secret_passes():
 
 def test_supabase_webhook_payload_parses_as_sent():
     payload = WebhookPayload.model_validate(
-        {"type": "INSERT", "table": "search_tasks", "schema": "public", "record": {"id": "x"}, "old_record": None}
+        {
+            "type": "INSERT",
+            "table": "search_tasks",
+            "schema": "public",
+            "record": {"id": "x"},
+            "old_record": None,
+        }
     )
     assert payload.db_schema == "public" and payload.record == {"id": "x"}
 

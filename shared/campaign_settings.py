@@ -1,0 +1,92 @@
+"""The campaign's `ai_settings`: its sequence, sending window, limits and sender.
+
+Defaults apply to every key left out; unknown keys are refused so a typo never goes unnoticed.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StrictBool,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Step(Strict):
+    """One message of the sequence, sent `delay_days` after the first one was scheduled."""
+
+    delay_days: StrictInt = Field(ge=0, le=90)
+
+
+class SendingWindow(Strict):
+    days: list[Weekday] = Field(default=["mon", "tue", "wed", "thu", "fri"], min_length=1, max_length=7)
+    start_hour: StrictInt = Field(default=9, ge=0, le=23)
+    end_hour: StrictInt = Field(default=17, ge=1, le=24)
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if value not in available_timezones() and value != "UTC":
+            raise ValueError("an IANA time zone such as 'Europe/Madrid' or 'America/New_York'")
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("an IANA time zone such as 'Europe/Madrid'") from None
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _unique_days(cls, value: list[str]) -> list[str]:
+        return sorted(set(value), key=WEEKDAYS.index)
+
+    @model_validator(mode="after")
+    def _hours_in_order(self) -> SendingWindow:
+        if self.end_hour <= self.start_hour:
+            raise ValueError("end_hour must be after start_hour")
+        return self
+
+
+class AiSettings(Strict):
+    steps: list[Step] = Field(
+        default=[Step(delay_days=0), Step(delay_days=3), Step(delay_days=7)], min_length=1, max_length=10
+    )
+    sending_window: SendingWindow = SendingWindow()
+    daily_cap: StrictInt = Field(default=200, ge=1, le=10_000)
+    review_before_send: StrictBool = False
+    sender_name: str | None = Field(default=None, min_length=1, max_length=100)
+    sender_email: EmailStr | None = None
+
+    @field_validator("steps")
+    @classmethod
+    def _delays_increase(cls, steps: list[Step]) -> list[Step]:
+        delays = [s.delay_days for s in steps]
+        if delays != sorted(set(delays)):
+            raise ValueError("step delays must increase: the first message, then each follow-up later")
+        return steps
+
+    @field_validator("sender_name")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is not None and any(c in value for c in '\r\n<>"'):
+            raise ValueError("a plain name on one line, without <, > or quotes")
+        return value.strip() if value else value
+
+
+def parse(raw: dict | None) -> AiSettings:
+    return AiSettings.model_validate(raw or {})

@@ -1,0 +1,80 @@
+"""Test helpers: real functions-framework apps, JWTs, and small local HTTP servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import jwt
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def function_client(name: str):
+    """A test client of the real functions-framework app for functions/<name>/main.py."""
+    import functions_framework
+
+    app = functions_framework.create_app(target=name, source=str(ROOT / "functions" / name / "main.py"))
+    app.testing = True
+    return app.test_client()
+
+
+def user_token(user_id, *, secret: str | None = None, expires_in: int = 3600, **claims) -> str:
+    now = int(time.time())
+    payload = {
+        "sub": str(user_id),
+        "aud": "authenticated",
+        "role": "authenticated",
+        "iat": now,
+        "exp": now + expires_in,
+        **claims,
+    }
+    return jwt.encode(payload, secret or os.environ["SUPABASE_JWT_SECRET"], algorithm="HS256")
+
+
+@contextmanager
+def http_server(respond: Callable[[BaseHTTPRequestHandler], tuple[int, dict, bytes] | None]):
+    """A threaded HTTP server on loopback; `respond` answers each request (or writes it itself)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self):
+            answer = respond(self)
+            if answer is None:
+                return
+            status, headers, body = answer
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_HEAD = _answer
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def json_answer(status: int, body, headers: dict | None = None) -> tuple[int, dict, bytes]:
+    return status, {"Content-Type": "application/json", **(headers or {})}, json.dumps(body).encode()
+
+
+def new_id() -> uuid.UUID:
+    return uuid.uuid4()

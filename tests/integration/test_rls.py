@@ -1,0 +1,212 @@
+"""Row level security (promise 4): SQL run as Supabase's `authenticated` role with the caller's
+claims, as PostgREST runs it. A member of A sees none of B's rows and cannot write into B."""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+from psycopg import errors
+
+from tests import factories as f
+
+TABLES = {
+    "organizations": "id",
+    "organization_members": "organization_id",
+    "campaigns": "organization_id",
+    "search_tasks": "(SELECT organization_id FROM campaigns c WHERE c.id = campaign_id)",
+    "scrape_results": "(SELECT c.organization_id FROM search_tasks t JOIN campaigns c ON c.id = t.campaign_id"
+    " WHERE t.id = search_task_id)",
+    "contacts": "organization_id",
+    "campaign_contacts": "(SELECT organization_id FROM campaigns c WHERE c.id = campaign_id)",
+    "outreach_flows": "(SELECT organization_id FROM campaigns c WHERE c.id = campaign_id)",
+    "campaign_unsubscribes": "(SELECT organization_id FROM campaigns c WHERE c.id = campaign_id)",
+}
+
+
+def tenant(conn):
+    """An organization with an admin, a member and a row in every table."""
+    org_id = f.org(conn)
+    admin, member = f.user(conn), f.user(conn)
+    f.member(conn, org_id, admin, "admin")
+    f.member(conn, org_id, member, "member")
+    _, campaign_id, contact_id = f.prospect(conn, org_id)
+    task_id = f.search_task(conn, campaign_id)
+    f.scrape_result(conn, task_id)
+    f.flow(conn, campaign_id, contact_id, status="draft")
+    conn.execute(
+        "INSERT INTO campaign_unsubscribes (campaign_id, contact_id) VALUES (%s, %s)",
+        (campaign_id, contact_id),
+    )
+    return {
+        "org": org_id,
+        "admin": admin,
+        "member": member,
+        "campaign": campaign_id,
+        "contact": contact_id,
+        "task": task_id,
+    }
+
+
+@pytest.fixture
+def tenants(conn):
+    return tenant(conn), tenant(conn)
+
+
+@contextmanager
+def as_role(database_url, role: str, user_id=None):
+    """A transaction run as `role` with the JWT claims PostgREST would set; rolled back after."""
+    with psycopg.connect(database_url) as connection, connection.transaction(force_rollback=True):
+        claims = {"role": role, "aud": role}
+        if user_id:
+            claims["sub"] = str(user_id)
+        connection.execute("SELECT set_config('request.jwt.claims', %s, true)", (json.dumps(claims),))
+        connection.execute(f"SET LOCAL ROLE {role}")
+        yield connection
+
+
+def visible(connection, table: str, org_id) -> int:
+    return connection.execute(
+        f"SELECT count(*) FROM {table} WHERE {TABLES[table]} = %s", (org_id,)
+    ).fetchone()[0]
+
+
+@pytest.mark.parametrize("table", list(TABLES))
+def test_member_sees_own_rows_and_none_of_another_organization(database_url, tenants, table):
+    a, b = tenants
+    with as_role(database_url, "authenticated", a["member"]) as connection:
+        assert visible(connection, table, a["org"]) >= 1
+        assert visible(connection, table, b["org"]) == 0
+
+
+@pytest.mark.parametrize("table", list(TABLES))
+def test_member_sees_nothing_in_unfiltered_scan_of_another_organization(database_url, tenants, table):
+    a, b = tenants
+    with as_role(database_url, "authenticated", b["admin"]) as connection:
+        rows = connection.execute(f"SELECT {TABLES[table]} FROM {table}").fetchall()
+    assert rows and {r[0] for r in rows} == {b["org"]}
+
+
+INSERTS_INTO_B = {
+    "campaigns": ("INSERT INTO campaigns (organization_id, campaign_name) VALUES (%(org)s, 'mine now')", {}),
+    "contacts": ("INSERT INTO contacts (organization_id, email) VALUES (%(org)s, 'x@evil.example')", {}),
+    "organization_members": (
+        "INSERT INTO organization_members (organization_id, user_id, role) VALUES (%(org)s, %(me)s, 'admin')",
+        {},
+    ),
+    "search_tasks": ("INSERT INTO search_tasks (campaign_id, search_query) VALUES (%(campaign)s, 'q')", {}),
+    "scrape_results": (
+        "INSERT INTO scrape_results (search_task_id, website_url) VALUES (%(task)s, 'https://x.example/')",
+        {},
+    ),
+    "campaign_unsubscribes": (
+        "INSERT INTO campaign_unsubscribes (campaign_id, contact_id) VALUES (%(campaign)s, %(contact)s)",
+        {},
+    ),
+}
+
+
+@pytest.mark.parametrize("table", list(INSERTS_INTO_B))
+def test_admin_of_a_cannot_insert_into_b(database_url, tenants, table):
+    a, b = tenants
+    statement, _ = INSERTS_INTO_B[table]
+    with pytest.raises(errors.InsufficientPrivilege, match="row-level security"):
+        with as_role(database_url, "authenticated", a["admin"]) as connection:
+            connection.execute(statement, {**b, "me": a["admin"]})
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE campaigns SET campaign_name = 'hijacked' WHERE organization_id = %(org)s",
+        "UPDATE contacts SET email = 'stolen@evil.example' WHERE organization_id = %(org)s",
+        "UPDATE outreach_flows SET status = 'scheduled' WHERE campaign_id = %(campaign)s",
+        "DELETE FROM campaign_unsubscribes WHERE campaign_id = %(campaign)s",
+        "DELETE FROM organization_members WHERE organization_id = %(org)s",
+        "UPDATE organizations SET org_name = 'hijacked' WHERE id = %(org)s",
+    ],
+)
+def test_admin_of_a_cannot_change_b(database_url, conn, tenants, statement):
+    a, b = tenants
+    with as_role(database_url, "authenticated", a["admin"]) as connection:
+        assert connection.execute(statement, b).rowcount == 0
+    assert conn.execute("SELECT campaign_name FROM campaigns WHERE id = %s", (b["campaign"],)).fetchone() == (
+        "Test campaign",
+    )
+
+
+def test_only_admins_change_campaigns_and_members(database_url, tenants):
+    a, _ = tenants
+    with as_role(database_url, "authenticated", a["member"]) as connection:
+        assert (
+            connection.execute(
+                "UPDATE campaigns SET status = 'paused' WHERE id = %s", (a["campaign"],)
+            ).rowcount
+            == 0
+        )
+        assert (
+            connection.execute(
+                "UPDATE organization_members SET role = 'admin' WHERE user_id = %s", (a["member"],)
+            ).rowcount
+            == 0
+        )
+    with pytest.raises(errors.InsufficientPrivilege):
+        with as_role(database_url, "authenticated", a["member"]) as connection:
+            connection.execute(
+                "INSERT INTO campaigns (organization_id, campaign_name) VALUES (%s, 'by a member')",
+                (a["org"],),
+            )
+    with as_role(database_url, "authenticated", a["admin"]) as connection:
+        assert (
+            connection.execute(
+                "UPDATE campaigns SET status = 'paused' WHERE id = %s", (a["campaign"],)
+            ).rowcount
+            == 1
+        )
+
+
+def test_member_approves_a_draft_but_cannot_mark_it_sent(database_url, tenants):
+    a, _ = tenants
+    with as_role(database_url, "authenticated", a["member"]) as connection:
+        assert (
+            connection.execute(
+                "UPDATE outreach_flows SET status = 'scheduled' WHERE campaign_id = %s", (a["campaign"],)
+            ).rowcount
+            == 1
+        )
+    with pytest.raises(errors.InsufficientPrivilege):
+        with as_role(database_url, "authenticated", a["member"]) as connection:
+            connection.execute(
+                "UPDATE outreach_flows SET status = 'sent' WHERE campaign_id = %s", (a["campaign"],)
+            )
+
+
+@pytest.mark.parametrize("table", list(TABLES))
+def test_anon_sees_nothing(database_url, tenants, table):
+    with pytest.raises(errors.InsufficientPrivilege), as_role(database_url, "anon") as connection:
+        connection.execute(f"SELECT count(*) FROM {table}")
+
+
+def test_signed_in_user_without_membership_sees_nothing(database_url, conn, tenants):
+    loner = f.user(conn)
+    with as_role(database_url, "authenticated", loner) as connection:
+        for table in TABLES:
+            assert connection.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
+
+
+def test_every_public_table_has_row_level_security(conn):
+    missing = conn.execute(
+        "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'"
+        " AND NOT relrowsecurity"
+    ).fetchall()
+    assert missing == []
+
+
+def test_functions_connection_still_sees_everything(conn, tenants):
+    a, b = tenants
+    assert conn.execute(
+        "SELECT count(DISTINCT organization_id) FROM campaigns WHERE organization_id IN (%s, %s)",
+        (a["org"], b["org"]),
+    ).fetchone() == (2,)
