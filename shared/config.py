@@ -51,6 +51,15 @@ class Settings(BaseSettings):
     sender_postal_address: str = "Outreach, 1 Example Street, Springfield"
     unsubscribe_mailto: str | None = None
 
+    smtp_pool_size: int = Field(default=4, ge=1, le=32)
+    smtp_messages_per_connection: int = Field(default=100, ge=1)
+    send_batch_size: int = Field(default=200, ge=1, le=5000)
+    send_lease_seconds: int = Field(default=300, ge=10)
+    send_max_attempts: int = Field(default=5, ge=1, le=20)
+    send_rate_per_second: float = Field(default=14.0, ge=0)  # 0: no ceiling
+    send_domain_spacing_seconds: float = Field(default=2.0, ge=0)
+    send_retry_base_seconds: int = Field(default=60, ge=1)
+
     allow_private_network: bool = False
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
 

@@ -84,3 +84,13 @@ def env(monkeypatch):
     yield set_env
     monkeypatch.undo()
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def empty_queue(conn):
+    """send_due works on every organization's due rows: start from a queue with none."""
+    conn.execute(
+        "UPDATE outreach_flows SET status = 'canceled', status_reason = 'test isolation'"
+        " WHERE status IN ('scheduled', 'sending')"
+    )
+    conn.execute("DELETE FROM send_spacing")

@@ -1,0 +1,22 @@
+"""POST send_due: called by Cloud Scheduler every minute; sends the messages that are due."""
+
+import functions_framework
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared import sender
+from shared.http import handler, json_response, read_json, require_method, require_webhook_secret, validate
+
+
+class SendRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int | None = Field(default=None, ge=1, le=5000)
+
+
+@functions_framework.http
+@handler
+def send_due(request):
+    require_method(request, "POST")
+    require_webhook_secret(request)
+    body = validate(SendRequest, read_json(request, empty={}))
+    return json_response(200, sender.run(limit=body.limit))

@@ -1,0 +1,294 @@
+"""How mail leaves: SMTP (pooled, reused connections), Amazon SES v2, or .eml files.
+
+A transport answers every send with one of four outcomes, and the distinction matters for
+promise 1 ("never twice"): a failure before the message data went out is safe to retry; a
+failure after it went out but before the server answered is `Unknown`, and never retried.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import smtplib
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from shared.config import get_settings
+from shared.message import Outgoing
+
+
+@dataclass(frozen=True)
+class Accepted:
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Temporary:
+    """Nothing was delivered; try again later (SMTP 4xx, throttling, connection lost before DATA)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class Permanent:
+    """Refused for good (SMTP 5xx such as 550 5.1.1, SES rejection). `recipient`: the address
+    itself was refused, a hard bounce."""
+
+    reason: str
+    recipient: bool = False
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """The data may have been delivered; the server's answer was lost."""
+
+    reason: str
+
+
+Outcome = Accepted | Temporary | Permanent | Unknown
+
+
+class Transport:
+    def send(self, outgoing: Outgoing) -> Outcome:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class FileTransport(Transport):
+    """Writes each message to <outbox>/<flow id>.eml (the local default)."""
+
+    def __init__(self, outbox: Path):
+        self.outbox = outbox
+        outbox.mkdir(parents=True, exist_ok=True)
+
+    def send(self, outgoing: Outgoing) -> Outcome:
+        path = self.outbox / f"{outgoing.flow_id}.eml"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(outgoing.as_bytes())
+        tmp.replace(path)
+        return Accepted(str(path))
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    security: str  # "starttls", "tls" (implicit) or "none"
+    username: str | None
+    password: str | None
+    timeout: float = 30.0
+
+    @classmethod
+    def from_url(cls, url: str) -> SmtpConfig:
+        """smtp://user:pass@host:587 (STARTTLS when offered; ?starttls=require insists),
+        smtps://user:pass@host:465 (implicit TLS), smtp://host:25?starttls=off (plain)."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError("SMTP_URL: use smtp://[user:pass@]host[:port] or smtps://...")
+        options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        if parts.scheme == "smtps":
+            security = "tls"
+        else:
+            security = {"off": "none", "require": "starttls-required"}.get(
+                options.get("starttls", ""), "starttls"
+            )
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (465 if parts.scheme == "smtps" else 587),
+            security=security,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            timeout=float(options.get("timeout", 30)),
+        )
+
+
+class SmtpTransport(Transport):
+    """A small pool of SMTP connections, each reused for up to `per_connection` messages.
+
+    Thread-safe: each send borrows one connection; a connection that errs is dropped and the
+    next send opens a new one.
+    """
+
+    def __init__(self, config: SmtpConfig, pool_size: int = 4, per_connection: int = 100):
+        self.config = config
+        self.per_connection = per_connection
+        self._idle: queue.LifoQueue = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(pool_size)
+
+    def _open(self) -> smtplib.SMTP:
+        c = self.config
+        context = ssl.create_default_context()
+        if c.security == "tls":
+            conn = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=context)
+        else:
+            conn = smtplib.SMTP(c.host, c.port, timeout=c.timeout)
+            conn.ehlo()
+            if c.security == "starttls-required" or (c.security == "starttls" and conn.has_extn("starttls")):
+                conn.starttls(context=context)
+                conn.ehlo()
+        if c.username:
+            conn.login(c.username, c.password or "")
+        conn.sent_count = 0
+        return conn
+
+    def _borrow(self) -> smtplib.SMTP:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            return self._open()
+
+    def _discard(self, conn: smtplib.SMTP | None) -> None:
+        if conn is None:
+            return
+        try:
+            conn.quit()
+        except (smtplib.SMTPException, OSError):
+            conn.close()
+
+    def send(self, outgoing: Outgoing) -> Outcome:
+        with self._slots:
+            conn = None
+            try:
+                conn = self._borrow()
+                outcome = self._transact(conn, outgoing)
+            except (smtplib.SMTPException, OSError) as exc:
+                # Raised before the DATA phase began: nothing was delivered.
+                self._discard(conn)
+                return Temporary(f"SMTP connection problem: {type(exc).__name__}: {exc}"[:300])
+            if isinstance(outcome, (Accepted, Permanent)) and conn.sent_count < self.per_connection:
+                self._idle.put(conn)
+            else:
+                self._discard(conn)
+            return outcome
+
+    def _transact(self, conn: smtplib.SMTP, outgoing: Outgoing) -> Outcome:
+        code, reply = conn.mail(outgoing.sender)
+        if code != 250:
+            return _classify(code, reply, "MAIL FROM")
+        code, reply = conn.rcpt(outgoing.recipient)
+        if code not in (250, 251):
+            conn.rset()
+            return _classify(code, reply, "RCPT TO")
+        code, reply = conn.docmd("data")
+        if code != 354:
+            conn.rset()
+            return _classify(code, reply, "DATA")
+        # From here on the message is on the wire: a lost answer is an unknown outcome.
+        try:
+            conn.send(_dot_stuffed(outgoing.as_bytes()) + b".\r\n")
+            code, reply = conn.getreply()
+        except (smtplib.SMTPException, OSError) as exc:
+            conn.close()
+            return Unknown(f"the connection was lost after the message data was sent: {type(exc).__name__}")
+        conn.sent_count += 1
+        if code == 250:
+            return Accepted(reply.decode(errors="replace")[:200])
+        return _classify(code, reply, "end of DATA")
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._discard(self._idle.get_nowait())
+            except queue.Empty:
+                return
+
+
+def _dot_stuffed(data: bytes) -> bytes:
+    """CRLF line ends, leading dots doubled, ending in CRLF (RFC 5321 section 4.5.2)."""
+    data = re.sub(rb"\r\n|\r|\n", b"\r\n", data)
+    data = re.sub(rb"(?m)^\.", b"..", data)
+    return data if data.endswith(b"\r\n") else data + b"\r\n"
+
+
+def _classify(code: int, reply: bytes, stage: str) -> Outcome:
+    text = f"{stage}: {code} {reply.decode(errors='replace')}"[:300]
+    if 400 <= code < 500 or code < 200:
+        return Temporary(text)
+    # A refused recipient (RCPT, or an enhanced 5.1.x address status) is a hard bounce; other
+    # 5xx answers (sender not allowed, content refused) fail the message without blaming the contact.
+    recipient = stage == "RCPT TO" or bool(re.match(rb"5\.1\.\d", reply.strip()))
+    return Permanent(text, recipient=recipient)
+
+
+class SesTransport(Transport):
+    """Amazon SES v2 SendEmail with the raw message, so our headers go out as composed."""
+
+    TEMPORARY = {
+        "TooManyRequestsException",
+        "LimitExceededException",
+        "ThrottlingException",
+        "ServiceUnavailable",
+        "InternalFailure",
+        "SendingPausedException",
+    }
+
+    def __init__(self, client=None):
+        import boto3
+
+        self.client = client or boto3.client("sesv2")
+
+    def send(self, outgoing: Outgoing) -> Outcome:
+        from botocore.exceptions import (
+            ClientError,
+            ConnectionClosedError,
+            EndpointConnectionError,
+            ReadTimeoutError,
+        )
+
+        try:
+            answer = self.client.send_email(
+                FromEmailAddress=outgoing.sender,
+                Destination={"ToAddresses": [outgoing.recipient]},
+                Content={"Raw": {"Data": outgoing.as_bytes()}},
+            )
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            reason = f"SES {code}: {exc.response.get('Error', {}).get('Message', '')}"[:300]
+            return Temporary(reason) if code in self.TEMPORARY else Permanent(reason)
+        except EndpointConnectionError as exc:
+            return Temporary(f"SES unreachable: {exc}"[:300])
+        except (ReadTimeoutError, ConnectionClosedError) as exc:
+            return Unknown(f"SES request sent but its answer was lost: {type(exc).__name__}")
+        return Accepted(answer.get("MessageId", ""))
+
+
+def from_settings() -> Transport:
+    settings = get_settings()
+    if settings.mail_transport == "smtp":
+        if not settings.smtp_url:
+            from shared.config import ConfigError
+
+            raise ConfigError("invalid configuration: SMTP_URL is required when MAIL_TRANSPORT=smtp")
+        return SmtpTransport(
+            SmtpConfig.from_url(settings.smtp_url.get_secret_value()),
+            pool_size=settings.smtp_pool_size,
+            per_connection=settings.smtp_messages_per_connection,
+        )
+    if settings.mail_transport == "ses":
+        return SesTransport()
+    return FileTransport(settings.outbox_dir)
+
+
+class RateLimiter:
+    """At most `rate` sends per second across the threads of one instance (SES enforces one too)."""
+
+    def __init__(self, rate: float):
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._next = time.monotonic()
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            time.sleep(start - now)

@@ -1,0 +1,95 @@
+"""A real SMTP server (aiosmtpd) on loopback that records what arrives and can misbehave on cue."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import socket
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Behaviour:
+    """Scripted answers: each list is consumed one entry per command; empty means '250'."""
+
+    rcpt: dict[str, str] = field(default_factory=dict)  # address -> reply for that recipient
+    data_replies: list[str] = field(default_factory=list)
+    drop_after_data: int = 0  # drop the connection instead of answering DATA this many times
+    latency: float = 0.0  # seconds added before every reply
+
+
+class Recorder:
+    def __init__(self, behaviour: Behaviour):
+        self.behaviour = behaviour
+        self.messages: list[bytes] = []
+        self.lock = threading.Lock()
+
+    async def _pause(self):
+        if self.behaviour.latency:
+            await asyncio.sleep(self.behaviour.latency)
+
+    async def handle_MAIL(self, server, session, envelope, address, options):
+        await self._pause()
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        await self._pause()
+        reply = self.behaviour.rcpt.get(address.lower())
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        await self._pause()
+        with self.lock:
+            if self.behaviour.data_replies:
+                reply = self.behaviour.data_replies.pop(0)
+                if not reply.startswith("250"):
+                    return reply
+            self.messages.append(envelope.original_content or envelope.content)
+            if self.behaviour.drop_after_data:
+                self.behaviour.drop_after_data -= 1
+                server.transport.abort()
+                return "250 OK"
+        return "250 OK"
+
+    def parsed(self) -> list[email.message.EmailMessage]:
+        with self.lock:
+            return [email.message_from_bytes(m, policy=email.policy.default) for m in self.messages]
+
+    def message_ids(self) -> Counter:
+        return Counter(m["Message-ID"] for m in self.parsed())
+
+
+class MailServer:
+    def __init__(self, behaviour: Behaviour | None = None):
+        self.behaviour = behaviour or Behaviour()
+        self.recorder = Recorder(self.behaviour)
+        self.port = free_port()
+        self.controller = Controller(
+            self.recorder, hostname="127.0.0.1", port=self.port, data_size_limit=10_000_000, ready_timeout=10
+        )
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}?starttls=off&timeout=10"
+
+    def __enter__(self) -> MailServer:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.controller.stop()
