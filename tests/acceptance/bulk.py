@@ -1,0 +1,49 @@
+"""Many due messages at once, inserted in set-based statements (fast enough for 100,000s)."""
+
+from __future__ import annotations
+
+import json
+
+
+def due_messages(conn, count: int, *, steps: int = 1, domains: int | None = None) -> tuple:
+    """One organization and campaign with `count` contacts, each with `steps` due messages."""
+    org_id = conn.execute(
+        "INSERT INTO organizations (org_name, daily_send_cap) VALUES ('Bulk sender', 1000000) RETURNING id"
+    ).fetchone()[0]
+    settings = {
+        "daily_cap": 10000,
+        "sending_window": {
+            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            "start_hour": 0,
+            "end_hour": 24,
+        },
+    }
+    campaign_id = conn.execute(
+        "INSERT INTO campaigns (organization_id, campaign_name, ai_settings) VALUES (%s, 'Bulk', %s) RETURNING id",
+        (org_id, json.dumps(settings)),
+    ).fetchone()[0]
+    domains = domains or count
+    conn.execute(
+        """
+        INSERT INTO contacts (organization_id, email, name)
+        SELECT %(org)s, 'lead' || g || '@d' || (g %% %(domains)s) || '.bulk.example', 'Lead ' || g
+        FROM generate_series(1, %(count)s) g
+        """,
+        {"org": org_id, "count": count, "domains": domains},
+    )
+    conn.execute(
+        "INSERT INTO campaign_contacts (campaign_id, contact_id, status)"
+        " SELECT %s, id, 'drafted' FROM contacts WHERE organization_id = %s",
+        (campaign_id, org_id),
+    )
+    conn.execute(
+        """
+        INSERT INTO outreach_flows (campaign_id, contact_id, sequence_order, status, subject, body, scheduled_send_time)
+        SELECT %(campaign)s, c.id, s, 'scheduled', 'Hello ' || c.name, 'A short note for ' || c.name || '.',
+               now() - interval '1 minute' + s * interval '1 second'
+        FROM contacts c CROSS JOIN generate_series(0, %(last)s) s
+        WHERE c.organization_id = %(org)s
+        """,
+        {"campaign": campaign_id, "org": org_id, "last": steps - 1},
+    )
+    return org_id, campaign_id

@@ -1,0 +1,23 @@
+"""A send_due instance in its own process, for the concurrency and crash tests:
+runs batches until two in a row claim nothing, then prints its counts as JSON."""
+
+import json
+import sys
+
+from shared import sender
+
+
+def main() -> None:
+    limit = int(sys.argv[1]) if len(sys.argv) > 1 else 50
+    totals: dict[str, int] = {}
+    idle = 0
+    while idle < 2:
+        counts = sender.run(limit=limit)
+        for key, value in counts.items():
+            totals[key] = totals.get(key, 0) + value
+        idle = idle + 1 if counts["claimed"] == 0 else 0
+    print(json.dumps(totals), flush=True)
+
+
+if __name__ == "__main__":
+    main()
