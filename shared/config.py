@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     mail_from: str = "Outreach <outreach@localhost>"
     sender_postal_address: str = "Outreach, 1 Example Street, Springfield"
     unsubscribe_mailto: str | None = None
+    # Comma-separated SNS topic ARNs whose SES notifications are accepted (empty: any verified one).
+    sns_topic_arns: str = ""
 
     smtp_pool_size: int = Field(default=4, ge=1, le=32)
     smtp_messages_per_connection: int = Field(default=100, ge=1)

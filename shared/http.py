@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import flask
+import werkzeug.exceptions
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.config import ConfigError, get_settings
@@ -124,6 +125,14 @@ def handler(func: Callable[[flask.Request], flask.Response]) -> Callable[[flask.
         except HttpError as exc:
             log.info("request refused", extra={"status": exc.status, "error": exc.code, "path": request.path})
             return error_response(exc.status, exc.code, exc.message, exc.details)
+        except werkzeug.exceptions.HTTPException as exc:
+            # Raised by Werkzeug itself, e.g. a form over the request's max_content_length.
+            if exc.code and 400 <= exc.code < 500:
+                return error_response(
+                    exc.code, exc.name.lower().replace(" ", "_"), exc.description or exc.name
+                )
+            log.exception("unhandled HTTP error", extra={"path": request.path})
+            return error_response(500, "internal", "an internal error occurred; it was logged")
         except ConfigError as exc:
             log.critical(str(exc))
             return error_response(500, "misconfigured", "the function is not configured; see its logs")

@@ -1,0 +1,158 @@
+"""unsubscribe_webhook: the link in every email, mail clients' one-click POST (RFC 8058), SES
+bounce and complaint notifications through SNS (/sns), and a generic event (/events) for
+replies, bounces and complaints reported by any mail provider or inbox watcher."""
+
+import json
+from typing import Literal
+from uuid import UUID
+
+import flask
+import functions_framework
+from pydantic import BaseModel, ConfigDict, EmailStr
+
+from shared import pages, sns, unsubscribe
+from shared.http import (
+    HttpError,
+    handler,
+    json_response,
+    read_body,
+    read_json,
+    require_method,
+    require_webhook_secret,
+    validate,
+)
+from shared.logs import get_logger
+
+log = get_logger(__name__)
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+FORM_MAX_BYTES = 8 * 1024
+
+
+class EventRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr
+    organization_id: UUID
+    event: Literal["reply", "bounce", "complaint"]
+
+
+def html(status: int, body: str) -> flask.Response:
+    response = flask.Response(body, status=status, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
+    )
+    return response
+
+
+def page(request: flask.Request) -> flask.Response:
+    require_method(request, "GET", "POST")
+    try:
+        ctx = unsubscribe.context_for(request.args.get("token", ""))
+    except HttpError as exc:
+        if exc.status == 400:
+            return html(400, pages.invalid_page())
+        raise
+    lang = pages.language_of(ctx["language_preference"], ctx["default_language"])
+    masked = unsubscribe.mask(ctx["email"])
+    if request.method == "GET":
+        # A GET never changes anything: mail scanners follow links.
+        token = request.args["token"]
+        return html(200, pages.choice_page(lang, token, ctx["org_name"], ctx["campaign_name"], masked))
+
+    if request.mimetype not in FORM_TYPES:
+        raise HttpError(415, "unsupported_media_type", "send the form as application/x-www-form-urlencoded")
+    # The form parser enforces the cap, chunked bodies too. It is lifted again afterwards because
+    # functions-framework drains whatever is left of the body after every request.
+    request.max_content_length = FORM_MAX_BYTES
+    try:
+        form = request.form
+    finally:
+        request.max_content_length = None
+    if form.get("List-Unsubscribe") == "One-Click":
+        scope, source = "all", "one-click"
+    elif form.get("scope") in ("campaign", "all"):
+        scope, source = form["scope"], "unsubscribe page"
+    else:
+        body = pages.choice_page(
+            lang, request.args["token"], ctx["org_name"], ctx["campaign_name"], masked, "choose"
+        )
+        return html(400, body)
+    outcome = unsubscribe.unsubscribe(ctx, scope, source)
+    log.info(
+        "unsubscribed",
+        extra={
+            "scope": scope,
+            "source": source,
+            "changed": outcome.changed,
+            "canceled": outcome.canceled,
+            "flow_id": str(ctx["flow_id"]),
+        },
+    )
+    return html(200, pages.done_page(lang, scope, ctx["org_name"], ctx["campaign_name"], outcome.changed))
+
+
+def sns_notification(request: flask.Request) -> flask.Response:
+    require_method(request, "POST")
+    try:
+        message = json.loads(read_body(request))
+    except (ValueError, UnicodeDecodeError):
+        raise HttpError(400, "invalid_json", "the SNS message is not JSON") from None
+    if not isinstance(message, dict):
+        raise HttpError(400, "invalid_sns_message", "the SNS message is not a JSON object")
+    sns.verify(message)
+    kind = message["Type"]
+    if kind == "SubscriptionConfirmation":
+        sns.confirm_subscription(message)
+        return json_response(200, {"confirmed": True})
+    if kind != "Notification":
+        return json_response(200, {"ignored": kind})
+    try:
+        notification = json.loads(message["Message"])
+    except ValueError:
+        raise HttpError(400, "invalid_sns_message", "the notification is not SES JSON") from None
+    return json_response(200, ses_event(notification))
+
+
+def ses_event(notification: dict) -> dict:
+    kind = notification.get("notificationType") or notification.get("eventType")
+    if kind == "Bounce" and notification.get("bounce", {}).get("bounceType") == "Permanent":
+        event = "bounce"
+    elif kind == "Complaint":
+        event = "complaint"
+    else:
+        return {"ignored": kind or "unknown"}
+    headers = notification.get("mail", {}).get("commonHeaders", {})
+    message_id = headers.get("messageId")
+    for header in notification.get("mail", {}).get("headers", []):
+        if str(header.get("name", "")).lower() == "message-id":
+            message_id = header.get("value")
+    contact_id = unsubscribe.contact_by_message_id(message_id) if message_id else None
+    if contact_id is None:
+        log.warning("SES notification for a message we did not send", extra={"event": event})
+        return {"matched": False}
+    outcome = unsubscribe.record_event(contact_id, event, f"{event} reported by SES")
+    return {"matched": True, "event": event, "changed": outcome.changed, "canceled": outcome.canceled}
+
+
+def generic_event(request: flask.Request) -> flask.Response:
+    require_method(request, "POST")
+    require_webhook_secret(request)
+    body = validate(EventRequest, read_json(request))
+    contact_id = unsubscribe.contact_by_email(body.organization_id, body.email)
+    if contact_id is None:
+        raise HttpError(404, "unknown_contact", "no contact with this email in this organization")
+    outcome = unsubscribe.record_event(contact_id, body.event, f"{body.event} reported by webhook")
+    return json_response(200, {"event": body.event, "changed": outcome.changed, "canceled": outcome.canceled})
+
+
+@functions_framework.http
+@handler
+def unsubscribe_webhook(request):
+    path = request.path.rstrip("/")
+    if path.endswith("/sns"):
+        return sns_notification(request)
+    if path.endswith("/events"):
+        return generic_event(request)
+    return page(request)

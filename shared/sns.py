@@ -1,0 +1,103 @@
+"""Amazon SNS notifications of SES bounces and complaints: signature verification
+(SignatureVersion 1 and 2) with the signing certificate fetched only from an SNS host."""
+
+from __future__ import annotations
+
+import base64
+import re
+import threading
+from urllib.parse import urlsplit
+
+import httpx
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding
+
+from shared.config import get_settings
+from shared.http import HttpError
+
+SNS_HOST = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
+NOTIFICATION_FIELDS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
+CONFIRMATION_FIELDS = ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type")
+
+_certificates: dict[str, x509.Certificate] = {}
+_lock = threading.Lock()
+# Tests replace this with a transport that serves their own certificate; nothing else does.
+http_transport: httpx.BaseTransport | None = None
+
+
+def _refuse(message: str) -> HttpError:
+    return HttpError(400, "invalid_sns_message", message)
+
+
+def _check_sns_url(url: str, what: str) -> str:
+    parts = urlsplit(url or "")
+    if parts.scheme != "https" or not SNS_HOST.match(parts.hostname or "") or parts.port not in (None, 443):
+        raise _refuse(f"the {what} is not an https URL of an Amazon SNS host")
+    return url
+
+
+def _client() -> httpx.Client:
+    return httpx.Client(transport=http_transport, timeout=5, follow_redirects=False)
+
+
+def certificate(url: str) -> x509.Certificate:
+    _check_sns_url(url, "SigningCertURL")
+    with _lock:
+        if url in _certificates:
+            return _certificates[url]
+    try:
+        with _client() as client:
+            answer = client.get(url)
+            answer.raise_for_status()
+        cert = x509.load_pem_x509_certificate(answer.content)
+    except (httpx.HTTPError, ValueError):
+        raise HttpError(
+            502, "sns_certificate_unavailable", "the SNS signing certificate could not be fetched"
+        ) from None
+    with _lock:
+        _certificates[url] = cert
+    return cert
+
+
+def string_to_sign(message: dict) -> bytes:
+    fields = NOTIFICATION_FIELDS if message.get("Type") == "Notification" else CONFIRMATION_FIELDS
+    parts = []
+    for name in fields:
+        if name in message and message[name] is not None:
+            parts.append(f"{name}\n{message[name]}\n")
+    return "".join(parts).encode()
+
+
+def verify(message: dict) -> None:
+    """Raises a 400 HttpError unless SNS signed this message."""
+    for name in ("Type", "MessageId", "Timestamp", "TopicArn", "Signature", "SigningCertURL", "Message"):
+        if not isinstance(message.get(name), str):
+            raise _refuse(f"the SNS message has no {name}")
+    allowed = [t.strip() for t in get_settings().sns_topic_arns.split(",") if t.strip()]
+    if allowed and message["TopicArn"] not in allowed:
+        raise _refuse("the SNS message comes from a topic this deployment does not accept")
+    algorithm = {"1": hashes.SHA1(), "2": hashes.SHA256()}.get(str(message.get("SignatureVersion")))
+    if algorithm is None:
+        raise _refuse("unknown SNS SignatureVersion")
+    try:
+        signature = base64.b64decode(message["Signature"], validate=True)
+    except ValueError:
+        raise _refuse("the SNS signature is not base64") from None
+    key = certificate(message["SigningCertURL"]).public_key()
+    try:
+        key.verify(signature, string_to_sign(message), padding.PKCS1v15(), algorithm)
+    except (InvalidSignature, TypeError, ValueError):
+        raise _refuse("the SNS signature does not match") from None
+
+
+def confirm_subscription(message: dict) -> None:
+    url = _check_sns_url(message.get("SubscribeURL", ""), "SubscribeURL")
+    try:
+        with _client() as client:
+            client.get(url).raise_for_status()
+    except httpx.HTTPError:
+        raise HttpError(
+            502, "sns_confirmation_failed", "the SNS subscription could not be confirmed"
+        ) from None
