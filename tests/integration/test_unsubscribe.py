@@ -349,7 +349,7 @@ def signer():
 
     def sign(message: dict, version: str = "2", private_key=key) -> dict:
         message = {"SignatureVersion": version, "SigningCertURL": CERT_URL, **message}
-        algorithm = hashes.SHA256() if version == "2" else hashes.SHA1()
+        algorithm = hashes.SHA256() if version == "2" else hashes.SHA1()  # noqa: S303
         signature = private_key.sign(sns.string_to_sign(message), padding.PKCS1v15(), algorithm)
         return {**message, "Signature": base64.b64encode(signature).decode()}
 
