@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     search_api_key: SecretStr | None = None
     search_base_url: str | None = None
     search_results_per_task: int = Field(default=20, ge=1, le=100)
+    search_retry_base_seconds: float = Field(default=1.0, ge=0)
+    # Comma-separated hosts that are never prospects; unset: shared/urls.py's default list.
+    search_skip_hosts: str | None = None
 
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
@@ -62,7 +65,18 @@ class Settings(BaseSettings):
     send_domain_spacing_seconds: float = Field(default=2.0, ge=0)
     send_retry_base_seconds: int = Field(default=60, ge=1)
 
+    work_lease_seconds: int = Field(default=300, ge=5)
+    work_max_attempts: int = Field(default=3, ge=1, le=20)
+    work_retry_base_seconds: int = Field(default=30, ge=0)
+    drain_grace_seconds: int = Field(default=60, ge=0)
+    drain_concurrency: int = Field(default=4, ge=1, le=32)
+
     allow_private_network: bool = False
+    crawler_user_agent: str = "OutreachBot/1.0 (+https://github.com/outreach-oss/outreach; contact discovery)"
+    fetch_connect_timeout: float = Field(default=5.0, gt=0)
+    fetch_read_timeout: float = Field(default=10.0, gt=0)
+    fetch_deadline: float = Field(default=20.0, gt=0)
+    crawl_extra_pages: int = Field(default=3, ge=0, le=10)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
 
     # Set by Cloud Run and Cloud Functions (2nd gen): the process is deployed, not local.

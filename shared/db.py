@@ -72,21 +72,21 @@ def transaction() -> Iterator[psycopg.Connection]:
         yield conn
 
 
-def fetch_one(conn: psycopg.Connection, name: str, model: type[M] | None = None, **params: Any):
+def fetch_one(conn: psycopg.Connection, name: str, model: type[M] | None = None, /, **params: Any):
     factory = class_row(model) if model else dict_row
     with conn.cursor(row_factory=factory) as cur:
         cur.execute(sql(name), params)
         return cur.fetchone()
 
 
-def fetch_all(conn: psycopg.Connection, name: str, model: type[M] | None = None, **params: Any):
+def fetch_all(conn: psycopg.Connection, name: str, model: type[M] | None = None, /, **params: Any):
     factory = class_row(model) if model else dict_row
     with conn.cursor(row_factory=factory) as cur:
         cur.execute(sql(name), params)
         return cur.fetchall()
 
 
-def execute(conn: psycopg.Connection, name: str, **params: Any) -> int:
+def execute(conn: psycopg.Connection, name: str, /, **params: Any) -> int:
     with conn.cursor() as cur:
         cur.execute(sql(name), params)
         return cur.rowcount

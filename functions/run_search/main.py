@@ -1,0 +1,14 @@
+"""POST run_search: a search_tasks row (database webhook) or a drain of the waiting ones."""
+
+import functions_framework
+
+from shared import sites
+from shared.http import handler
+from shared.stages import serve
+from shared.work import SEARCH
+
+
+@functions_framework.http
+@handler
+def run_search(request):
+    return serve(request, SEARCH, sites.run_search)

@@ -1,0 +1,14 @@
+"""POST scrape_url: a scrape_results row (database webhook) or a drain of the waiting ones."""
+
+import functions_framework
+
+from shared import scrape
+from shared.http import handler
+from shared.stages import serve
+from shared.work import SCRAPE
+
+
+@functions_framework.http
+@handler
+def scrape_url(request):
+    return serve(request, SCRAPE, scrape.scrape_url)

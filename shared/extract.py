@@ -1,0 +1,270 @@
+"""Contact details from a page's raw HTML: emails (mailto, visible text, Cloudflare's
+encodings, [at]/[dot] obfuscations, JSON-LD) and phones (tel links, JSON-LD, text), with the
+false positives filtered out. Footers hold contacts, so this reads the whole page, not the
+main text.
+
+Every pattern is linear in the page size: a match can only start where the preceding
+character could not belong to it (lookbehind), and quantifiers are possessive, so a run of
+'@', dots or digits is scanned once.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import json
+import re
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from lxml import etree
+from lxml import html as lxml_html
+from tld import is_tld
+
+LOCAL = r"A-Za-z0-9._%+\-"
+# A domain label is alphanumeric runs joined by single hyphens, so no part of it can
+# backtrack into another.
+LABEL = r"[A-Za-z0-9]++(?:-++[A-Za-z0-9]++){0,20}+"
+EMAIL = re.compile(
+    rf"(?<![{LOCAL}])[{LOCAL}]{{1,64}}+@(?:{LABEL}\.){{1,8}}+[A-Za-z]{{2,24}}+(?![A-Za-z0-9\-])"
+)
+MAILTO = re.compile(r"""mailto:([^"'<>\s?]{3,320})""", re.IGNORECASE)
+TEL = re.compile(r"""tel:([+0-9().\-\s%]{5,40})""", re.IGNORECASE)
+CFEMAIL = re.compile(
+    r"""data-cfemail=["']([0-9a-fA-F]{4,400})["']|/cdn-cgi/l/email-protection#([0-9a-fA-F]{4,400})"""
+)
+AT = re.compile(
+    r"\s*(?:\[\s*at\s*\]|\(\s*at\s*\)|\{\s*at\s*\}|\s+at\s+(?=[a-z0-9\-]+\s*(?:\[|\()\s*dot))\s*", re.I
+)
+DOT = re.compile(r"\s*(?:\[\s*dot\s*\]|\(\s*dot\s*\)|\{\s*dot\s*\})\s*", re.IGNORECASE)
+PHONE = re.compile(r"(?<![\d+])\+?+\d(?:[\s().\-]{0,3}+\d){6,14}+(?!\d)")
+JSON_LD = re.compile(
+    r"""<script[^>]{0,200}?type=["']application/ld\+json["'][^>]{0,200}>(.*?)</script>""",
+    re.IGNORECASE | re.DOTALL,
+)
+
+MAX_CANDIDATES = 200
+PLACEHOLDER_DOMAINS = {
+    "example.com",
+    "example.org",
+    "example.net",
+    "domain.com",
+    "yourdomain.com",
+    "email.com",
+    "company.com",
+    "yourcompany.com",
+    "mysite.com",
+    "website.com",
+    "sentry.io",
+    "wixpress.com",
+    "sentry-next.wixpress.com",
+    "sentry.wixpress.com",
+    "localhost",
+}
+PLACEHOLDER_LOCALS = {
+    "you",
+    "your",
+    "yourname",
+    "your.name",
+    "name",
+    "email",
+    "user",
+    "username",
+    "firstname",
+    "first.last",
+    "john.doe",
+    "jane.doe",
+    "johndoe",
+    "test",
+    "example",
+    "someone",
+}
+TRACKING_DOMAIN_PARTS = ("sentry", "wixpress", "mixpanel", "segment.io", "intercom", "hubspot-", "cloudflare")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif", ".ico", ".bmp", ".tif", ".tiff")
+HEXISH = re.compile(r"^[0-9a-f]{16,}$")
+
+
+@dataclass
+class Contacts:
+    emails: list[str] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)  # email -> a person's name the page gives
+
+
+def decode_cfemail(hexstr: str) -> str | None:
+    try:
+        data = bytes.fromhex(hexstr)
+    except ValueError:
+        return None
+    if len(data) < 2:
+        return None
+    key = data[0]
+    try:
+        return bytes(b ^ key for b in data[1:]).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def clean_email(candidate: str) -> str | None:
+    """The address in canonical form, or None for a false positive or an invalid address."""
+    candidate = unquote(candidate).strip().strip(".,;:").lower()
+    local, _, domain = candidate.rpartition("@")
+    if not local or not domain or len(candidate) > 254:
+        return None
+    if domain.endswith(IMAGE_SUFFIXES) or local.endswith(IMAGE_SUFFIXES) or re.search(r"@\d+x\.", candidate):
+        return None
+    if domain in PLACEHOLDER_DOMAINS or domain.endswith((".example", ".invalid", ".test", ".localhost")):
+        return None
+    if local in PLACEHOLDER_LOCALS or HEXISH.match(local):
+        return None
+    if any(part in domain for part in TRACKING_DOMAIN_PARTS):
+        return None
+    if not is_tld(domain.rsplit(".", 1)[-1]):
+        return None
+    try:
+        valid = validate_email(candidate, check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return valid.normalized.lower()
+
+
+def visible_text(html: str) -> str:
+    try:
+        root = lxml_html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return ""
+    for bad in root.iter("script", "style", "noscript", "template"):
+        bad.text = ""
+    return " ".join(root.itertext())
+
+
+def _walk_json_ld(node, emails: list[str], phones: list[str], names: list[tuple[str, str]], depth=0) -> None:
+    if depth > 20:
+        return
+    if isinstance(node, list):
+        for item in node[:200]:
+            _walk_json_ld(item, emails, phones, names, depth + 1)
+    elif isinstance(node, dict):
+        email = node.get("email")
+        if isinstance(email, str):
+            emails.append(email.removeprefix("mailto:"))
+            person = node.get("name")
+            if node.get("@type") == "Person" and isinstance(person, str):
+                names.append((email.removeprefix("mailto:"), person))
+        phone = node.get("telephone")
+        if isinstance(phone, str):
+            phones.append(phone)
+        for key, value in node.items():
+            if key not in ("email", "telephone") and isinstance(value, (dict, list)):
+                _walk_json_ld(value, emails, phones, names, depth + 1)
+
+
+def region_for(url: str, language: str | None) -> str | None:
+    """The phone region: the language's country (es-MX), else the site's country-code TLD."""
+    if language and "-" in language:
+        return language.split("-")[1].upper()
+    suffix = (urlsplit(url).hostname or "").rsplit(".", 1)[-1].upper()
+    if len(suffix) == 2 and suffix != "UK" and suffix in phonenumbers.SUPPORTED_REGIONS:
+        return suffix
+    if suffix == "UK":
+        return "GB"
+    return {"es": "ES", "de": "DE", "fr": "FR", "it": "IT", "pt": "PT", "nl": "NL"}.get((language or "")[:2])
+
+
+def clean_phone(candidate: str, region: str | None) -> str | None:
+    candidate = unquote(candidate).strip()
+    try:
+        number = phonenumbers.parse(candidate, region or "US")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def extract(html: str, url: str, language: str | None = None) -> Contacts:
+    raw_emails: list[str] = []
+    raw_phones: list[str] = []
+    named: list[tuple[str, str]] = []
+
+    raw_emails += [m for m in MAILTO.findall(html)[:MAX_CANDIDATES] for m in m.split(",")]
+    raw_phones += TEL.findall(html)[:MAX_CANDIDATES]
+    for a, b in CFEMAIL.findall(html)[:MAX_CANDIDATES]:
+        decoded = decode_cfemail(a or b)
+        if decoded:
+            raw_emails.append(decoded)
+    for block in JSON_LD.findall(html)[:20]:
+        try:
+            _walk_json_ld(json.loads(htmllib.unescape(block.strip())), raw_emails, raw_phones, named)
+        except (ValueError, RecursionError):
+            continue
+
+    text = visible_text(html)
+    deobfuscated = DOT.sub(".", AT.sub("@", text)) if ("at" in text.lower()) else text
+    for match in EMAIL.finditer(deobfuscated):
+        raw_emails.append(match.group())
+        if len(raw_emails) > 4 * MAX_CANDIDATES:
+            break
+    for match in PHONE.finditer(text):
+        raw_phones.append(match.group())
+        if len(raw_phones) > MAX_CANDIDATES:
+            break
+
+    region = region_for(url, language)
+    found = Contacts()
+    for candidate in raw_emails:
+        email = clean_email(candidate)
+        if email and email not in found.emails:
+            found.emails.append(email)
+    for candidate in raw_phones:
+        phone = clean_phone(candidate, region)
+        if phone and phone not in found.phones:
+            found.phones.append(phone)
+    for email, name in named:
+        cleaned = clean_email(email)
+        if cleaned:
+            found.names[cleaned] = name.strip()[:100]
+    return found
+
+
+def page_summary(html: str, url: str, max_chars: int = 4000) -> dict:
+    """Main text and metadata (trafilatura), bounded, for the drafting stage."""
+    import trafilatura  # only scrape_url loads it: it is heavy for a cold start
+
+    text = trafilatura.extract(
+        html, url=url, include_comments=False, include_tables=False, favor_precision=True
+    )
+    meta = trafilatura.extract_metadata(html, default_url=url)
+    return {
+        "title": (meta.title if meta and meta.title else None),
+        "description": (meta.description if meta and meta.description else None),
+        "site_name": (meta.sitename if meta and meta.sitename else None),
+        "text": (text or "")[:max_chars],
+    }
+
+
+CONTACT_LINK = re.compile(r"contact|about|team|impressum|kontakt|contacto|nosotros|equipo|staff|people", re.I)
+
+
+def contact_links(html: str, page_url: str, limit: int) -> list[str]:
+    """Same-site links that look like contact, about, team or impressum pages."""
+    try:
+        root = lxml_html.document_fromstring(html, base_url=page_url)
+    except (etree.ParserError, ValueError):
+        return []
+    root.make_links_absolute(page_url, resolve_base_href=True)
+    site = urlsplit(page_url).netloc.lower()
+    found: list[str] = []
+    for anchor in root.iter("a"):
+        href = anchor.get("href") or ""
+        parts = urlsplit(href)
+        if parts.scheme not in ("http", "https") or parts.netloc.lower() != site:
+            continue
+        label = f"{parts.path} {anchor.text_content()[:100]}"
+        target = href.split("#")[0]
+        if CONTACT_LINK.search(label) and target not in found and target.rstrip("/") != page_url.rstrip("/"):
+            found.append(target)
+            if len(found) >= limit:
+                break
+    return found

@@ -1,0 +1,90 @@
+"""scrape_url: from a prospect's site to contacts, crawled politely and safely."""
+
+from __future__ import annotations
+
+from psycopg.types.json import Jsonb
+
+from shared import db, extract, fetch
+from shared.config import get_settings
+from shared.logs import get_logger
+from shared.work import SCRAPE
+
+log = get_logger(__name__)
+# Worth another try later; anything else (not HTML, too large, 4xx, blocked) is final.
+TRANSIENT = ("timeout", "unreachable", "HTTP status 5", "HTTP status 429", "does not resolve")
+
+
+def scrape_url(row: dict) -> str:
+    """One claimed scrape result: crawl the site politely, extract contacts, link them."""
+    key = {"id": row["id"]}
+    with db.transaction() as conn:
+        ctx = db.fetch_one(conn, "get-scrape-context", id=row["id"])
+    language = ctx["language"] or ctx["default_language"]
+    url = ctx["website_url"]
+    try:
+        if not fetch.robots_allows(url):
+            with db.transaction() as conn:
+                SCRAPE.finish(conn, key, "skipped", "skipped: robots.txt disallows crawling this page")
+            return "skipped"
+        pages = [fetch.fetch(url)]
+    except fetch.FetchError as exc:
+        reason = str(exc)
+        with db.transaction() as conn:
+            if not isinstance(exc, fetch.Blocked) and reason.startswith(TRANSIENT):
+                return SCRAPE.retry(conn, row, reason)
+            SCRAPE.finish(conn, key, "failed", f"failed: {reason}")
+        return "failed"
+
+    for link in extract.contact_links(pages[0].text, pages[0].url, get_settings().crawl_extra_pages):
+        try:
+            if fetch.robots_allows(link):
+                pages.append(fetch.fetch(link))
+        except fetch.FetchError as exc:
+            log.info("extra page skipped", extra={"url": link, "reason": str(exc)})
+
+    found = extract.Contacts()
+    for page in pages:
+        more = extract.extract(page.text, page.url, language)
+        found.emails += [e for e in more.emails if e not in found.emails]
+        found.phones += [p for p in more.phones if p not in found.phones]
+        found.names.update(more.names)
+    summary = extract.page_summary(pages[0].text, pages[0].url)
+
+    with db.transaction() as conn:
+        db.execute(
+            conn,
+            "save-scrape",
+            id=row["id"],
+            emails=found.emails,
+            phones=found.phones,
+            text=summary["text"],
+            title=summary["title"],
+            description=summary["description"],
+            site_name=summary["site_name"],
+            pages=len(pages),
+        )
+        linked = 0
+        for email in found.emails:
+            contact_id = db.fetch_one(
+                conn,
+                "upsert-contact",
+                organization_id=ctx["organization_id"],
+                scrape_id=row["id"],
+                email=email,
+                phone=found.phones[0] if found.phones else None,
+                name=found.names.get(email),
+                language=language.split("-")[0] if language else None,
+                extra=Jsonb(
+                    {"source_url": url, "page_title": summary["title"], "site_name": summary["site_name"]}
+                ),
+            )["id"]
+            linked += bool(
+                db.fetch_one(conn, "link-contact", campaign_id=ctx["campaign_id"], contact_id=contact_id)
+            )
+        SCRAPE.finish(
+            conn,
+            key,
+            "completed",
+            f"{len(found.emails)} emails, {len(found.phones)} phones from {len(pages)} pages; {linked} linked",
+        )
+    return "completed"

@@ -1,0 +1,46 @@
+-- Discovery: search results become scrape results; scraped pages become contacts.
+
+-- name: get-task-context
+SELECT t.id, t.search_query, t.language, c.id AS campaign_id, c.organization_id, c.status AS campaign_status
+FROM search_tasks t JOIN campaigns c ON c.id = t.campaign_id
+WHERE t.id = %(id)s;
+
+-- name: insert-scrape-result
+INSERT INTO scrape_results (search_task_id, website_url)
+VALUES (%(search_task_id)s, %(website_url)s)
+ON CONFLICT (search_task_id, website_url) DO NOTHING
+RETURNING id;
+
+-- name: get-scrape-context
+SELECT s.id, s.website_url, t.language, t.campaign_id, c.organization_id, c.default_language
+FROM scrape_results s
+JOIN search_tasks t ON t.id = s.search_task_id
+JOIN campaigns c ON c.id = t.campaign_id
+WHERE s.id = %(id)s;
+
+-- name: save-scrape
+UPDATE scrape_results
+SET extracted_emails = %(emails)s, extracted_phone = %(phones)s, raw_content = %(text)s,
+    page_title = %(title)s, page_description = %(description)s, site_name = %(site_name)s,
+    pages_fetched = %(pages)s
+WHERE id = %(id)s;
+
+-- name: upsert-contact
+-- An address already known in the organization is kept and enriched, never duplicated.
+INSERT INTO contacts (organization_id, source_scrape_id, email, phone, name, language_preference, extra_data)
+VALUES (%(organization_id)s, %(scrape_id)s, %(email)s, %(phone)s, %(name)s, %(language)s, %(extra)s)
+ON CONFLICT (organization_id, (lower(email))) DO UPDATE
+SET phone = coalesce(contacts.phone, EXCLUDED.phone),
+    name = coalesce(contacts.name, EXCLUDED.name),
+    source_scrape_id = coalesce(contacts.source_scrape_id, EXCLUDED.source_scrape_id),
+    language_preference = coalesce(contacts.language_preference, EXCLUDED.language_preference),
+    extra_data = EXCLUDED.extra_data || contacts.extra_data
+RETURNING id;
+
+-- name: link-contact
+-- Not for contacts who said no (unsubscribed, bounced, complained, replied).
+INSERT INTO campaign_contacts (campaign_id, contact_id)
+SELECT %(campaign_id)s, %(contact_id)s
+WHERE public.suppression_reason(%(contact_id)s, %(campaign_id)s) IS NULL
+ON CONFLICT (campaign_id, contact_id) DO NOTHING
+RETURNING contact_id;

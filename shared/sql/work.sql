@@ -1,0 +1,61 @@
+-- The row-driven stages' work queue, one template for search_tasks, scrape_results and
+-- campaign_contacts. {table}, {key} (the primary key columns) and {busy} (the stage's working
+-- status) are filled in by shared/work.py with psycopg.sql, never from input.
+
+-- name: work-claim-one
+-- A webhook's row: claimed if it waits (or its worker's lease ran out), otherwise left alone.
+UPDATE {table}
+SET status = {busy}, attempts = attempts + 1,
+    lease_expires_at = now() + make_interval(secs => %(lease)s)
+WHERE ({key}) = ({key_params})
+  AND next_attempt_at <= now()
+  AND (status = 'pending' OR (status = {busy} AND lease_expires_at < now()))
+  AND attempts < %(max_attempts)s
+RETURNING *;
+
+-- name: work-claim-batch
+-- The drain: rows still pending after the grace period (their webhook may be lost) and rows
+-- whose worker's lease ran out, oldest first, skipping rows another worker holds.
+WITH waiting AS (
+  SELECT {key}
+  FROM {table}
+  WHERE next_attempt_at <= now()
+    AND attempts < %(max_attempts)s
+    AND ((status = 'pending' AND next_attempt_at <= now() - make_interval(secs => %(grace)s))
+         OR (status = {busy} AND lease_expires_at < now()))
+  ORDER BY next_attempt_at
+  LIMIT %(limit)s
+  FOR UPDATE SKIP LOCKED
+)
+UPDATE {table} t
+SET status = {busy}, attempts = t.attempts + 1,
+    lease_expires_at = now() + make_interval(secs => %(lease)s)
+FROM waiting w
+WHERE ({t_key}) = ({w_key})
+RETURNING t.*;
+
+-- name: work-give-up
+-- Rows whose attempts ran out while held by workers that stopped: failed, with the reason.
+UPDATE {table}
+SET status = 'failed', lease_expires_at = NULL,
+    status_reason = 'failed: the worker stopped ' || attempts || ' times without finishing'
+WHERE status = {busy} AND lease_expires_at < now() AND attempts >= %(max_attempts)s
+RETURNING 1;
+
+-- name: work-finish
+UPDATE {table}
+SET status = %(status)s, status_reason = %(reason)s, lease_expires_at = NULL
+WHERE ({key}) = ({key_params}) AND status = {busy}
+RETURNING *;
+
+-- name: work-retry
+-- A failure worth another try: back to pending after a backoff, or failed when out of attempts.
+UPDATE {table}
+SET status = CASE WHEN attempts >= %(max_attempts)s THEN 'failed' ELSE 'pending' END,
+    status_reason = CASE WHEN attempts >= %(max_attempts)s
+                         THEN 'failed after ' || attempts || ' attempts: ' || %(reason)s
+                         ELSE 'retrying: ' || %(reason)s END,
+    next_attempt_at = now() + make_interval(secs => %(delay)s),
+    lease_expires_at = NULL
+WHERE ({key}) = ({key_params}) AND status = {busy}
+RETURNING status;

@@ -1,0 +1,229 @@
+"""run_search and scrape_url on the fixture website: sites found, pages crawled, contacts
+extracted, deduplicated and linked; running a row twice adds nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from shared import fetch
+from shared.fixture_site import FixtureSites
+from tests import factories as f
+from tests.helpers import function_client
+
+
+@pytest.fixture(scope="module")
+def sites():
+    with FixtureSites() as running:
+        yield running
+
+
+@pytest.fixture
+def discovery_env(env, sites):
+    env(
+        FIXTURE_SITE_URLS=",".join(sites.urls),
+        ALLOW_PRIVATE_NETWORK="true",
+        SEARCH_PROVIDER="fixture",
+        DRAIN_GRACE_SECONDS=0,
+    )
+    fetch._robots.clear()
+    yield sites
+
+
+def webhook(client, table, record):
+    return client.post(
+        "/",
+        data=json.dumps(
+            {"type": "INSERT", "table": table, "schema": "public", "record": record, "old_record": None}
+        ),
+        content_type="application/json",
+        headers={"X-Webhook-Secret": os.environ["WEBHOOK_SECRET"]},
+    )
+
+
+def discover(conn, language="en", org_id=None):
+    org_id = org_id or f.org(conn)
+    campaign_id = f.campaign(conn, org_id)
+    task_id = f.search_task(conn, campaign_id, "yoga studios", language=language)
+    assert (
+        webhook(function_client("run_search"), "search_tasks", {"id": str(task_id)}).get_json()["completed"]
+        == 1
+    )
+    scraper = function_client("scrape_url")
+    rows = conn.execute("SELECT id FROM scrape_results WHERE search_task_id = %s", (task_id,)).fetchall()
+    for (scrape_id,) in rows:
+        assert webhook(scraper, "scrape_results", {"id": str(scrape_id)}).status_code == 200
+    return org_id, campaign_id, task_id
+
+
+def results(conn, task_id):
+    return conn.execute(
+        "SELECT website_url, status, status_reason, extracted_emails, extracted_phone, page_title,"
+        " page_description, site_name, raw_content, pages_fetched FROM scrape_results WHERE search_task_id = %s"
+        " ORDER BY website_url",
+        (task_id,),
+    ).fetchall()
+
+
+def test_search_then_scrape_extracts_every_case(conn, discovery_env):
+    org_id, campaign_id, task_id = discover(conn)
+    by_url = {r[0]: r for r in results(conn, task_id)}
+    sunrise, pilates, zen = (by_url[u] for u in discovery_env.urls)
+
+    assert sunrise[1] == "completed" and sunrise[9] == 3  # the page plus its about and contact pages
+    assert set(sunrise[3]) == {
+        "hello@sunriseyoga.studio",
+        "maria@sunriseyoga.studio",
+        "team@sunriseyoga.studio",
+        "events@sunriseyoga.studio",
+    }
+    assert {"+13056741234", "+13056741299"} <= set(sunrise[4])
+    assert sunrise[5] in ("Sunrise Yoga Studio | Miami Beach", "Yoga for every body, by the ocean")
+    assert "Vinyasa" in sunrise[6] and sunrise[7] == "Sunrise Yoga Studio"
+    assert "vinyasa, yin and prenatal yoga" in sunrise[8]
+
+    assert pilates[1] == "completed"
+    assert set(pilates[3]) == {"info@pilatesretiro.es", "reservas@pilatesretiro.es"}
+    assert zen[1] == "skipped" and "robots.txt" in zen[2]
+
+    contacts = dict(
+        conn.execute("SELECT email, name FROM contacts WHERE organization_id = %s", (org_id,)).fetchall()
+    )
+    assert contacts["maria@sunriseyoga.studio"] == "Maria Alvarez"
+    assert not any(e.endswith(("wixpress.com", "email.com", "domain.com", ".png")) for e in contacts)
+    linked = conn.execute(
+        "SELECT count(*) FROM campaign_contacts WHERE campaign_id = %s", (campaign_id,)
+    ).fetchone()
+    assert linked == (6,)
+
+
+def test_phone_region_from_the_task_language(conn, discovery_env):
+    _, _, task_id = discover(conn, language="es-ES")
+    pilates = {r[0]: r for r in results(conn, task_id)}[discovery_env.urls[1]]
+    assert {"+34912345678", "+34912345679"} <= set(pilates[4])
+
+
+def test_running_the_same_rows_twice_adds_nothing(conn, discovery_env):
+    org_id, campaign_id, task_id = discover(conn)
+    before = conn.execute(
+        "SELECT (SELECT count(*) FROM contacts WHERE organization_id = %(o)s),"
+        " (SELECT count(*) FROM campaign_contacts WHERE campaign_id = %(c)s),"
+        " (SELECT count(*) FROM scrape_results WHERE search_task_id = %(t)s)",
+        {"o": org_id, "c": campaign_id, "t": task_id},
+    ).fetchone()
+    # The same webhooks again: each row is already final, so nothing runs.
+    assert (
+        webhook(function_client("run_search"), "search_tasks", {"id": str(task_id)}).get_json()["skipped"]
+        == 1
+    )
+    # Forced to run again from scratch: still nothing new.
+    conn.execute("UPDATE search_tasks SET status = 'pending', attempts = 0 WHERE id = %s", (task_id,))
+    conn.execute(
+        "UPDATE scrape_results SET status = 'pending', attempts = 0 WHERE search_task_id = %s", (task_id,)
+    )
+    discover_again = function_client("run_search")
+    webhook(discover_again, "search_tasks", {"id": str(task_id)})
+    for (scrape_id,) in conn.execute(
+        "SELECT id FROM scrape_results WHERE search_task_id = %s", (task_id,)
+    ).fetchall():
+        webhook(function_client("scrape_url"), "scrape_results", {"id": str(scrape_id)})
+    after = conn.execute(
+        "SELECT (SELECT count(*) FROM contacts WHERE organization_id = %(o)s),"
+        " (SELECT count(*) FROM campaign_contacts WHERE campaign_id = %(c)s),"
+        " (SELECT count(*) FROM scrape_results WHERE search_task_id = %(t)s)",
+        {"o": org_id, "c": campaign_id, "t": task_id},
+    ).fetchone()
+    assert after == before
+
+
+def test_known_contact_is_enriched_and_suppressed_one_not_linked(conn, discovery_env):
+    org_id = f.org(conn)
+    known = f.contact(conn, org_id, "Hello@SunriseYoga.studio")
+    gone = f.contact(conn, org_id, "maria@sunriseyoga.studio", unsubscribe_requested=True)
+    _, campaign_id, _ = discover(conn, org_id=org_id)
+    row = conn.execute(
+        "SELECT id, phone, extra_data->>'source_url' FROM contacts WHERE id = %s", (known,)
+    ).fetchone()
+    assert row[1] == "+13056741234" and row[2] == discovery_env.urls[0]
+    assert conn.execute(
+        "SELECT count(*) FROM contacts WHERE organization_id = %s AND lower(email) = 'hello@sunriseyoga.studio'",
+        (org_id,),
+    ).fetchone() == (1,)
+    linked = {
+        r[0]
+        for r in conn.execute(
+            "SELECT contact_id FROM campaign_contacts WHERE campaign_id = %s", (campaign_id,)
+        )
+    }
+    assert known in linked and gone not in linked
+
+
+def test_drain_picks_up_rows_whose_webhook_was_lost(conn, discovery_env):
+    campaign_id = f.campaign(conn, f.org(conn))
+    task_id = f.search_task(conn, campaign_id)
+    headers = {"X-Webhook-Secret": os.environ["WEBHOOK_SECRET"]}
+    drained = (
+        function_client("run_search")
+        .post(
+            "/",
+            data=json.dumps({"drain": True, "limit": 500}),
+            content_type="application/json",
+            headers=headers,
+        )
+        .get_json()
+    )
+    assert drained["processed"] >= 1
+    assert conn.execute("SELECT status FROM search_tasks WHERE id = %s", (task_id,)).fetchone() == (
+        "completed",
+    )
+    scraped = (
+        function_client("scrape_url")
+        .post(
+            "/",
+            data=json.dumps({"drain": True, "limit": 500}),
+            content_type="application/json",
+            headers=headers,
+        )
+        .get_json()
+    )
+    assert scraped["processed"] >= 3
+    states = {
+        r[0] for r in conn.execute("SELECT status FROM scrape_results WHERE search_task_id = %s", (task_id,))
+    }
+    assert states <= {"completed", "skipped"}
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"type": "INSERT", "table": "scrape_results", "schema": "public", "record": {"id": "x"}}, 400),
+        (
+            {"type": "INSERT", "table": "search_tasks", "schema": "public", "record": {"id": "not-a-uuid"}},
+            400,
+        ),
+        ({"type": "INSERT", "table": "search_tasks", "schema": "public", "record": None}, 400),
+        ({"type": "INSERT", "table": "search_tasks", "schema": "auth", "record": {"id": "x"}}, 400),
+        ({"type": "TRUNCATE", "table": "search_tasks", "schema": "public", "record": {}}, 400),
+        ({"drain": True, "limit": 0}, 400),
+        ({"drain": True, "limit": "all"}, 400),
+        ({"drain": False}, 400),
+        ([], 400),
+    ],
+)
+def test_bad_webhook_bodies_are_400(discovery_env, body, status):
+    response = function_client("run_search").post(
+        "/",
+        data=json.dumps(body),
+        content_type="application/json",
+        headers={"X-Webhook-Secret": os.environ["WEBHOOK_SECRET"]},
+    )
+    assert response.status_code == status, response.get_json()
+
+
+def test_webhook_without_secret_is_401(discovery_env):
+    response = function_client("scrape_url").post(
+        "/", data=json.dumps({"drain": True}), content_type="application/json"
+    )
+    assert response.status_code == 401
