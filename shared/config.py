@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
     llm_model: str | None = None
+    llm_timeout: float = Field(default=60.0, gt=0)
+    llm_retry_base_seconds: float = Field(default=1.0, ge=0)
 
     mail_transport: Literal["smtp", "ses", "file"] = "file"
     smtp_url: SecretStr | None = None

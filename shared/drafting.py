@@ -1,0 +1,301 @@
+"""draft_message: a personal multi-step email sequence for one campaign contact, written by an
+LLM from the prospect's own site (or by the template drafter), checked in code, and scheduled
+in the campaign's sending window."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shared import campaign_settings, db, llm, schedule
+from shared.logs import get_logger
+from shared.work import DRAFT
+
+log = get_logger(__name__)
+SUBJECT_MAX = 80
+DEFAULT_WORD_LIMIT = 150
+SITE_TEXT_MAX = 3000
+PAUSED_RETRY_SECONDS = 600
+PLACEHOLDER = re.compile(
+    r"\{\{[^}]*\}\}|\{[A-Za-z_]+\}|\[[A-Z][A-Za-z _]{1,30}\]|<[a-z_ ]{2,30}>|\bXXX\b|\bTBD\b"
+)
+FOOTER = re.compile(r"unsubscribe|opt[ -]?out|darse de baja|darte de baja|dejar de recibir", re.IGNORECASE)
+
+
+class Email(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subject: str = Field(min_length=1)
+    body: str = Field(min_length=1)
+
+
+class Sequence(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    emails: list[Email] = Field(min_length=1)
+
+
+SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["emails"],
+    "properties": {
+        "emails": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["subject", "body"],
+                "properties": {"subject": {"type": "string"}, "body": {"type": "string"}},
+            },
+        }
+    },
+}
+
+
+@dataclass
+class Drafted:
+    emails: list[Email]
+    drafter: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class DraftRejected(Exception):
+    pass
+
+
+def problems(sequence: Sequence, steps: int, word_limit: int) -> list[str]:
+    """What the code refuses, whatever the model says."""
+    found = []
+    if len(sequence.emails) != steps:
+        found.append(f"write exactly {steps} emails, not {len(sequence.emails)}")
+    for i, email in enumerate(sequence.emails, 1):
+        if len(email.subject) > SUBJECT_MAX:
+            found.append(f"email {i}: the subject is over {SUBJECT_MAX} characters")
+        words = len(email.body.split())
+        if words > word_limit:
+            found.append(f"email {i}: the body has {words} words, over the limit of {word_limit}")
+        for text in (email.subject, email.body):
+            match = PLACEHOLDER.search(text)
+            if match:
+                found.append(f"email {i}: unfilled placeholder {match.group()!r}")
+        if FOOTER.search(email.body):
+            found.append(f"email {i}: no unsubscribe or opt-out text (the sender adds the footer)")
+    return found
+
+
+def _language_name(code: str) -> str:
+    return {
+        "en": "English",
+        "es": "Spanish",
+        "de": "German",
+        "fr": "French",
+        "it": "Italian",
+        "pt": "Portuguese",
+        "nl": "Dutch",
+    }.get(code[:2], code)
+
+
+def prompt(ctx: dict, steps: list[int], word_limit: int, language: str) -> list[dict]:
+    site = (ctx.get("site_text") or "")[:SITE_TEXT_MAX]
+    facts = {
+        "business_site": ctx.get("website_url"),
+        "site_name": ctx.get("site_name"),
+        "page_title": ctx.get("page_title"),
+        "page_description": ctx.get("page_description"),
+        "contact_name": ctx.get("contact_name"),
+    }
+    system = (
+        "You write short, honest, personal cold emails for a small business. "
+        f"Write in {_language_name(language)}. Tone: {ctx.get('tone') or 'friendly and professional'}. "
+        f"Each body at most {word_limit} words; each subject at most {SUBJECT_MAX} characters. "
+        "Only state facts found in the material given about the prospect; never invent numbers, names, "
+        "awards, mutual contacts or past conversations. No placeholders such as {{name}} or [Company]: "
+        "if a detail is unknown, write around it. No unsubscribe or opt-out text and no signature block "
+        "with an address: the sender adds the footer. "
+        f'Return JSON: {{"emails": [{{"subject": ..., "body": ...}}]}} with exactly {len(steps)} emails; '
+        "the first introduces, each later one is a brief follow-up written as a reply in the same thread."
+    )
+    user = (
+        f"Sender: {ctx['org_name']}. Campaign: {ctx['campaign_name']}.\n"
+        f"What the campaign wants: {ctx.get('instructions') or 'introduce our offer and ask for a short call'}.\n"
+        f"Days after the first email for each message: {steps}.\n"
+        f"Prospect facts: {json.dumps({k: v for k, v in facts.items() if v}, ensure_ascii=False)}\n"
+        f"Text of the prospect's website (may be incomplete):\n<<<\n{site}\n>>>"
+    )
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def draft_with_llm(
+    client: llm.ChatClient, ctx: dict, steps: list[int], word_limit: int, language: str
+) -> Drafted:
+    messages = prompt(ctx, steps, word_limit, language)
+    used = [0, 0]
+    for attempt in (1, 2):  # one repair attempt
+        answer = client.complete(messages, SCHEMA)
+        used[0] += answer.prompt_tokens
+        used[1] += answer.completion_tokens
+        try:
+            sequence = Sequence.model_validate_json(_strip_fences(answer.content))
+            issues = problems(sequence, len(steps), word_limit)
+        except ValidationError as exc:
+            sequence, issues = None, [f"the answer is not the JSON asked for: {exc.errors()[0]['msg']}"]
+        if not issues:
+            return Drafted(sequence.emails, f"llm:{client.model}", *used)
+        if attempt == 1:
+            messages = [
+                *messages,
+                {"role": "assistant", "content": answer.content[:8000]},
+                {
+                    "role": "user",
+                    "content": "Fix these problems and answer with the corrected JSON only: "
+                    + "; ".join(issues),
+                },
+            ]
+    raise DraftRejected("the draft failed its checks after one repair: " + "; ".join(issues)[:400])
+
+
+def _strip_fences(text: str) -> str:
+    text = text.strip()
+    if text.startswith("```"):
+        text = re.sub(r"^```[a-zA-Z]*\s*|\s*```$", "", text)
+    return text
+
+
+TEMPLATES = {
+    "en": [
+        (
+            "A question for {business}",
+            "Hi {greeting},\n\nI came across {business}{about} and wanted to reach out. "
+            "{instructions}\n\nWould you be open to a short call next week?\n\nBest regards,\n{sender}",
+        ),
+        (
+            "",
+            "Hi {greeting},\n\nJust following up on my note about {campaign}. Happy to send more details "
+            "if that is easier.\n\nBest,\n{sender}",
+        ),
+        (
+            "",
+            "Hi {greeting},\n\nI will leave it here so I do not crowd your inbox. If {campaign} is of interest "
+            "later, a reply to this email reaches me directly.\n\nAll the best,\n{sender}",
+        ),
+    ],
+    "es": [
+        (
+            "Una pregunta para {business}",
+            "Hola {greeting}:\n\nHe visto {business}{about} y quería escribirle. "
+            "{instructions}\n\n¿Le vendría bien una llamada breve la próxima semana?\n\nUn saludo,\n{sender}",
+        ),
+        (
+            "",
+            "Hola {greeting}:\n\nSolo quería retomar mi mensaje sobre {campaign}. Si lo prefiere, le envío "
+            "más información por escrito.\n\nUn saludo,\n{sender}",
+        ),
+        (
+            "",
+            "Hola {greeting}:\n\nNo quiero llenar su bandeja de entrada, así que lo dejo aquí. Si más adelante "
+            "le interesa {campaign}, basta con responder a este correo.\n\nUn cordial saludo,\n{sender}",
+        ),
+    ],
+}
+
+
+def draft_with_template(ctx: dict, steps: list[int], word_limit: int, language: str) -> Drafted:
+    """Deterministic emails from the campaign's and the contact's details, under the same checks."""
+    texts = TEMPLATES.get(language[:2], TEMPLATES["en"])
+    business = ctx.get("site_name") or ctx.get("page_title") or (ctx.get("website_url") or "your business")
+    business = business.split("|")[0].strip()[:60]
+    first_name = (ctx.get("contact_name") or "").split(" ")[0]
+    values = {
+        "business": business,
+        "greeting": first_name or ("equipo de " + business if language[:2] == "es" else "there"),
+        "about": "",
+        "instructions": (ctx.get("instructions") or "").strip()[:400],
+        "campaign": ctx["campaign_name"],
+        "sender": ctx["org_name"],
+    }
+    emails = []
+    for i, _ in enumerate(steps):
+        subject, body = texts[min(i, len(texts) - 1)]
+        body = body.format(**values).replace("\n\n\n\n", "\n\n")
+        words = body.split()
+        if len(words) > word_limit:
+            body = " ".join(words[:word_limit])
+        emails.append(
+            Email(subject=(subject.format(**values) or values["campaign"])[:SUBJECT_MAX], body=body)
+        )
+    sequence = Sequence(emails=emails)
+    issues = problems(sequence, len(steps), word_limit)
+    if issues:
+        raise DraftRejected("the template draft failed its checks: " + "; ".join(issues))
+    return Drafted(emails, "template")
+
+
+def draft(row: dict) -> str:
+    """One claimed campaign contact: draft, check, schedule and store its sequence."""
+    key = DRAFT.key_of(row)
+    with db.transaction() as conn:
+        ctx = db.fetch_one(conn, "get-draft-context", **key)
+    if ctx["campaign_status"] == "paused":
+        with db.transaction() as conn:
+            db.execute(conn, "postpone-draft", delay=PAUSED_RETRY_SECONDS, **key)
+        return "postponed"
+    if ctx["campaign_status"] == "completed":
+        with db.transaction() as conn:
+            DRAFT.finish(conn, key, "skipped", "skipped: the campaign is completed")
+        return "skipped"
+    if ctx["existing_steps"]:
+        with db.transaction() as conn:
+            DRAFT.finish(conn, key, "drafted", "the sequence already exists")
+        return "drafted"
+
+    try:
+        settings = campaign_settings.parse(ctx["ai_settings"])
+    except ValidationError:
+        settings = campaign_settings.AiSettings()
+    steps = [s.delay_days for s in settings.steps]
+    word_limit = ctx["word_limit"] or DEFAULT_WORD_LIMIT
+    language = (ctx["language_preference"] or ctx["default_language"] or "en")[:2]
+    client = llm.from_settings()
+    try:
+        drafted = (
+            draft_with_llm(client, ctx, steps, word_limit, language)
+            if client
+            else draft_with_template(ctx, steps, word_limit, language)
+        )
+    except (llm.LlmError, DraftRejected) as exc:
+        with db.transaction() as conn:
+            if isinstance(exc, llm.LlmError) and "attempts" in str(exc):
+                return DRAFT.retry(conn, row, str(exc))
+            DRAFT.finish(conn, key, "failed", f"failed: {exc}"[:500])
+        return "failed"
+
+    times = schedule.sequence_times(datetime.now(UTC), steps, settings.sending_window)
+    status = "draft" if settings.review_before_send else "scheduled"
+    with db.transaction() as conn:
+        for order, (email, when) in enumerate(zip(drafted.emails, times, strict=True)):
+            db.fetch_one(
+                conn,
+                "insert-flow-step",
+                step=order,
+                status=status,
+                subject=email.subject,
+                body=email.body,
+                when=when,
+                **key,
+            )
+        db.execute(
+            conn,
+            "record-draft-usage",
+            drafter=drafted.drafter,
+            prompt_tokens=drafted.prompt_tokens,
+            completion_tokens=drafted.completion_tokens,
+            **key,
+        )
+        DRAFT.finish(conn, key, "drafted", f"{len(drafted.emails)} emails by {drafted.drafter}")
+    return "drafted"

@@ -1,0 +1,116 @@
+"""A client for any OpenAI-compatible chat completions API (OpenAI, Azure, Groq, OpenRouter,
+vLLM, Ollama): structured output where the server supports it, retries with backoff on 429
+and 5xx honouring Retry-After, timeouts, and token usage."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from shared.config import get_settings
+
+MAX_ATTEMPTS = 4
+MAX_RETRY_AFTER = 60.0
+
+
+class LlmError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Answer:
+    content: str
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class ChatClient:
+    def __init__(self, base_url: str, api_key: str | None, model: str, timeout: float = 60.0):
+        self.url = f"{base_url.rstrip('/')}/chat/completions"
+        self.model = model
+        headers = {"Content-Type": "application/json"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        self.client = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=10.0), headers=headers, trust_env=False
+        )
+        self.json_schema_supported = True
+
+    def complete(self, messages: list[dict], schema: dict | None = None, temperature: float = 0.7) -> Answer:
+        body = {"model": self.model, "messages": messages, "temperature": temperature}
+        if schema is not None and self.json_schema_supported:
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "email_sequence", "strict": True, "schema": schema},
+            }
+        elif schema is not None:
+            body["response_format"] = {"type": "json_object"}
+        try:
+            data = self._post(body)
+        except LlmError as exc:
+            # Servers without JSON-schema output refuse the field: ask for plain JSON instead.
+            if "response_format" in body and "json_schema" in str(exc).lower() and self.json_schema_supported:
+                self.json_schema_supported = False
+                return self.complete(messages, schema, temperature)
+            raise
+        try:
+            content = data["choices"][0]["message"]["content"]
+            usage = data.get("usage") or {}
+            return Answer(
+                str(content or ""),
+                int(usage.get("prompt_tokens") or 0),
+                int(usage.get("completion_tokens") or 0),
+            )
+        except (KeyError, IndexError, TypeError, ValueError):
+            raise LlmError("the LLM answered in an unexpected shape") from None
+
+    def _post(self, body: dict) -> dict:
+        base = get_settings().llm_retry_base_seconds
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            wait = None
+            try:
+                response = self.client.post(self.url, json=body)
+            except httpx.TimeoutException:
+                problem = "the LLM did not answer in time"
+            except httpx.TransportError as exc:
+                problem = f"the LLM is unreachable ({type(exc).__name__})"
+            else:
+                if response.status_code == 429 or response.status_code >= 500:
+                    problem = f"the LLM answered {response.status_code}"
+                    try:
+                        wait = float(response.headers.get("Retry-After", ""))
+                    except ValueError:
+                        wait = None
+                elif response.status_code >= 400:
+                    raise LlmError(
+                        f"the LLM refused the request: HTTP {response.status_code}: {response.text[:300]}"
+                    )
+                else:
+                    try:
+                        return response.json()
+                    except json.JSONDecodeError:
+                        raise LlmError("the LLM answered with malformed JSON") from None
+            if attempt == MAX_ATTEMPTS:
+                raise LlmError(f"{problem}, {MAX_ATTEMPTS} attempts")
+            delay = wait if wait is not None else base * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
+            time.sleep(max(0.0, min(delay, MAX_RETRY_AFTER)))
+        raise AssertionError("unreachable")
+
+
+_client: ChatClient | None = None
+
+
+def from_settings() -> ChatClient | None:
+    """The configured client, or None: then the template drafter writes the emails."""
+    global _client
+    s = get_settings()
+    if not s.llm_base_url:
+        return None
+    if _client is None or _client.url != f"{s.llm_base_url}/chat/completions" or _client.model != s.llm_model:
+        key = s.llm_api_key.get_secret_value() if s.llm_api_key else None
+        _client = ChatClient(s.llm_base_url, key, s.llm_model or "gpt-4o-mini", s.llm_timeout)
+    return _client
