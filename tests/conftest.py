@@ -94,3 +94,21 @@ def empty_queue(conn):
         " WHERE status IN ('scheduled', 'sending')"
     )
     conn.execute("DELETE FROM send_spacing")
+
+
+@pytest.fixture
+def fresh_database(database_url):
+    """An empty, migrated database of its own, for tests that run the whole stack."""
+    from psycopg.conninfo import make_conninfo
+
+    from shared import migrate
+
+    name = f"outreach_fresh_{secrets.token_hex(4)}"
+    server = make_conninfo(database_url, dbname="postgres")
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_conninfo(database_url, dbname=name)
+    migrate.apply(url)
+    yield url
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

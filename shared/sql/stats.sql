@@ -1,0 +1,9 @@
+-- Campaign progress, for the local run's progress line and summary.
+
+-- name: campaign-stats
+SELECT * FROM campaign_stats WHERE campaign_id = %(campaign_id)s;
+
+-- name: due-now
+SELECT count(*) AS n FROM outreach_flows
+WHERE campaign_id = %(campaign_id)s
+  AND (status = 'sending' OR (status = 'scheduled' AND scheduled_send_time <= now()));
