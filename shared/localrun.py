@@ -15,6 +15,7 @@ uses them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -137,16 +138,11 @@ class Stack:
 
     def schedule(self, every: float) -> None:
         """Cloud Scheduler's calls: the drains and send_due."""
+        calls = [(name, {"drain": True, "limit": 50}) for name in DRAINS] + [("send_due", {})]
         while not self.stop.wait(every):
-            for name in DRAINS:
-                try:
-                    self.call(name, {"drain": True, "limit": 50})
-                except (httpx.HTTPError, ValueError):
-                    pass
-            try:
-                self.call("send_due", {})
-            except (httpx.HTTPError, ValueError):
-                pass
+            for name, body in calls:
+                with contextlib.suppress(httpx.HTTPError, ValueError):  # the next tick tries again
+                    self.call(name, body)
 
     def shutdown(self) -> None:
         self.stop.set()

@@ -1,0 +1,154 @@
+"""deploy.sh --dry-run, the build directories, and the Cloud Scheduler jobs against a fake client."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from shared import scheduler
+from tests.helpers import ROOT
+
+FUNCTIONS = (
+    "create_campaign",
+    "run_search",
+    "scrape_url",
+    "draft_message",
+    "send_due",
+    "unsubscribe_webhook",
+)
+SECRETS = {
+    "DATABASE_URL": "postgresql://postgres.ref:db-password-123@pooler:6543/postgres",
+    "WEBHOOK_SECRET": "webhook-secret-456",
+    "UNSUBSCRIBE_SECRET": "unsub-secret-789",
+    "SUPABASE_JWT_SECRET": "jwt-secret-abc",
+    "SEARCH_API_KEY": "search-key-def",
+    "LLM_API_KEY": "sk-llm-ghi",
+}
+
+
+@pytest.fixture(scope="module")
+def dry_run():
+    env = {
+        "PATH": f"{os.path.dirname(sys.executable)}:/usr/bin:/bin",
+        "HOME": os.environ.get("HOME", "/root"),
+        "GCP_PROJECT": "acme-outreach",
+        "GCP_REGION": "europe-west1",
+        "SUPABASE_PROJECT_REF": "abcdefgh",
+        "SUPABASE_DB_URL": "postgresql://postgres:direct-pass@db.abcdefgh.supabase.co:5432/postgres",
+        "SENDER_POSTAL_ADDRESS": "1 Main St",
+        "MAIL_FROM": "Acme <hi@acme.example>",
+        "SEARCH_PROVIDER": "brave",
+        "LLM_BASE_URL": "https://api.openai.com/v1",
+        **SECRETS,
+    }
+    result = subprocess.run(
+        ["bash", "deploy.sh", "--dry-run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout + result.stderr
+
+
+def test_dry_run_deploys_every_function(dry_run):
+    for fn in FUNCTIONS:
+        line = next(l for l in dry_run.splitlines() if l.startswith(f"gcloud functions deploy {fn} "))
+        assert (
+            "--gen2 --runtime python312" in line
+            and "--trigger-http" in line
+            and f"--source build/{fn}" in line
+        )
+        assert ("--no-allow-unauthenticated" in line) == (fn == "send_due")
+        assert (
+            "DATABASE_URL=outreach-database-url:latest" in line
+            and "LLM_API_KEY=outreach-llm-api-key:latest" in line
+        )
+        assert "PUBLIC_BASE_URL=https://europe-west1-acme-outreach.cloudfunctions.net" in line
+
+
+def test_dry_run_covers_database_vault_and_scheduler(dry_run):
+    assert "supabase db push" in dry_run and "upsert vault secret outreach_functions_url" in dry_run
+    assert "upsert vault secret outreach_webhook_secret" in dry_run
+    for job in ("send-due", "run-search", "scrape-url", "draft-message"):
+        assert f"jobs/outreach-{job}" in dry_run
+
+
+def test_dry_run_never_prints_a_secret(dry_run):
+    for value in [*SECRETS.values(), "direct-pass"]:
+        assert value not in dry_run
+
+
+def test_missing_configuration_is_named():
+    env = {"PATH": f"{os.path.dirname(sys.executable)}:/usr/bin:/bin", "HOME": "/root"}
+    result = subprocess.run(
+        ["bash", "deploy.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert (
+        "GCP_PROJECT" in result.stderr
+        and "WEBHOOK_SECRET" in result.stderr
+        and "SUPABASE_DB_URL" in result.stderr
+    )
+
+
+@pytest.mark.parametrize("fn", FUNCTIONS)
+def test_each_build_directory_imports_on_its_own(dry_run, fn):
+    build = ROOT / "build" / fn
+    assert sorted(p.name for p in build.iterdir()) == ["main.py", "requirements.txt", "shared"]
+    env = {
+        "PATH": os.environ["PATH"],
+        "WEBHOOK_SECRET": "x",
+        "UNSUBSCRIBE_SECRET": "y",
+        "K_SERVICE": fn,
+        "HOME": "/tmp",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import main; print(main.__file__)"],
+        cwd=build,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-1500:]
+    assert result.stdout.strip() == str(build / "main.py")
+
+
+class FakeSchedulerClient:
+    def __init__(self, existing: set[str]):
+        self.jobs = {name: None for name in existing}
+        self.calls = []
+
+    def update_job(self, job):
+        from google.api_core.exceptions import NotFound
+
+        self.calls.append(("update", job.name))
+        if job.name not in self.jobs:
+            raise NotFound("no such job")
+        self.jobs[job.name] = job
+
+    def create_job(self, parent, job):
+        self.calls.append(("create", job.name))
+        assert job.name.startswith(parent + "/jobs/")
+        self.jobs[job.name] = job
+
+
+def test_scheduler_jobs_are_created_then_updated():
+    jobs = scheduler.build_jobs("acme", "europe-west1", "https://fn.example", "s3cret", "sched@acme.iam")
+    by_name = {j.name.rsplit("/", 1)[1]: j for j in jobs}
+    send = by_name["outreach-send-due"]
+    assert send.schedule == "* * * * *" and send.http_target.uri == "https://fn.example/send_due"
+    assert send.http_target.oidc_token.service_account_email == "sched@acme.iam"
+    assert send.http_target.headers["X-Webhook-Secret"] == "s3cret"
+    drain = by_name["outreach-scrape-url"]
+    assert (
+        drain.http_target.body == b'{"drain": true, "limit": 50}'
+        and not drain.http_target.oidc_token.service_account_email
+    )
+
+    client = FakeSchedulerClient(existing={send.name})
+    lines = scheduler.apply(client, jobs)
+    assert lines[0] == f"updated {send.name}" and all(line.startswith("created") for line in lines[1:])
+    again = scheduler.apply(client, jobs)
+    assert all(line.startswith("updated") for line in again) and len(client.jobs) == 4
