@@ -53,7 +53,7 @@ def dry_run():
 
 def test_dry_run_deploys_every_function(dry_run):
     for fn in FUNCTIONS:
-        line = next(l for l in dry_run.splitlines() if l.startswith(f"gcloud functions deploy {fn} "))
+        line = next(row for row in dry_run.splitlines() if row.startswith(f"gcloud functions deploy {fn} "))
         assert (
             "--gen2 --runtime python312" in line
             and "--trigger-http" in line
