@@ -23,11 +23,12 @@ from lxml import html as lxml_html
 from tld import is_tld
 
 LOCAL = r"A-Za-z0-9._%+\-"
-# A domain label is alphanumeric runs joined by single hyphens, so no part of it can
-# backtrack into another.
+# A domain label is alphanumeric runs joined by hyphens, possessive so it never backtracks
+# into itself; the labels may give back at most eight steps, so "write to a@b.com." still
+# finds a@b.com before the sentence's full stop.
 LABEL = r"[A-Za-z0-9]++(?:-++[A-Za-z0-9]++){0,20}+"
 EMAIL = re.compile(
-    rf"(?<![{LOCAL}])[{LOCAL}]{{1,64}}+@(?:{LABEL}\.){{1,8}}+[A-Za-z]{{2,24}}+(?![A-Za-z0-9\-])"
+    rf"(?<![{LOCAL}])[{LOCAL}]{{1,64}}+@(?:{LABEL}\.){{1,8}}[A-Za-z]{{2,24}}+(?![A-Za-z0-9\-])"
 )
 MAILTO = re.compile(r"""mailto:([^"'<>\s?]{3,320})""", re.IGNORECASE)
 TEL = re.compile(r"""tel:([+0-9().\-\s%]{5,40})""", re.IGNORECASE)
@@ -228,10 +229,19 @@ def extract(html: str, url: str, language: str | None = None) -> Contacts:
     return found
 
 
+SUMMARY_HTML_MAX = 512 * 1024
+
+
 def page_summary(html: str, url: str, max_chars: int = 4000) -> dict:
-    """Main text and metadata (trafilatura), bounded, for the drafting stage."""
+    """Main text and metadata (trafilatura), bounded, for the drafting stage.
+
+    trafilatura reads the first 512 KB of the page: a business page's main text lies well
+    within it, and trafilatura's time grows faster than the page on hostile input. Contacts
+    are extracted from the whole page, footers included.
+    """
     import trafilatura  # only scrape_url loads it: it is heavy for a cold start
 
+    html = html[:SUMMARY_HTML_MAX]
     text = trafilatura.extract(
         html, url=url, include_comments=False, include_tables=False, favor_precision=True
     )

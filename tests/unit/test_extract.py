@@ -1,0 +1,53 @@
+"""Contact extraction cases that need no website: punctuation around addresses, obfuscations,
+false positives, phone regions."""
+
+import pytest
+
+from shared import extract
+
+
+def emails(text: str) -> list[str]:
+    return extract.extract(f"<html><body><p>{text}</p></body></html>", "https://studio.com/").emails
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Write to classes0@sunriseyoga.studio.", ["classes0@sunriseyoga.studio"]),
+        ("Mail (info@studio.co.uk), or call.", ["info@studio.co.uk"]),
+        ("a@b.com, c@d-e.org; f@g.io!", ["a@b.com", "c@d-e.org", "f@g.io"]),
+        ("maria [at] sunriseyoga [dot] studio", ["maria@sunriseyoga.studio"]),
+        ("maria (at) sunriseyoga (dot) studio", ["maria@sunriseyoga.studio"]),
+        ("INFO@STUDIO.COM and info@studio.com", ["info@studio.com"]),
+        ("logo@2x.png banner@3x.jpg", []),
+        ("your@email.com name@domain.com john.doe@example.com", []),
+        ("1f2a3b4c5d6e7f8090a1b2c3d4e5f607@sentry.wixpress.com", []),
+        ("user@host.notarealtld", []),
+        ("we meet at 5 at the studio", []),
+    ],
+)
+def test_email_cases(text, expected):
+    assert emails(text) == expected
+
+
+def test_mailto_with_query_and_encoding():
+    html = '<a href="mailto:Ana%2ERuiz@Studio.com?subject=Hi&cc=x@y.com">write</a>'
+    assert extract.extract(html, "https://studio.com/").emails[0] == "ana.ruiz@studio.com"
+
+
+@pytest.mark.parametrize(
+    ("url", "language", "text", "expected"),
+    [
+        ("https://studio.es/", None, "Llámanos al 912 345 678", "+34912345678"),
+        ("https://studio.com/", "es-MX", "Tel. 55 1234 5678", "+525512345678"),
+        ("https://studio.co.uk/", None, "Call 020 7946 0321", "+442079460321"),
+        ("https://studio.com/", None, "Call (305) 674-1234", "+13056741234"),
+    ],
+)
+def test_phone_region(url, language, text, expected):
+    assert expected in extract.extract(f"<p>{text}</p>", url, language).phones
+
+
+def test_broken_json_ld_is_ignored():
+    html = '<script type="application/ld+json">{"email": "a@b.com",</script><p>c@d.com</p>'
+    assert extract.extract(html, "https://d.com/").emails == ["c@d.com"]
