@@ -28,6 +28,10 @@ def start(pgdata: Path) -> str:
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None leaves the server running after this process, like a real database.
     server = _pgserver().get_server(pgdata, cleanup_mode=None)
+    # pgserver hands back its cached handle for a data directory, even if the server behind it
+    # was stopped since: make sure it runs.
+    with server._lock:
+        server.ensure_postgres_running()
     return server.get_uri()
 
 

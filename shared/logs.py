@@ -40,7 +40,7 @@ def configure(level: int = logging.INFO) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Chatty libraries: their routine steps are not worth a line each.
-    for name in ("pgserver", "httpx", "httpcore", "botocore", "urllib3", "werkzeug"):
+    for name in ("pgserver", "httpx", "httpcore", "botocore", "urllib3", "werkzeug", "mail.log"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 

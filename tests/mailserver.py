@@ -75,10 +75,10 @@ class Recorder:
 
 
 class MailServer:
-    def __init__(self, behaviour: Behaviour | None = None):
+    def __init__(self, behaviour: Behaviour | None = None, port: int | None = None):
         self.behaviour = behaviour or Behaviour()
         self.recorder = Recorder(self.behaviour)
-        self.port = free_port()
+        self.port = port or free_port()
         self.controller = Controller(
             self.recorder, hostname="127.0.0.1", port=self.port, data_size_limit=10_000_000, ready_timeout=10
         )

@@ -2,6 +2,7 @@
 runs batches until two in a row claim nothing, then prints its counts as JSON."""
 
 import json
+import resource
 import sys
 
 from shared import sender
@@ -16,6 +17,7 @@ def main() -> None:
         for key, value in counts.items():
             totals[key] = totals.get(key, 0) + value
         idle = idle + 1 if counts["claimed"] == 0 else 0
+    totals["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(totals), flush=True)
 
 
