@@ -108,13 +108,6 @@ class WebhookPayload(BaseModel):
     old_record: dict[str, Any] | None = None
 
 
-class DrainRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    drain: Literal[True]
-    limit: int = 50
-
-
 def handler(func: Callable[[flask.Request], flask.Response]) -> Callable[[flask.Request], flask.Response]:
     """Wraps a function's entry point: caller mistakes become 4xx, anything else a bare 500."""
 

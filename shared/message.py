@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, getaddresses, parseaddr
+from email.utils import format_datetime, parseaddr
 
 from shared import tokens
 from shared.config import get_settings
@@ -115,7 +115,3 @@ def compose(ctx: dict, message_id: str) -> Outgoing:
         subtype="html",
     )
     return Outgoing(ctx["id"], message_id, sender.addr_spec, ctx["email"], msg)
-
-
-def recipients(msg: EmailMessage) -> list[str]:
-    return [addr for _, addr in getaddresses(msg.get_all("To", []))]

@@ -13,18 +13,6 @@ class Row(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class Organization(Row):
-    id: UUID
-    org_name: str
-    created_at: datetime
-
-
-class Member(Row):
-    organization_id: UUID
-    user_id: UUID
-    role: str
-
-
 class Campaign(Row):
     id: UUID
     organization_id: UUID
@@ -48,53 +36,3 @@ class SearchTask(Row):
     attempts: int
     status_reason: str | None
     created_at: datetime
-
-
-class ScrapeResult(Row):
-    id: UUID
-    search_task_id: UUID
-    website_url: str
-    status: str
-    extracted_emails: list[str] | None
-    extracted_phone: list[str] | None
-    attempts: int
-    status_reason: str | None
-
-
-class Contact(Row):
-    id: UUID
-    organization_id: UUID
-    source_scrape_id: UUID | None
-    email: str
-    phone: str | None
-    name: str | None
-    language_preference: str | None
-    reached_status: str
-    unsubscribe_requested: bool
-    unsubscribe_reason: str | None
-    extra_data: dict[str, Any]
-
-
-class CampaignContact(Row):
-    campaign_id: UUID
-    contact_id: UUID
-    status: str
-    attempts: int
-    status_reason: str | None
-
-
-class OutreachFlow(Row):
-    id: UUID
-    contact_id: UUID
-    campaign_id: UUID
-    flow_type: str
-    status: str
-    subject: str | None
-    body: str | None
-    sequence_order: int
-    scheduled_send_time: datetime | None
-    sent_at: datetime | None
-    message_id: str | None
-    attempts: int
-    status_reason: str | None
-    lease_expires_at: datetime | None

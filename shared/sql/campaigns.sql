@@ -12,5 +12,3 @@ INSERT INTO search_tasks (campaign_id, search_query, language)
 VALUES (%(campaign_id)s, %(search_query)s, %(language)s)
 RETURNING *;
 
--- name: get-campaign
-SELECT * FROM campaigns WHERE id = %(campaign_id)s;

@@ -11,7 +11,6 @@ import pytest
 
 from shared import config, queries
 from shared.http import (
-    DrainRequest,
     HttpError,
     WebhookPayload,
     handler,
@@ -21,6 +20,7 @@ from shared.http import (
     validate,
 )
 from shared.logs import JsonFormatter
+from shared.stages import Drain
 
 app = flask.Flask(__name__)
 
@@ -152,5 +152,5 @@ def test_supabase_webhook_payload_parses_as_sent():
 
 def test_validation_error_names_the_field():
     with pytest.raises(HttpError) as err:
-        validate(DrainRequest, {"drain": True, "limit": "many"})
+        validate(Drain, {"drain": True, "limit": "many"})
     assert err.value.status == 400 and "limit" in err.value.message
