@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,15 +12,8 @@ import time
 import httpx
 
 from bench.common import ROOT, child_env, fresh_database, progress, run_child
+from shared.localrun import FUNCTIONS, free_port
 
-FUNCTIONS = (
-    "create_campaign",
-    "run_search",
-    "scrape_url",
-    "draft_message",
-    "send_due",
-    "unsubscribe_webhook",
-)
 FIRST_REQUEST = {
     "create_campaign": ("POST", {}, {"Authorization": "Bearer x"}),
     "run_search": ("POST", {"drain": True, "limit": 1}, None),
@@ -53,9 +45,7 @@ def import_ms(fn: str) -> float:
 
 
 def first_request_ms(fn: str) -> float:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     runner = os.path.join(os.path.dirname(sys.executable), "functions-framework")
     started = time.perf_counter()
     proc = subprocess.Popen(

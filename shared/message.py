@@ -15,6 +15,7 @@ from email.utils import format_datetime, parseaddr
 
 from shared import tokens
 from shared.config import get_settings
+from shared.pages import language_of
 
 # RFC 5322 allows 998-character lines. The default 78-column folding would RFC 2047-encode a
 # long List-Unsubscribe URL, which mail clients then cannot use.
@@ -62,19 +63,12 @@ def new_message_id(domain: str) -> str:
     return f"<{uuid.uuid4().hex}.{secrets.token_hex(4)}@{domain}>"
 
 
-def _language(*candidates: str | None) -> str:
-    for candidate in candidates:
-        if candidate and candidate[:2].lower() in FOOTER:
-            return candidate[:2].lower()
-    return "en"
-
-
 def compose(ctx: dict, message_id: str) -> Outgoing:
     """ctx is a row of load-send-context."""
     settings = get_settings()
     sender = sender_address(ctx.get("ai_settings"))
     url = tokens.unsubscribe_url(ctx["id"])
-    language = _language(ctx.get("language_preference"), ctx.get("default_language"))
+    language = language_of(ctx.get("language_preference"), ctx.get("default_language"), supported=FOOTER)
     notice, objection, unsubscribe_word = FOOTER[language]
     postal = settings.sender_postal_address
 

@@ -40,9 +40,10 @@ STYLE = (
 )
 
 
-def language_of(*candidates: str | None) -> str:
+def language_of(*candidates: str | None, supported=TEXT) -> str:
+    """The first candidate language we have texts for (by its primary subtag), else English."""
     for candidate in candidates:
-        if candidate and candidate[:2].lower() in TEXT:
+        if candidate and candidate[:2].lower() in supported:
             return candidate[:2].lower()
     return "en"
 

@@ -9,16 +9,9 @@ import sys
 import pytest
 
 from shared import scheduler
+from shared.localrun import FUNCTIONS
 from tests.helpers import ROOT
 
-FUNCTIONS = (
-    "create_campaign",
-    "run_search",
-    "scrape_url",
-    "draft_message",
-    "send_due",
-    "unsubscribe_webhook",
-)
 SECRETS = {
     "DATABASE_URL": "postgresql://postgres.ref:db-password-123@pooler:6543/postgres",
     "WEBHOOK_SECRET": "webhook-secret-456",
