@@ -52,8 +52,8 @@ SELECT pg_advisory_xact_lock(7046311227);
 -- name: claim-due-flows
 -- Up to %(limit)s due messages of active campaigns, to contacts who may receive them, whose
 -- earlier steps were all sent, within the campaign's and the organization's rolling 24-hour
--- caps and the per-domain spacing: marked 'sending' with a lease. Rows over a cap are pushed
--- back (deferred), so they do not hold the head of the queue.
+-- caps and the per-domain spacing: marked 'sending' with a lease. Rows over a cap or held by
+-- the spacing are pushed back (deferred), so they do not hold the head of the queue.
 WITH locked AS (
   SELECT f.id, f.campaign_id, f.scheduled_send_time, c.organization_id,
          lower(split_part(ct.email, '@', 2)) AS domain,
@@ -108,8 +108,17 @@ decided AS (
          CASE
            WHEN r.campaign_used + r.campaign_rank > r.campaign_cap THEN 'deferred: the campaign''s daily cap is reached'
            WHEN r.org_used + r.org_rank > r.org_cap THEN 'deferred: the organization''s daily cap is reached'
-           WHEN %(spacing)s > 0 AND (r.domain_rank > 1 OR r.next_allowed_at > now()) THEN 'spacing'
+           WHEN %(spacing)s > 0 AND (r.domain_rank > 1 OR r.next_allowed_at > now())
+             THEN 'deferred: spacing the messages to one recipient domain'
          END AS held,
+         -- Held rows leave the head of the queue: capped ones for a while, spaced ones each
+         -- to its own turn, so one busy domain never crowds out everyone else's mail.
+         CASE
+           WHEN r.campaign_used + r.campaign_rank > r.campaign_cap OR r.org_used + r.org_rank > r.org_cap
+             THEN %(cap_retry)s::float8
+           ELSE greatest(extract(epoch FROM coalesce(r.next_allowed_at, now()) - now()), 0)
+                + %(spacing)s::float8 * (r.domain_rank - 1)
+         END AS wait,
          r.scheduled_send_time
   FROM ranked r
 ),
@@ -123,7 +132,7 @@ spaced AS (
 ),
 deferred AS (
   UPDATE outreach_flows f
-  SET scheduled_send_time = now() + make_interval(secs => %(cap_retry)s), status_reason = d.held
+  SET scheduled_send_time = now() + make_interval(secs => d.wait), status_reason = d.held
   FROM decided d
   WHERE f.id = d.id AND d.held LIKE 'deferred:%%'
   RETURNING f.id

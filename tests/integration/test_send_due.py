@@ -423,3 +423,35 @@ def test_send_due_endpoint(conn, smtp):
         "/", data=json.dumps({"limit": 10, "x": 1}), headers=headers, content_type="application/json"
     )
     assert bad.status_code == 400
+
+
+def test_one_busy_domain_does_not_crowd_out_the_others(conn, smtp, env):
+    env(SEND_DOMAIN_SPACING_SECONDS=60)
+    org_id = f.org(conn)
+    campaign_id = f.campaign(conn, org_id, ai_settings={**ALWAYS_OPEN, "daily_cap": 10000})
+    conn.execute("UPDATE organizations SET daily_send_cap = 100000 WHERE id = %s", (org_id,))
+    early = datetime.now(UTC) - timedelta(hours=1)
+    for i in range(30):  # thirty messages to one domain, all older than the others
+        contact_id = f.contact(conn, org_id, f"p{i}@busy-{org_id.hex[:6]}.example")
+        f.link(conn, campaign_id, contact_id)
+        f.flow(conn, campaign_id, contact_id, when=early)
+    for i in range(3):
+        contact_id = f.contact(conn, org_id, f"x@quiet{i}-{org_id.hex[:6]}.example")
+        f.link(conn, campaign_id, contact_id)
+        f.flow(conn, campaign_id, contact_id)
+    # Each run scans 4 x limit = 8 rows from the head of the queue, where the busy domain's
+    # thirty wait. Held rows must leave the head, or the quiet domains would never be reached.
+    sent = sum(sender.run(limit=2)["sent"] for _ in range(6))
+    assert sent == 4  # one busy message, then the three quiet domains
+    quiet = conn.execute(
+        "SELECT count(*) FROM outreach_flows f JOIN contacts c ON c.id = f.contact_id"
+        " WHERE f.campaign_id = %s AND f.status = 'sent' AND c.email LIKE 'x@quiet%%'",
+        (campaign_id,),
+    ).fetchone()
+    assert quiet == (3,)
+    waiting = conn.execute(
+        "SELECT min(scheduled_send_time) > now() + interval '50 seconds', count(*) FROM outreach_flows"
+        " WHERE campaign_id = %s AND status = 'scheduled'",
+        (campaign_id,),
+    ).fetchone()
+    assert waiting == (True, 29)
