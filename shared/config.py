@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     fetch_deadline: float = Field(default=20.0, gt=0)
     crawl_extra_pages: int = Field(default=3, ge=0, le=10)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    # Origins of browser apps allowed to call create_campaign (comma-separated, or *). Safe as a
+    # default: the caller authenticates with a bearer token, never with cookies.
+    cors_allowed_origins: str = "*"
 
     # Set by Cloud Run and Cloud Functions (2nd gen): the process is deployed, not local.
     k_service: str | None = None

@@ -108,6 +108,19 @@ class WebhookPayload(BaseModel):
     old_record: dict[str, Any] | None = None
 
 
+def cors(request: flask.Request, response: flask.Response) -> flask.Response:
+    """CORS for browser apps calling with a user's bearer token (no cookies, no credentials)."""
+    allowed = [o.strip() for o in get_settings().cors_allowed_origins.split(",") if o.strip()]
+    origin = request.headers.get("Origin")
+    if origin and ("*" in allowed or origin in allowed):
+        response.headers["Access-Control-Allow-Origin"] = "*" if "*" in allowed else origin
+        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+        response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+        response.headers["Access-Control-Max-Age"] = "3600"
+        response.headers["Vary"] = "Origin"
+    return response
+
+
 def handler(func: Callable[[flask.Request], flask.Response]) -> Callable[[flask.Request], flask.Response]:
     """Wraps a function's entry point: caller mistakes become 4xx, anything else a bare 500."""
 

@@ -361,3 +361,27 @@ def test_no_verification_configured_refuses_everything(client, conn, member, env
     response = post(client, token, body(org_id))
     assert response.status_code == 401
     assert campaigns_of(conn, org_id) == 0
+
+
+def test_browser_preflight_and_cors_headers(client, conn, member, env):
+    org_id, user_id = member
+    preflight = client.options(
+        "/", headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert preflight.status_code == 204 and preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Authorization" in preflight.headers["Access-Control-Allow-Headers"]
+    env(CORS_ALLOWED_ORIGINS="https://app.example")
+    response = client.post(
+        "/",
+        data=json.dumps(body(org_id)),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {user_token(user_id)}", "Origin": "https://app.example"},
+    )
+    assert (
+        response.status_code == 201
+        and response.headers["Access-Control-Allow-Origin"] == "https://app.example"
+    )
+    other = client.post(
+        "/", data="{}", content_type="application/json", headers={"Origin": "https://evil.example"}
+    )
+    assert other.status_code == 401 and "Access-Control-Allow-Origin" not in other.headers
