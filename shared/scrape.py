@@ -12,6 +12,8 @@ from shared.work import SCRAPE
 log = get_logger(__name__)
 # Worth another try later; anything else (not HTML, too large, 4xx, blocked) is final.
 TRANSIENT = ("timeout", "unreachable", "HTTP status 5", "HTTP status 429", "does not resolve")
+# A business site lists a few addresses; a page with hundreds is a directory, not a prospect.
+MAX_CONTACTS_PER_SITE = 25
 
 
 def scrape_url(row: dict) -> str:
@@ -64,7 +66,8 @@ def scrape_url(row: dict) -> str:
             pages=len(pages),
         )
         linked = 0
-        for email in found.emails:
+        # Sorted, so concurrent scrapes of one organization lock its contacts in the same order.
+        for email in sorted(found.emails[:MAX_CONTACTS_PER_SITE]):
             contact_id = db.fetch_one(
                 conn,
                 "upsert-contact",
@@ -85,6 +88,11 @@ def scrape_url(row: dict) -> str:
             conn,
             key,
             "completed",
-            f"{len(found.emails)} emails, {len(found.phones)} phones from {len(pages)} pages; {linked} linked",
+            f"{len(found.emails)} emails, {len(found.phones)} phones from {len(pages)} pages; {linked} linked"
+            + (
+                f" (the first {MAX_CONTACTS_PER_SITE} addresses only)"
+                if len(found.emails) > MAX_CONTACTS_PER_SITE
+                else ""
+            ),
         )
     return "completed"

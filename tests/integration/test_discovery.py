@@ -227,3 +227,36 @@ def test_webhook_without_secret_is_401(discovery_env):
         "/", data=json.dumps({"drain": True}), content_type="application/json"
     )
     assert response.status_code == 401
+
+
+def test_directory_page_links_at_most_25_contacts(conn, discovery_env):
+    from tests.helpers import http_server
+
+    page = (
+        "<html><body>"
+        + "".join(f"<p>member{i}@guild-of-studios.com</p>" for i in range(60))
+        + "</body></html>"
+    )
+
+    def respond(handler):
+        if handler.path == "/robots.txt":
+            return 404, {}, b""
+        return 200, {"Content-Type": "text/html"}, page.encode()
+
+    with http_server(respond) as base:
+        org_id = f.org(conn)
+        campaign_id = f.campaign(conn, org_id)
+        task_id = f.search_task(conn, campaign_id)
+        scrape_id = f.scrape_result(conn, task_id, base + "/")
+        assert (
+            webhook(function_client("scrape_url"), "scrape_results", {"id": str(scrape_id)}).status_code
+            == 200
+        )
+    row = conn.execute(
+        "SELECT status, status_reason, cardinality(extracted_emails) FROM scrape_results WHERE id = %s",
+        (scrape_id,),
+    ).fetchone()
+    assert row[0] == "completed" and row[2] == 60 and "the first 25 addresses only" in row[1]
+    assert conn.execute(
+        "SELECT count(*) FROM campaign_contacts WHERE campaign_id = %s", (campaign_id,)
+    ).fetchone() == (25,)
