@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-import resource
 import subprocess
 import sys
 import time
 
-from bench.common import ROOT, progress, run_child
+from bench.common import ROOT, peak_rss_mb, progress, run_child
 
 BARE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 
@@ -75,13 +74,13 @@ def _child(kind: str, page_kind: str, repeat: int) -> None:
         "summary": lambda: extract.page_summary(page, "https://sunriseyoga.studio/"),
         "bare": lambda: BARE.findall(page),
     }[kind]
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_mb()
     best = float("inf")
     for _ in range(repeat):
         started = time.perf_counter()
         result = operation()
         best = min(best, time.perf_counter() - started)
-    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    grown = peak_rss_mb() - before
     found = {"emails": len(result.emails), "phones": len(result.phones)} if kind == "contacts" else {}
     print(json.dumps({"ms": best * 1000, "mb": grown, **found}))
 

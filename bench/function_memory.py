@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import time
 import uuid
@@ -12,7 +11,7 @@ import uuid
 import jwt
 import psycopg
 
-from bench.common import ROOT
+from bench.common import ROOT, peak_rss_mb
 
 
 def client(fn: str):
@@ -145,7 +144,7 @@ def main(fn: str) -> None:
                 content_type="application/x-www-form-urlencoded",
             )
         batch = "200 page views and 200 one-click posts"
-    print(json.dumps({"batch": batch, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    print(json.dumps({"batch": batch, "rss_mb": peak_rss_mb()}))
 
 
 if __name__ == "__main__":

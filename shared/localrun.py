@@ -223,7 +223,7 @@ def stats(database_url: str, campaign_id: str) -> tuple[dict, int]:
     with psycopg.connect(database_url) as conn:
         conn.row_factory = psycopg.rows.dict_row
         row = conn.execute(sql("campaign-stats"), {"campaign_id": campaign_id}).fetchone()
-        due = conn.execute(sql("due-now"), {"campaign_id": campaign_id}).fetchone()["n"]
+        due = conn.execute(sql("sending-soon"), {"campaign_id": campaign_id}).fetchone()["n"]
     return row, due
 
 
@@ -254,7 +254,7 @@ def progress_line(row: dict, due: int, elapsed: float) -> str:
         f"[{elapsed:5.1f}s] search {final(row['search_tasks'], 'completed', 'failed')}/{total(row['search_tasks'])}"
         f" | sites {final(row['scrape_results'], 'completed', 'failed', 'skipped')}/{total(row['scrape_results'])}"
         f" | drafts {final(row['campaign_contacts'], 'drafted', 'failed', 'skipped')}/{total(row['campaign_contacts'])}"
-        f" | sent {row['outreach_flows'].get('sent', 0)} | due {due}"
+        f" | sent {row['outreach_flows'].get('sent', 0)} | to send {due}"
     )
 
 

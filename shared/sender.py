@@ -134,6 +134,10 @@ def _record(ctx: dict, message_id: str, outcome: mailer.Outcome) -> str:
     with db.transaction() as conn:
         match outcome:
             case mailer.Accepted():
+                # Safe without waiting for the disk: if a crash loses this commit, the row is
+                # still 'sending' with its Message-ID stored, and the reaper fails it as
+                # "outcome unknown" rather than sending it again. (begin-send stays durable.)
+                db.execute(conn, "async-commit")
                 db.fetch_one(conn, "mark-sent", id=flow_id, message_id=message_id)
                 return "sent"
             case mailer.Temporary(reason=reason) if ctx["attempts"] < settings.send_max_attempts:

@@ -190,6 +190,10 @@ SET status = 'scheduled', scheduled_send_time = %(when)s, status_reason = %(reas
 WHERE id = %(id)s AND status = 'sending'
 RETURNING id;
 
+-- name: async-commit
+-- This transaction's commit need not wait for the disk (see shared/sender.py for when that is safe).
+SET LOCAL synchronous_commit = off;
+
 -- name: mark-sent
 UPDATE outreach_flows
 SET status = 'sent', sent_at = now(), lease_expires_at = NULL, status_reason = NULL

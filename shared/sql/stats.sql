@@ -3,7 +3,9 @@
 -- name: campaign-stats
 SELECT * FROM campaign_stats WHERE campaign_id = %(campaign_id)s;
 
--- name: due-now
+-- name: sending-soon
+-- Messages being sent or due within ten minutes (spacing and retries defer by seconds or minutes;
+-- follow-ups wait days).
 SELECT count(*) AS n FROM outreach_flows
 WHERE campaign_id = %(campaign_id)s
-  AND (status = 'sending' OR (status = 'scheduled' AND scheduled_send_time <= now()));
+  AND (status = 'sending' OR (status = 'scheduled' AND scheduled_send_time <= now() + interval '10 minutes'));

@@ -2,8 +2,8 @@
 runs batches until two in a row claim nothing, then prints its counts as JSON."""
 
 import json
-import resource
 import sys
+from pathlib import Path
 
 from shared import sender
 
@@ -17,7 +17,9 @@ def main() -> None:
         for key, value in counts.items():
             totals[key] = totals.get(key, 0) + value
         idle = idle + 1 if counts["claimed"] == 0 else 0
-    totals["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, from the parent.
+    status = Path("/proc/self/status").read_text().split("VmHWM:")[1].split()[0]
+    totals["max_rss_mb"] = int(status) / 1024
     print(json.dumps(totals), flush=True)
 
 
