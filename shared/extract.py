@@ -35,10 +35,12 @@ TEL = re.compile(r"""tel:([+0-9().\-\s%]{5,40})""", re.IGNORECASE)
 CFEMAIL = re.compile(
     r"""data-cfemail=["']([0-9a-fA-F]{4,400})["']|/cdn-cgi/l/email-protection#([0-9a-fA-F]{4,400})"""
 )
+# "name [at] domain [dot] com" and the like. Spaces are matched one at a time, not with \s*,
+# so a page of whitespace does not make the engine try a match at every position.
 AT = re.compile(
-    r"\s*(?:\[\s*at\s*\]|\(\s*at\s*\)|\{\s*at\s*\}|\s+at\s+(?=[a-z0-9\-]+\s*(?:\[|\()\s*dot))\s*", re.I
+    r"[ \t]?(?:[\[({][ \t]?at[ \t]?[\])}]| at (?=[a-z0-9-]{1,63} ?[\[(] ?dot ?[\])]))[ \t]?", re.I
 )
-DOT = re.compile(r"\s*(?:\[\s*dot\s*\]|\(\s*dot\s*\)|\{\s*dot\s*\})\s*", re.IGNORECASE)
+DOT = re.compile(r"[ \t]?[\[({][ \t]?dot[ \t]?[\])}][ \t]?", re.IGNORECASE)
 PHONE = re.compile(r"(?<![\d+])\+?+\d(?:[\s().\-]{0,3}+\d){6,14}+(?!\d)")
 JSON_LD = re.compile(
     r"""<script[^>]{0,200}?type=["']application/ld\+json["'][^>]{0,200}>(.*?)</script>""",
