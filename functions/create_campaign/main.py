@@ -16,6 +16,7 @@ def create(request):
 
 
 @functions_framework.http
+@handler  # the outer one too: an error in the CORS step still answers JSON
 def create_campaign(request):
     if request.method == "OPTIONS":  # a browser's preflight
         return cors(request, flask.Response(status=204))

@@ -10,7 +10,7 @@ import flask
 import functions_framework
 from pydantic import BaseModel, ConfigDict, EmailStr
 
-from shared import pages, sns, unsubscribe
+from shared import pages, unsubscribe
 from shared.http import (
     HttpError,
     handler,
@@ -94,6 +94,9 @@ def page(request: flask.Request) -> flask.Response:
 
 
 def sns_notification(request: flask.Request) -> flask.Response:
+    # Imported here: cryptography and httpx cost the public page's cold start ~120 ms otherwise.
+    from shared import sns
+
     require_method(request, "POST")
     try:
         message = json.loads(read_body(request))
@@ -111,23 +114,32 @@ def sns_notification(request: flask.Request) -> flask.Response:
     try:
         notification = json.loads(message["Message"])
     except ValueError:
-        raise HttpError(400, "invalid_sns_message", "the notification is not SES JSON") from None
+        notification = None
+    if not isinstance(notification, dict):
+        raise HttpError(400, "invalid_sns_message", "the notification is not an SES JSON object")
     return json_response(200, ses_event(notification))
+
+
+def _object(value) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
 def ses_event(notification: dict) -> dict:
     kind = notification.get("notificationType") or notification.get("eventType")
-    if kind == "Bounce" and notification.get("bounce", {}).get("bounceType") == "Permanent":
+    if kind == "Bounce" and _object(notification.get("bounce")).get("bounceType") == "Permanent":
         event = "bounce"
     elif kind == "Complaint":
         event = "complaint"
     else:
         return {"ignored": kind or "unknown"}
-    headers = notification.get("mail", {}).get("commonHeaders", {})
-    message_id = headers.get("messageId")
-    for header in notification.get("mail", {}).get("headers", []):
+    mail = _object(notification.get("mail"))
+    message_id = _object(mail.get("commonHeaders")).get("messageId")
+    headers = mail.get("headers") if isinstance(mail.get("headers"), list) else []
+    for header in map(_object, headers):
         if str(header.get("name", "")).lower() == "message-id":
             message_id = header.get("value")
+    if not isinstance(message_id, str):
+        message_id = None
     contact_id = unsubscribe.contact_by_message_id(message_id) if message_id else None
     if contact_id is None:
         log.warning("SES notification for a message we did not send", extra={"event": event})

@@ -471,3 +471,32 @@ def test_sns_topic_not_accepted_is_refused(client, conn, mail, signer, env):
 def test_sns_malformed_is_4xx(client, body):
     response = client.post("/sns", data=body, content_type="text/plain")
     assert 400 <= response.status_code < 500
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [1, 2],
+        "just text",
+        {"notificationType": "Bounce", "bounce": [], "mail": "x"},
+        {
+            "notificationType": "Bounce",
+            "bounce": {"bounceType": "Permanent"},
+            "mail": {"commonHeaders": [], "headers": "x"},
+        },
+        {"notificationType": "Complaint", "mail": {"headers": [1, None, {"name": "Message-ID", "value": 7}]}},
+    ],
+)
+def test_sns_notification_of_an_unexpected_shape_is_not_a_500(client, conn, mail, signer, body):
+    sign, _ = signer
+    before = snapshot(conn, mail)
+    message = {
+        "Type": "Notification",
+        "MessageId": str(uuid.uuid4()),
+        "TopicArn": "arn:aws:sns:eu-west-1:1:ses",
+        "Message": json.dumps(body),
+        "Timestamp": "2026-11-25T12:00:00.000Z",
+    }
+    response = post_sns(client, sign(message))
+    assert 200 <= response.status_code < 500
+    assert snapshot(conn, mail) == before
