@@ -105,14 +105,18 @@ def test_phone_region_from_the_task_language(conn, discovery_env):
     assert {"+34912345678", "+34912345679"} <= set(pilates[4])
 
 
+def row_counts(conn, org_id, campaign_id, task_id) -> tuple:
+    return conn.execute(
+        "SELECT (SELECT count(*) FROM contacts WHERE organization_id = %s),"
+        " (SELECT count(*) FROM campaign_contacts WHERE campaign_id = %s),"
+        " (SELECT count(*) FROM scrape_results WHERE search_task_id = %s)",
+        (org_id, campaign_id, task_id),
+    ).fetchone()
+
+
 def test_running_the_same_rows_twice_adds_nothing(conn, discovery_env):
     org_id, campaign_id, task_id = discover(conn)
-    before = conn.execute(
-        "SELECT (SELECT count(*) FROM contacts WHERE organization_id = %(o)s),"
-        " (SELECT count(*) FROM campaign_contacts WHERE campaign_id = %(c)s),"
-        " (SELECT count(*) FROM scrape_results WHERE search_task_id = %(t)s)",
-        {"o": org_id, "c": campaign_id, "t": task_id},
-    ).fetchone()
+    before = row_counts(conn, org_id, campaign_id, task_id)
     # The same webhooks again: each row is already final, so nothing runs.
     assert (
         webhook(function_client("run_search"), "search_tasks", {"id": str(task_id)}).get_json()["skipped"]
@@ -129,12 +133,7 @@ def test_running_the_same_rows_twice_adds_nothing(conn, discovery_env):
         "SELECT id FROM scrape_results WHERE search_task_id = %s", (task_id,)
     ).fetchall():
         webhook(function_client("scrape_url"), "scrape_results", {"id": str(scrape_id)})
-    after = conn.execute(
-        "SELECT (SELECT count(*) FROM contacts WHERE organization_id = %(o)s),"
-        " (SELECT count(*) FROM campaign_contacts WHERE campaign_id = %(c)s),"
-        " (SELECT count(*) FROM scrape_results WHERE search_task_id = %(t)s)",
-        {"o": org_id, "c": campaign_id, "t": task_id},
-    ).fetchone()
+    after = row_counts(conn, org_id, campaign_id, task_id)
     assert after == before
 
 
