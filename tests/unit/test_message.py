@@ -1,0 +1,148 @@
+"""The message writer: every shape of message parses back with the email package to what was
+meant, with no defects, and no value can break out of its header."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import uuid
+
+import pytest
+
+from shared import message
+
+FLOW = uuid.UUID("00000000-0000-4000-8000-000000000001")
+
+
+def context(**overrides) -> dict:
+    ctx = {
+        "id": FLOW,
+        "email": "lead@studio.example",
+        "contact_name": "Lead Person",
+        "language_preference": None,
+        "default_language": "en",
+        "subject": "Quick question",
+        "body": "Hello there.\n\nA second paragraph.\n\nSam",
+        "sequence_order": 0,
+        "ai_settings": {},
+        "thread_message_id": None,
+        "thread_subject": None,
+    }
+    return {**ctx, **overrides}
+
+
+def written(ctx: dict, **settings) -> tuple[bytes, email.message.EmailMessage]:
+    raw = message.compose(ctx, "<abc.123@sender.example>").as_bytes()
+    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    return raw, parsed
+
+
+@pytest.fixture(autouse=True)
+def sender(env):
+    env(MAIL_FROM="Ana Pérez <ana@sender.example>", SENDER_POSTAL_ADDRESS="Calle Mayor 1, Madrid")
+
+
+def headers_of(raw: bytes) -> bytes:
+    return raw.split(b"\r\n\r\n", 1)[0]
+
+
+def test_plain_message_parses_back_without_defects():
+    raw, msg = written(context())
+    assert not msg.defects and all(not part.defects for part in msg.walk())
+    assert msg["Message-ID"] == "<abc.123@sender.example>"
+    assert msg["Subject"] == "Quick question"
+    assert msg["To"].addresses[0].addr_spec == "lead@studio.example"
+    assert msg["To"].addresses[0].display_name == "Lead Person"
+    assert msg["From"].addresses[0].display_name == "Ana Pérez"
+    assert msg["Date"].datetime is not None
+    assert msg.get_content_type() == "multipart/alternative"
+    text = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert text.startswith(
+        "Hello there.\n\nA second paragraph.\n\nSam\n\n--\nAna Pérez, Calle Mayor 1, Madrid\n"
+    )
+    html = msg.get_body(("html",)).get_content()
+    assert "<p>A second paragraph.</p>" in html and "Unsubscribe</a>" in html
+    assert b"\n" not in raw.replace(b"\r\n", b""), "every line ends in CRLF"
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+
+
+def test_headers_are_seven_bit_and_encoded_words_short():
+    long_name = "Zoë Ñúñez de la Peña y Muñoz-Álvarez, Estudio"
+    subject = "¿Café? " + "Ünïcødé 🙂 " * 12
+    raw, msg = written(context(subject=subject, contact_name=long_name, ai_settings={"sender_name": "Zoë"}))
+    head = headers_of(raw)
+    assert head.isascii()
+    assert all(len(line) <= 78 for line in head.split(b"\r\n") if b"=?" in line)
+    assert all(len(word) <= 75 for word in re.findall(rb"=\?[^?]+\?[bBqQ]\?[^?]*\?=", head))
+    assert msg["Subject"] == subject
+    assert msg["To"].addresses[0].display_name == long_name
+    assert msg["From"].addresses[0].display_name == "Zoë"
+
+
+def test_display_names_with_specials_are_quoted():
+    _, msg = written(context(contact_name='Smith, "Jo" <boss>'))
+    (address,) = msg["To"].addresses
+    assert address.display_name == 'Smith, "Jo" <boss>' and address.addr_spec == "lead@studio.example"
+
+
+@pytest.mark.parametrize("field", ["subject", "contact_name"])
+def test_line_breaks_cannot_add_a_header(field):
+    raw, msg = written(context(**{field: "Hi\r\nBcc: victim@elsewhere.example\nX-Evil: 1"}))
+    assert msg["Bcc"] is None and msg["X-Evil"] is None
+    assert b"\r\nBcc:" not in headers_of(raw)
+
+
+def test_follow_up_threads_and_says_re():
+    _, msg = written(
+        context(
+            sequence_order=1, subject="ignored", thread_message_id="<first@x>", thread_subject="Your studio"
+        )
+    )
+    assert msg["In-Reply-To"] == "<first@x>" and msg["References"] == "<first@x>"
+    assert msg["Subject"] == "Re: Your studio"
+
+
+def test_first_message_has_no_threading_headers():
+    _, msg = written(context(thread_message_id="<first@x>"))
+    assert msg["In-Reply-To"] is None and msg["References"] is None
+
+
+def test_list_unsubscribe_is_one_unfolded_line(env):
+    env(UNSUBSCRIBE_MAILTO="unsubscribe@sender.example")
+    raw, _ = written(context())
+    line = next(line for line in raw.split(b"\r\n") if line.startswith(b"List-Unsubscribe:"))
+    assert re.fullmatch(
+        rb"List-Unsubscribe: <https://outreach\.test/unsubscribe_webhook\?token=[^>]+>, "
+        rb"<mailto:unsubscribe@sender\.example\?subject=unsubscribe>",
+        line,
+    )
+    assert b"\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in headers_of(raw)
+
+
+def test_non_ascii_body_is_8bit_and_long_lines_quoted_printable():
+    _, msg = written(context(body="Olá, ¿qué tal?"))
+    assert msg.get_body(("plain",))["Content-Transfer-Encoding"] == "8bit"
+    long_line = "word " * 400
+    raw, msg = written(context(body=long_line + "\n.leading dot stays"))
+    plain = msg.get_body(("plain",))
+    assert plain["Content-Transfer-Encoding"] == "quoted-printable"
+    assert plain.get_content().replace("\r\n", "\n").startswith(long_line + "\n.leading dot stays\n")
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+
+
+def test_spanish_contact_gets_the_spanish_footer():
+    _, msg = written(context(language_preference="es"))
+    assert "Darse de baja" in msg.get_body(("html",)).get_content()
+    assert "derecho a oponerse" in msg.get_body(("plain",)).get_content()
+
+
+def test_internationalized_domain_goes_out_as_punycode():
+    outgoing = message.compose(context(email="ana@café.example"), "<m@x>")
+    assert outgoing.recipient == "ana@xn--caf-dma.example"
+    assert b"ana@xn--caf-dma.example" in headers_of(outgoing.as_bytes())
+
+
+def test_address_smtp_cannot_carry_is_refused():
+    with pytest.raises(message.Unsendable, match="SMTPUTF8"):
+        message.compose(context(email="josé@example.com"), "<m@x>")
