@@ -7,6 +7,7 @@ failure after it went out but before the server answered is `Unknown`, and never
 
 from __future__ import annotations
 
+import functools
 import queue
 import re
 import smtplib
@@ -121,16 +122,21 @@ class SmtpTransport(Transport):
         self._idle: queue.LifoQueue = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(pool_size)
 
+    @functools.cached_property
+    def _tls(self) -> ssl.SSLContext:
+        # Built once: loading the CA certificates costs milliseconds, too much per connection.
+        return ssl.create_default_context()
+
     def _open(self) -> smtplib.SMTP:
         c = self.config
-        context = ssl.create_default_context()
         if c.security == "tls":
-            conn = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=context)
+            conn = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=self._tls)
+            conn.ehlo()  # smtplib's mail() does not greet by itself; servers answer 503 without it
         else:
             conn = smtplib.SMTP(c.host, c.port, timeout=c.timeout)
             conn.ehlo()
             if c.security == "starttls-required" or (c.security == "starttls" and conn.has_extn("starttls")):
-                conn.starttls(context=context)
+                conn.starttls(context=self._tls)
                 conn.ehlo()
         if c.username:
             conn.login(c.username, c.password or "")

@@ -70,12 +70,19 @@ class Recorder:
 
 
 class MailServer:
-    def __init__(self, behaviour: Behaviour | None = None, port: int | None = None):
+    def __init__(self, behaviour: Behaviour | None = None, port: int | None = None, **options):
+        """options go to aiosmtpd's Controller: tls_context and require_starttls (STARTTLS),
+        ssl_context (implicit TLS), authenticator and auth_require_tls (AUTH)."""
         self.behaviour = behaviour or Behaviour()
         self.recorder = Recorder(self.behaviour)
         self.port = port or free_port()
         self.controller = Controller(
-            self.recorder, hostname="127.0.0.1", port=self.port, data_size_limit=10_000_000, ready_timeout=10
+            self.recorder,
+            hostname="127.0.0.1",
+            port=self.port,
+            data_size_limit=10_000_000,
+            ready_timeout=10,
+            **options,
         )
 
     @property

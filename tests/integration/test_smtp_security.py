@@ -1,0 +1,132 @@
+"""SMTP with STARTTLS, implicit TLS and AUTH against aiosmtpd, with a certificate the test
+makes and the client trusts through SSL_CERT_FILE (as a private CA would be trusted)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import ssl
+
+import pytest
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from shared import sender
+from tests import factories as f
+from tests.integration.test_send_due import prospect, status
+from tests.mailserver import MailServer
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for 127.0.0.1: (cert path, key path)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "outreach test mail server")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    folder = tmp_path_factory.mktemp("tls")
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
+def server_context(certificate) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    return context
+
+
+class Logins:
+    """An aiosmtpd authenticator that accepts one user and records every attempt."""
+
+    def __init__(self):
+        self.attempts: list[tuple[str, bool]] = []
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+            b"mailer",
+            b"s3cret pass",
+        )
+        self.attempts.append((mechanism, ok))
+        return AuthResult(success=ok)
+
+
+def send_one(conn, env, url: str, certificate) -> tuple:
+    env(
+        MAIL_TRANSPORT="smtp",
+        SMTP_URL=url,
+        SEND_DOMAIN_SPACING_SECONDS=0,
+        SEND_RATE_PER_SECOND=0,
+        SSL_CERT_FILE=str(certificate[0]),
+    )
+    _, campaign_id, contact_id = prospect(conn)
+    flow_id = f.flow(conn, campaign_id, contact_id)
+    return sender.run(), status(conn, flow_id)
+
+
+def test_starttls_with_authentication(conn, env, empty_queue, certificate):
+    logins = Logins()
+    options = dict(
+        tls_context=server_context(certificate),
+        require_starttls=True,
+        authenticator=logins,
+        auth_require_tls=True,
+    )
+    with MailServer(**options) as server:
+        url = f"smtp://mailer:s3cret%20pass@127.0.0.1:{server.port}?starttls=require&timeout=10"
+        result, row = send_one(conn, env, url, certificate)
+        assert result["sent"] == 1 and row[0] == "sent"
+        assert len(server.recorder.messages) == 1
+    assert logins.attempts and all(ok for _, ok in logins.attempts)
+
+
+def test_implicit_tls(conn, env, empty_queue, certificate):
+    with MailServer(ssl_context=server_context(certificate)) as server:
+        result, row = send_one(conn, env, f"smtps://127.0.0.1:{server.port}?timeout=10", certificate)
+        assert result["sent"] == 1 and row[0] == "sent"
+        assert len(server.recorder.messages) == 1
+
+
+def test_untrusted_certificate_sends_nothing_and_retries_later(conn, env, empty_queue, certificate, tmp_path):
+    other = tmp_path / "unrelated.pem"  # trust nothing the server presents
+    other.write_text("")
+    with MailServer(tls_context=server_context(certificate), require_starttls=True) as server:
+        result, row = send_one(
+            conn, env, f"smtp://127.0.0.1:{server.port}?starttls=require&timeout=10", (other, None)
+        )
+        assert result["sent"] == 0 and server.recorder.messages == []
+    assert row[0] == "scheduled" and "SMTP connection problem" in row[1] and "CERTIFICATE" in row[1].upper()
+
+
+def test_wrong_password_sends_nothing_and_the_password_is_never_logged(
+    conn, env, empty_queue, certificate, caplog
+):
+    with MailServer(
+        tls_context=server_context(certificate), require_starttls=True, authenticator=Logins()
+    ) as server:
+        url = f"smtp://mailer:wrong-secret-value@127.0.0.1:{server.port}?starttls=require&timeout=10"
+        result, row = send_one(conn, env, url, certificate)
+        assert result["sent"] == 0 and server.recorder.messages == []
+    assert row[0] in ("scheduled", "failed")
+    assert "wrong-secret-value" not in caplog.text and "wrong-secret-value" not in (row[1] or "")
