@@ -72,6 +72,19 @@ def transaction() -> Iterator[psycopg.Connection]:
         yield conn
 
 
+@contextmanager
+def session() -> Iterator[psycopg.Connection]:
+    """A pooled connection held for a run of statements, each its own transaction (autocommit):
+    one round trip per statement instead of BEGIN, statement, COMMIT."""
+    with pool().connection() as conn:
+        conn.autocommit = True
+        try:
+            yield conn
+        finally:
+            if not conn.closed:
+                conn.autocommit = False
+
+
 def fetch_one(conn: psycopg.Connection, name: str, model: type[M] | None = None, /, **params: Any):
     factory = class_row(model) if model else dict_row
     with conn.cursor(row_factory=factory) as cur:

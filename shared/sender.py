@@ -7,12 +7,16 @@ and send it through the transport, recording the outcome.
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import random
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 from pydantic import ValidationError
 
 from shared import campaign_settings, db, mailer, message, schedule
@@ -51,12 +55,20 @@ def run(limit: int | None = None, transport: mailer.Transport | None = None) -> 
     if contexts:
         own_transport = transport is None
         transport = transport or mailer.from_settings()
-        limiter = mailer.RateLimiter(settings.send_rate_per_second)
-        workers = settings.smtp_pool_size if settings.mail_transport == "smtp" or not own_transport else 1
+        workers = 1
+        if settings.mail_transport == "smtp" or not own_transport:
+            # Each thread holds an SMTP connection and a database connection.
+            workers = min(settings.smtp_pool_size, settings.db_pool_size)
+        todo: queue.SimpleQueue[dict] = queue.SimpleQueue()
+        for ctx in contexts:
+            todo.put(ctx)
+        batch = _Batch(transport, mailer.RateLimiter(settings.send_rate_per_second), todo)
         try:
             with ThreadPoolExecutor(max_workers=min(workers, len(contexts))) as pool:
-                for outcome in pool.map(lambda ctx: _deliver(ctx, transport, limiter), contexts):
-                    counts[outcome] += 1
+                for thread_counts in pool.map(
+                    lambda _: _Worker(batch).run(), range(min(workers, len(contexts)))
+                ):
+                    counts.update(thread_counts)
         finally:
             if own_transport:
                 transport.close()
@@ -64,62 +76,153 @@ def run(limit: int | None = None, transport: mailer.Transport | None = None) -> 
     result["claimed"] = len(contexts)
     result["requeued"] = counts.get("requeued", 0)
     result["errors"] = counts.get("error", 0)
+    result["lost"] = counts.get("lost", 0)  # claims another instance took over after our lease ran out
     log.info("send_due finished", extra=result)
     return result
 
 
-def _window(ctx: dict) -> campaign_settings.SendingWindow:
-    try:
-        return campaign_settings.parse(ctx["ai_settings"]).sending_window
-    except ValidationError:
-        return campaign_settings.SendingWindow()
+@dataclass
+class _Batch:
+    """What the sending threads of one run share."""
+
+    transport: mailer.Transport
+    limiter: mailer.RateLimiter
+    todo: queue.SimpleQueue
+    windows: dict = field(default_factory=dict)  # campaign id -> its sending window
+
+    def next(self) -> dict | None:
+        try:
+            return self.todo.get_nowait()
+        except queue.Empty:
+            return None
+
+    def window(self, ctx: dict) -> campaign_settings.SendingWindow:
+        key = ctx["campaign_id"]
+        if key not in self.windows:
+            try:
+                self.windows[key] = campaign_settings.parse(ctx["ai_settings"]).sending_window
+            except ValidationError:
+                self.windows[key] = campaign_settings.SendingWindow()
+        return self.windows[key]
 
 
-def _deliver(ctx: dict, transport: mailer.Transport, limiter: mailer.RateLimiter) -> str:
-    flow_id: uuid.UUID = ctx["id"]
-    try:
-        now = datetime.now(UTC)
-        opens = schedule.next_send_time(now, _window(ctx))
-        if opens > now + timedelta(minutes=1):
-            _release(flow_id, opens, "deferred: outside the campaign's sending window")
-            return "deferred"
+class _Worker:
+    """One sending thread. It holds one database connection in autocommit for its share of the
+    batch, so each statement is a single round trip, and records an accepted message together
+    with the begin-send of its next one (or at the end): one statement per message.
 
-        sender = message.sender_address(ctx["ai_settings"])
-        message_id = message.new_message_id(sender.domain or "localhost")
-        outgoing = message.compose(ctx, message_id)
-        limiter.wait()
-        if not _begin(flow_id, message_id):
-            return _not_sendable(flow_id)
-        outcome = transport.send(outgoing)
-        return _record(ctx, message_id, outcome)
-    except Exception:
-        # The row stays 'sending' and the lease reaper settles it: requeued if its Message-ID
-        # was never stored, failed as "outcome unknown" if it was.
-        log.exception("sending failed unexpectedly", extra={"flow_id": str(flow_id)})
-        return "error"
+    That record is deferred by at most one message: a crash in between leaves that row
+    'sending' with its Message-ID, and the reaper fails it as "outcome unknown", as it would if
+    the crash had come a moment before the record."""
 
+    def __init__(self, batch: _Batch):
+        self.batch = batch
+        self.accepted: tuple[uuid.UUID, str, datetime] | None = None
+        self.counts: Counter[str] = Counter()
 
-def _begin(flow_id: uuid.UUID, message_id: str) -> bool:
-    with db.transaction() as conn:
-        return (
-            db.fetch_one(
-                conn, "begin-send", id=flow_id, message_id=message_id, lease=get_settings().send_lease_seconds
-            )
-            is not None
+    def run(self) -> Counter[str]:
+        ctx = self.batch.next()
+        while ctx is not None:
+            progressed = False
+            try:
+                with db.session() as conn:
+                    while ctx is not None:
+                        self.counts[self.deliver(conn, ctx)] += 1
+                        progressed = True
+                        ctx = self.batch.next()
+                    self.record_accepted(conn)
+            except psycopg.OperationalError:
+                # A lost connection ends the session and the next message gets a new one; if a
+                # new one fails at once, the rest of the batch is left for the lease reaper.
+                if ctx is None:
+                    break
+                self.counts["error"] += 1
+                if not progressed:
+                    log.exception("database unreachable; this thread leaves its rows to the lease reaper")
+                    break
+                log.exception("database connection lost while sending; reconnecting")
+                ctx = self.batch.next()
+        if self.accepted is not None:
+            with contextlib.suppress(psycopg.OperationalError), db.session() as conn:
+                self.record_accepted(conn)
+        return self.counts
+
+    def deliver(self, conn: psycopg.Connection, ctx: dict) -> str:
+        flow_id: uuid.UUID = ctx["id"]
+        try:
+            now = datetime.now(UTC)
+            opens = schedule.next_send_time(now, self.batch.window(ctx))
+            if opens > now + timedelta(minutes=1):
+                _release(conn, ctx, opens, "deferred: outside the campaign's sending window")
+                return "deferred"
+
+            sender = message.sender_address(ctx["ai_settings"])
+            message_id = message.new_message_id(sender.domain or "localhost")
+            try:
+                outgoing = message.compose(ctx, message_id)
+            except message.Unsendable as exc:
+                db.fetch_one(
+                    conn,
+                    "mark-failed",
+                    id=flow_id,
+                    attempts=ctx["attempts"],
+                    reason=f"not sendable: {exc}"[:300],
+                )
+                return "failed"
+            self.batch.limiter.wait()
+            if not self.begin(conn, ctx, message_id):
+                return _not_sendable(conn, ctx)
+            outcome = self.batch.transport.send(outgoing)
+            if isinstance(outcome, mailer.Accepted):
+                self.accepted = (flow_id, message_id, datetime.now(UTC))
+                return "sent"
+            return _record(conn, ctx, outcome)
+        except psycopg.OperationalError:
+            raise
+        except Exception:
+            # The row stays 'sending' and the lease reaper settles it: requeued if its Message-ID
+            # was never stored, failed as "outcome unknown" if it was.
+            log.exception("sending failed unexpectedly", extra={"flow_id": str(flow_id)})
+            return "error"
+
+    def begin(self, conn: psycopg.Connection, ctx: dict, message_id: str) -> bool:
+        sent_id, sent_message_id, sent_at = self.accepted or (None, None, None)
+        row = db.fetch_one(
+            conn,
+            "begin-send",
+            id=ctx["id"],
+            attempts=ctx["attempts"],
+            message_id=message_id,
+            lease=get_settings().send_lease_seconds,
+            sent_id=sent_id,
+            sent_message_id=sent_message_id,
+            sent_at=sent_at,
         )
+        self.accepted = None
+        return row is not None
+
+    def record_accepted(self, conn: psycopg.Connection) -> None:
+        if self.accepted is not None:
+            sent_id, sent_message_id, sent_at = self.accepted
+            db.fetch_one(conn, "mark-sent", id=sent_id, message_id=sent_message_id, sent_at=sent_at)
+            self.accepted = None
 
 
-def _not_sendable(flow_id: uuid.UUID) -> str:
-    with db.transaction() as conn:
-        if db.fetch_one(conn, "cancel-claimed", id=flow_id):
-            return "canceled"
-    _release(flow_id, datetime.now(UTC), "released: the campaign is paused or the lease ran out")
-    return "deferred"
+def _not_sendable(conn: psycopg.Connection, ctx: dict) -> str:
+    """begin-send refused: the contact is suppressed or the campaign completed (canceled), the
+    campaign is paused (released), or the claim is no longer ours (left alone)."""
+    if db.fetch_one(conn, "cancel-claimed", id=ctx["id"], attempts=ctx["attempts"]):
+        return "canceled"
+    if _release(conn, ctx, datetime.now(UTC), "released: the campaign is paused"):
+        return "deferred"
+    return "lost"
 
 
-def _release(flow_id: uuid.UUID, when: datetime, reason: str) -> None:
-    with db.transaction() as conn:
-        db.fetch_one(conn, "release-claimed", id=flow_id, when=when, reason=reason)
+def _release(conn: psycopg.Connection, ctx: dict, when: datetime, reason: str) -> bool:
+    row = db.fetch_one(
+        conn, "release-claimed", id=ctx["id"], attempts=ctx["attempts"], when=when, reason=reason
+    )
+    return row is not None
 
 
 def retry_delay(attempt: int) -> int:
@@ -128,23 +231,18 @@ def retry_delay(attempt: int) -> int:
     return int(min(base, MAX_RETRY_DELAY) * random.uniform(0.8, 1.2))
 
 
-def _record(ctx: dict, message_id: str, outcome: mailer.Outcome) -> str:
+def _record(conn: psycopg.Connection, ctx: dict, outcome: mailer.Outcome) -> str:
+    """A send that was not accepted. The bounce's three statements are one transaction."""
     settings = get_settings()
     flow_id = ctx["id"]
-    with db.transaction() as conn:
+    with conn.transaction():
         match outcome:
-            case mailer.Accepted():
-                # Safe without waiting for the disk: if a crash loses this commit, the row is
-                # still 'sending' with its Message-ID stored, and the reaper fails it as
-                # "outcome unknown" rather than sending it again. (begin-send stays durable.)
-                db.execute(conn, "async-commit")
-                db.fetch_one(conn, "mark-sent", id=flow_id, message_id=message_id)
-                return "sent"
             case mailer.Temporary(reason=reason) if ctx["attempts"] < settings.send_max_attempts:
                 db.fetch_one(
                     conn,
                     "mark-retry",
                     id=flow_id,
+                    attempts=ctx["attempts"],
                     delay=retry_delay(ctx["attempts"]),
                     reason=f"retrying after a temporary failure: {reason}",
                 )
@@ -154,12 +252,21 @@ def _record(ctx: dict, message_id: str, outcome: mailer.Outcome) -> str:
                     conn,
                     "mark-failed",
                     id=flow_id,
+                    attempts=ctx["attempts"],
                     reason=f"gave up after {ctx['attempts']} attempts: {reason}",
                 )
                 return "failed"
             case mailer.Permanent(reason=reason, recipient=True):
-                db.fetch_one(conn, "mark-failed", id=flow_id, reason=f"hard bounce: {reason}")
-                db.fetch_one(conn, "mark-contact-bounced", id=flow_id, reason=f"hard bounce: {reason}")
+                db.fetch_one(
+                    conn, "mark-failed", id=flow_id, attempts=ctx["attempts"], reason=f"hard bounce: {reason}"
+                )
+                db.fetch_one(
+                    conn,
+                    "mark-contact-bounced",
+                    id=flow_id,
+                    attempts=ctx["attempts"],
+                    reason=f"hard bounce: {reason}",
+                )
                 db.fetch_all(
                     conn,
                     "cancel-contact-flows",
@@ -169,11 +276,17 @@ def _record(ctx: dict, message_id: str, outcome: mailer.Outcome) -> str:
                 )
                 return "failed"
             case mailer.Permanent(reason=reason):
-                db.fetch_one(conn, "mark-failed", id=flow_id, reason=f"refused: {reason}")
+                db.fetch_one(
+                    conn, "mark-failed", id=flow_id, attempts=ctx["attempts"], reason=f"refused: {reason}"
+                )
                 return "failed"
             case mailer.Unknown(reason=reason):
                 db.fetch_one(
-                    conn, "mark-failed", id=flow_id, reason=f"outcome unknown: {reason}; not sent again"
+                    conn,
+                    "mark-failed",
+                    id=flow_id,
+                    attempts=ctx["attempts"],
+                    reason=f"outcome unknown: {reason}; not sent again",
                 )
                 return "failed"
     raise AssertionError(f"unhandled outcome {outcome!r}")

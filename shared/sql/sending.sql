@@ -1,6 +1,7 @@
 -- send_due: claiming due messages, the check just before each send, and recording outcomes.
--- Every outcome statement requires status = 'sending' and the caller's lease, so a row the
--- reaper has already settled is never changed again.
+-- Every statement after the claim requires status = 'sending', and those before the send also
+-- the caller's claim (its attempt number), so a row the reaper has settled, or another
+-- instance has claimed since, is never changed by this one.
 
 -- name: reap-expired-leases
 -- A sender that died: a row it never started sending (no Message-ID stored) is requeued;
@@ -55,7 +56,7 @@ SELECT pg_advisory_xact_lock(7046311227);
 -- caps and the per-domain spacing: marked 'sending' with a lease. Rows over a cap or held by
 -- the spacing are pushed back (deferred), so they do not hold the head of the queue.
 WITH locked AS (
-  SELECT f.id, f.campaign_id, f.scheduled_send_time, c.organization_id,
+  SELECT f.id, f.campaign_id, f.contact_id, f.scheduled_send_time, c.organization_id,
          lower(split_part(ct.email, '@', 2)) AS domain,
          coalesce((c.ai_settings ->> 'daily_cap')::int, 200) AS campaign_cap,
          o.daily_send_cap AS org_cap
@@ -66,7 +67,6 @@ WITH locked AS (
   WHERE f.status = 'scheduled'
     AND f.scheduled_send_time <= now()
     AND c.status = 'active'
-    AND public.suppression_reason(f.contact_id, f.campaign_id) IS NULL
     AND NOT EXISTS (
       SELECT 1 FROM outreach_flows p
       WHERE p.campaign_id = f.campaign_id AND p.contact_id = f.contact_id
@@ -75,18 +75,26 @@ WITH locked AS (
   LIMIT %(scan)s
   FOR UPDATE OF f SKIP LOCKED
 ),
-used_by_campaign AS (
+-- Suppression is checked on the locked rows only, not on every due row the scan passes
+-- (about 8 us a row). The cancel sweep, run just before, has already cleared suppressed rows
+-- from the head of the queue; any left are skipped here and canceled by the next sweep.
+eligible AS (
+  SELECT * FROM locked l WHERE public.suppression_reason(l.contact_id, l.campaign_id) IS NULL
+),
+-- MATERIALIZED: computed once. Inlined, the planner (which often expects `locked` to hold a
+-- row or two) may recount them for every locked row, which took 300 ms for 2,000 rows.
+used_by_campaign AS MATERIALIZED (
   SELECT f.campaign_id, count(*) AS n
   FROM outreach_flows f
-  WHERE f.campaign_id IN (SELECT campaign_id FROM locked)
+  WHERE f.campaign_id IN (SELECT campaign_id FROM eligible)
     AND ((f.status = 'sent' AND f.sent_at > now() - interval '24 hours') OR f.status = 'sending')
   GROUP BY f.campaign_id
 ),
-used_by_org AS (
+used_by_org AS MATERIALIZED (
   SELECT c.organization_id, count(*) AS n
   FROM outreach_flows f
   JOIN campaigns c ON c.id = f.campaign_id
-  WHERE c.organization_id IN (SELECT organization_id FROM locked)
+  WHERE c.organization_id IN (SELECT organization_id FROM eligible)
     AND ((f.status = 'sent' AND f.sent_at > now() - interval '24 hours') OR f.status = 'sending')
   GROUP BY c.organization_id
 ),
@@ -98,7 +106,7 @@ ranked AS (
          coalesce(uc.n, 0) AS campaign_used,
          coalesce(uo.n, 0) AS org_used,
          s.next_allowed_at
-  FROM locked l
+  FROM eligible l
   LEFT JOIN used_by_campaign uc ON uc.campaign_id = l.campaign_id
   LEFT JOIN used_by_org uo ON uo.organization_id = l.organization_id
   LEFT JOIN send_spacing s ON s.domain = l.domain
@@ -148,7 +156,7 @@ claimed AS (
 SELECT array(SELECT id FROM claimed) AS claimed, (SELECT count(*) FROM deferred) AS deferred;
 
 -- name: load-send-context
--- Everything the message needs, for the claimed rows.
+-- Everything the message needs, for the claimed rows, oldest due first.
 SELECT f.id, f.campaign_id, f.contact_id, f.sequence_order, f.subject, f.body, f.attempts,
        ct.email, ct.name AS contact_name, ct.language_preference,
        c.campaign_name, c.ai_settings, c.default_language, o.org_name, o.id AS organization_id,
@@ -159,15 +167,28 @@ JOIN campaigns c ON c.id = f.campaign_id
 JOIN organizations o ON o.id = c.organization_id
 LEFT JOIN outreach_flows first
   ON first.campaign_id = f.campaign_id AND first.contact_id = f.contact_id AND first.sequence_order = 0
-WHERE f.id = ANY(%(ids)s);
+WHERE f.id = ANY(%(ids)s)
+ORDER BY f.scheduled_send_time, f.id;
 
 -- name: begin-send
--- The check just before the send: still ours, lease alive, campaign active, contact not
--- suppressed. Stores the Message-ID first, so a crash after this point is "outcome unknown".
+-- The check just before the send: still our claim, campaign active, contact not suppressed.
+-- Stores the Message-ID first, so a crash after this point is "outcome unknown".
+-- "Our claim" is the attempt number the claim gave the row: a row whose lease ran out, was
+-- requeued by the reaper and claimed by another instance carries a higher one, so the slow
+-- first claimer cannot send it too. (Neither can it once the reaper settled the row: then it
+-- is no longer 'sending'. The row lock orders begin-send and the reaper either way.)
+-- It also records the same thread's previous accepted message (sent_id, may be null), which
+-- saves a statement per message; mark-sent records the last one.
+WITH previous AS (
+  UPDATE outreach_flows
+  SET status = 'sent', sent_at = %(sent_at)s, lease_expires_at = NULL, status_reason = NULL
+  WHERE id = %(sent_id)s AND status = 'sending' AND message_id = %(sent_message_id)s
+  RETURNING id
+)
 UPDATE outreach_flows f
 SET message_id = %(message_id)s, lease_expires_at = now() + make_interval(secs => %(lease)s)
 FROM campaigns c
-WHERE f.id = %(id)s AND f.status = 'sending' AND f.lease_expires_at > now()
+WHERE f.id = %(id)s AND f.status = 'sending' AND f.attempts = %(attempts)s
   AND c.id = f.campaign_id AND c.status = 'active'
   AND public.suppression_reason(f.contact_id, f.campaign_id) IS NULL
 RETURNING f.id;
@@ -177,26 +198,23 @@ UPDATE outreach_flows f
 SET status = 'canceled', lease_expires_at = NULL,
     status_reason = 'canceled: ' || coalesce(public.suppression_reason(f.contact_id, f.campaign_id),
                                              'the campaign is completed')
-WHERE f.id = %(id)s AND f.status = 'sending'
+WHERE f.id = %(id)s AND f.status = 'sending' AND f.attempts = %(attempts)s
   AND (public.suppression_reason(f.contact_id, f.campaign_id) IS NOT NULL
        OR (SELECT c.status FROM campaigns c WHERE c.id = f.campaign_id) = 'completed')
 RETURNING f.id;
 
 -- name: release-claimed
--- Back to the queue without an attempt counted: paused campaign, outside the window, lease lost.
+-- Back to the queue without an attempt counted: paused campaign, outside the window. Only
+-- the caller's own claim (its attempt number), never another instance's.
 UPDATE outreach_flows
 SET status = 'scheduled', scheduled_send_time = %(when)s, status_reason = %(reason)s,
     attempts = greatest(attempts - 1, 0), message_id = NULL, lease_expires_at = NULL
-WHERE id = %(id)s AND status = 'sending'
+WHERE id = %(id)s AND status = 'sending' AND attempts = %(attempts)s
 RETURNING id;
-
--- name: async-commit
--- This transaction's commit need not wait for the disk (see shared/sender.py for when that is safe).
-SET LOCAL synchronous_commit = off;
 
 -- name: mark-sent
 UPDATE outreach_flows
-SET status = 'sent', sent_at = now(), lease_expires_at = NULL, status_reason = NULL
+SET status = 'sent', sent_at = %(sent_at)s, lease_expires_at = NULL, status_reason = NULL
 WHERE id = %(id)s AND status = 'sending' AND message_id = %(message_id)s
 RETURNING id;
 
@@ -204,13 +222,13 @@ RETURNING id;
 UPDATE outreach_flows
 SET status = 'scheduled', scheduled_send_time = now() + make_interval(secs => %(delay)s),
     status_reason = %(reason)s, message_id = NULL, lease_expires_at = NULL
-WHERE id = %(id)s AND status = 'sending'
+WHERE id = %(id)s AND status = 'sending' AND attempts = %(attempts)s
 RETURNING id;
 
 -- name: mark-failed
 UPDATE outreach_flows
 SET status = 'failed', status_reason = %(reason)s, lease_expires_at = NULL
-WHERE id = %(id)s AND status = 'sending'
+WHERE id = %(id)s AND status = 'sending' AND attempts = %(attempts)s
 RETURNING id;
 
 -- name: mark-contact-bounced

@@ -11,6 +11,7 @@ import psycopg
 import pytest
 
 from shared import sender, tokens
+from shared.queries import sql
 from tests import factories as f
 from tests.helpers import function_client
 from tests.mailserver import MailServer
@@ -346,6 +347,97 @@ def test_expired_lease_settles_without_a_second_send(conn, smtp):
     )
     assert status(conn, never_started)[0] == "sent"  # requeued, then sent in the same run
     assert len(smtp.recorder.messages) == 1
+
+
+def test_claim_taken_over_after_the_lease_ran_out_is_not_sent_by_the_slow_instance(
+    conn, smtp, monkeypatch, database_url
+):
+    """Instance A claims a row and stalls past its lease; the reaper requeues the row and
+    instance B claims it. A must neither send it nor touch B's claim."""
+    _, campaign_id, contact_id = prospect(conn)
+    flow_id = f.flow(conn, campaign_id, contact_id)
+    real_compose = sender.message.compose
+
+    def stall_past_the_lease(ctx, message_id):
+        with psycopg.connect(database_url, autocommit=True) as other:
+            other.execute(
+                "UPDATE outreach_flows SET lease_expires_at = now() - interval '1 second' WHERE id = %s",
+                (flow_id,),
+            )
+            with other.transaction():
+                assert other.execute(sql("reap-expired-leases"), {"max_attempts": 5}).fetchall() == [
+                    (flow_id, "scheduled")
+                ]
+            with other.transaction():
+                other.execute(sql("lock-claims"))
+                claim = other.execute(
+                    sql("claim-due-flows"), dict(limit=10, scan=40, lease=300, spacing=0, cap_retry=900)
+                ).fetchone()
+            assert claim[0] == [flow_id]
+        return real_compose(ctx, message_id)
+
+    monkeypatch.setattr(sender.message, "compose", stall_past_the_lease)
+    result = sender.run()
+    assert result == {**result, "sent": 0, "lost": 1, "deferred": 0, "canceled": 0}
+    assert smtp.recorder.messages == []
+    assert status(conn, flow_id) == ("sending", None, 2, None)  # B's claim, untouched
+
+
+def test_address_smtp_cannot_carry_fails_with_the_reason_and_the_batch_goes_on(conn, smtp):
+    org_id, campaign_id, contact_id = prospect(conn)
+    fine = f.flow(conn, campaign_id, contact_id)
+    other = f.contact(conn, org_id, "josé@ejemplo.es")
+    f.link(conn, campaign_id, other)
+    unsendable = f.flow(conn, campaign_id, other)
+    result = sender.run()
+    assert result == {**result, "sent": 1, "failed": 1, "errors": 0}
+    assert status(conn, fine)[0] == "sent"
+    state, reason, _, message_id = status(conn, unsendable)
+    assert state == "failed" and "SMTPUTF8" in reason and message_id is None
+    assert len(smtp.recorder.messages) == 1
+
+
+def test_database_connection_lost_mid_batch_reconnects_and_loses_no_record(conn, smtp, env, monkeypatch):
+    """The sending thread's connection is killed between two sends: the message in hand is left
+    to the lease reaper (its Message-ID never stored), the one accepted just before is still
+    recorded as sent, and the rest of the batch goes out on a new connection."""
+    env(SMTP_POOL_SIZE=1)
+    _, campaign_id, _ = prospect(conn)
+    org_id = f.campaign_org(conn, campaign_id)
+    flows = []
+    for minutes in (3, 2, 1):
+        contact_id = f.contact(conn, org_id)
+        f.link(conn, campaign_id, contact_id)
+        flows.append(
+            f.flow(conn, campaign_id, contact_id, when=datetime.now(UTC) - timedelta(minutes=minutes))
+        )
+    real_compose = sender.message.compose
+    composed = []
+
+    def compose_and_cut_the_second(ctx, message_id):
+        composed.append(ctx["id"])
+        if len(composed) == 2:
+            killed = conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+            ).fetchall()
+            assert killed
+        return real_compose(ctx, message_id)
+
+    monkeypatch.setattr(sender.message, "compose", compose_and_cut_the_second)
+    result = sender.run()
+    assert composed == flows
+    assert result == {**result, "sent": 2, "errors": 1}
+    assert status(conn, flows[0])[0] == "sent"
+    assert status(conn, flows[1])[0] == "sending" and status(conn, flows[1])[3] is None
+    assert status(conn, flows[2])[0] == "sent"
+    conn.execute(
+        "UPDATE outreach_flows SET lease_expires_at = now() - interval '1 second' WHERE id = %s", (flows[1],)
+    )
+    monkeypatch.setattr(sender.message, "compose", real_compose)
+    assert sender.run()["sent"] == 1
+    assert status(conn, flows[1])[0] == "sent"
+    assert sorted(smtp.recorder.message_ids().values()) == [1, 1, 1]
 
 
 def test_live_lease_is_left_alone(conn, smtp):
