@@ -5,7 +5,10 @@ main text.
 
 Every pattern is linear in the page size: a match can only start where the preceding
 character could not belong to it (lookbehind), and quantifiers are possessive, so a run of
-'@', dots or digits is scanned once.
+'@', dots or digits is scanned once. Where it can, a pattern begins with a plain character set
+(the lookbehind comes after it, and case is spelled out rather than ignored): Python's regex
+engine then skips ahead to the next position that could start a match in C instead of trying
+a match at every position, which made the scan of a 5 MB page about twice as fast.
 """
 
 from __future__ import annotations
@@ -30,18 +33,20 @@ LABEL = r"[A-Za-z0-9]++(?:-++[A-Za-z0-9]++){0,20}+"
 EMAIL = re.compile(
     rf"(?<![{LOCAL}])[{LOCAL}]{{1,64}}+@(?:{LABEL}\.){{1,8}}[A-Za-z]{{2,24}}+(?![A-Za-z0-9\-])"
 )
-MAILTO = re.compile(r"""mailto:([^"'<>\s?]{3,320})""", re.IGNORECASE)
-TEL = re.compile(r"""tel:([+0-9().\-\s%]{5,40})""", re.IGNORECASE)
+MAILTO = re.compile(r"""[Mm][Aa][Ii][Ll][Tt][Oo]:([^"'<>\s?]{3,320})""")
+TEL = re.compile(r"""[Tt][Ee][Ll]:([+0-9().\-\s%]{5,40})""")
 CFEMAIL = re.compile(
     r"""data-cfemail=["']([0-9a-fA-F]{4,400})["']|/cdn-cgi/l/email-protection#([0-9a-fA-F]{4,400})"""
 )
-# "name [at] domain [dot] com" and the like. Spaces are matched one at a time, not with \s*,
-# so a page of whitespace does not make the engine try a match at every position.
-AT = re.compile(
-    r"[ \t]?(?:[\[({][ \t]?at[ \t]?[\])}]| at (?=[a-z0-9-]{1,63} ?[\[(] ?dot ?[\])]))[ \t]?", re.I
-)
-DOT = re.compile(r"[ \t]?[\[({][ \t]?dot[ \t]?[\])}][ \t]?", re.IGNORECASE)
-PHONE = re.compile(r"(?<![\d+])\+?+\d(?:[\s().\-]{0,3}+\d){6,14}+(?!\d)")
+# "name [at] domain [dot] com", "name (at) domain", "name at domain [dot] com", read in the
+# lower-cased text with its white space collapsed to single spaces. A bracketed word may have
+# a space before it, which goes too; the match starts on the space or the bracket, whichever
+# comes first (BRACKETED), so that the pattern begins with a character set.
+BRACKETED = r"[ \[({](?:(?<= )[\[({]|(?<=[\[({]))"
+AT = re.compile(BRACKETED + r" ?at ?[\])}] ?")
+AT_WORD = re.compile(r" at (?=[a-z0-9-]{1,63} ?[\[(] ?dot ?[\])]) ?")
+DOT = re.compile(BRACKETED + r" ?dot ?[\])}] ?")
+PHONE = re.compile(r"[+\d](?<![\d+].)(?:(?<=\+)\d)?(?:[\s().\-]{0,3}+\d){6,14}+(?!\d)")
 JSON_LD = re.compile(
     r"""<script[^>]{0,200}?type=["']application/ld\+json["'][^>]{0,200}>(.*?)</script>""",
     re.IGNORECASE | re.DOTALL,
@@ -132,6 +137,14 @@ def clean_email(candidate: str) -> str | None:
     return valid.normalized.lower()
 
 
+def deobfuscate(text: str) -> str:
+    """[at], (at) and [dot] written out, in text whose white space is single spaces; lower-cased."""
+    text = text.lower()
+    if "at" not in text:
+        return text
+    return DOT.sub(".", AT_WORD.sub("@", AT.sub("@", text)))
+
+
 def visible_text(html: str) -> str:
     try:
         root = lxml_html.document_fromstring(html)
@@ -203,9 +216,8 @@ def extract(html: str, url: str, language: str | None = None) -> Contacts:
         except (ValueError, RecursionError):
             continue
 
-    text = visible_text(html)
-    deobfuscated = DOT.sub(".", AT.sub("@", text)) if ("at" in text.lower()) else text
-    for match in EMAIL.finditer(deobfuscated):
+    text = " ".join(visible_text(html).split())
+    for match in EMAIL.finditer(deobfuscate(text)):
         raw_emails.append(match.group())
         if len(raw_emails) > 4 * MAX_CANDIDATES:
             break
@@ -239,7 +251,9 @@ def page_summary(html: str, url: str, max_chars: int = 4000) -> dict:
 
     trafilatura reads the first 512 KB of the page: a business page's main text lies well
     within it, and trafilatura's time grows faster than the page on hostile input. Contacts
-    are extracted from the whole page, footers included.
+    are extracted from the whole page, footers included. The publication date is not used, so
+    htmldate's search of the whole text for one is turned off (on a large page it took half of
+    trafilatura's time).
     """
     import trafilatura  # only scrape_url loads it: it is heavy for a cold start
 
@@ -247,11 +261,13 @@ def page_summary(html: str, url: str, max_chars: int = 4000) -> dict:
     text = trafilatura.extract(
         html, url=url, include_comments=False, include_tables=False, favor_precision=True
     )
-    meta = trafilatura.extract_metadata(html, default_url=url)
+    meta = trafilatura.extract_metadata(
+        html, default_url=url, date_config={"extensive_search": False, "original_date": False}
+    )
     return {
-        "title": (meta.title if meta and meta.title else None),
-        "description": (meta.description if meta and meta.description else None),
-        "site_name": (meta.sitename if meta and meta.sitename else None),
+        "title": meta.title or None,
+        "description": meta.description or None,
+        "site_name": meta.sitename or None,
         "text": (text or "")[:max_chars],
     }
 

@@ -18,6 +18,14 @@ def emails(text: str) -> list[str]:
         ("a@b.com, c@d-e.org; f@g.io!", ["a@b.com", "c@d-e.org", "f@g.io"]),
         ("maria [at] sunriseyoga [dot] studio", ["maria@sunriseyoga.studio"]),
         ("maria (at) sunriseyoga (dot) studio", ["maria@sunriseyoga.studio"]),
+        ("MARIA [AT] SunriseYoga [DOT] Studio", ["maria@sunriseyoga.studio"]),
+        ("maria{at}sunriseyoga{dot}studio", ["maria@sunriseyoga.studio"]),
+        ("maria [ at ] sunriseyoga [ dot ] studio", ["maria@sunriseyoga.studio"]),
+        ("maria at sunriseyoga [dot] studio", ["maria@sunriseyoga.studio"]),
+        # Split across elements: the text nodes are joined with spaces, then collapsed.
+        ("maria <b>[at]</b>\n\t sunriseyoga <i>[dot]</i> studio", ["maria@sunriseyoga.studio"]),
+        ("maria\tat\tsunriseyoga (dot) studio", ["maria@sunriseyoga.studio"]),
+        ("meet us at the studio [dot] com", []),
         ("INFO@STUDIO.COM and info@studio.com", ["info@studio.com"]),
         ("logo@2x.png banner@3x.jpg", []),
         ("your@email.com name@domain.com john.doe@example.com", []),
@@ -33,6 +41,27 @@ def test_email_cases(text, expected):
 def test_mailto_with_query_and_encoding():
     html = '<a href="mailto:Ana%2ERuiz@Studio.com?subject=Hi&cc=x@y.com">write</a>'
     assert extract.extract(html, "https://studio.com/").emails[0] == "ana.ruiz@studio.com"
+
+
+def test_link_schemes_in_any_case():
+    html = '<a href="MAILTO:desk@studio.com">write</a> <a href="Tel:+34 912 345 678">call</a>'
+    found = extract.extract(html, "https://studio.es/")
+    assert found.emails == ["desk@studio.com"] and found.phones == ["+34912345678"]
+
+
+def test_phone_after_a_plus_or_a_digit_is_not_cut_out_of_a_longer_number():
+    found = extract.extract("<p>ref 1234567890123456789 and +34 912 345 678</p>", "https://studio.es/")
+    assert found.phones == ["+34912345678"]
+
+
+def test_page_summary_keeps_the_metadata_of_a_page_without_main_text():
+    html = '<html><head><title>Sunrise Yoga</title><meta name="description" content="Classes"></head></html>'
+    assert extract.page_summary(html, "https://sunriseyoga.studio/") == {
+        "title": "Sunrise Yoga",
+        "description": "Classes",
+        "site_name": "sunriseyoga.studio",
+        "text": "",
+    }
 
 
 @pytest.mark.parametrize(
