@@ -4,16 +4,21 @@ then the same with 5 ms added to every SMTP reply."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import resource
 import smtplib
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
-from bench.common import ROOT, child_env, fresh_database, progress
+from bench.common import ROOT, child_env, fresh_database, progress, run_child
 
 ROWS = int(os.environ.get("BENCH_SEND_ROWS", "10000"))
+POOL = int(os.environ.get("BENCH_SEND_POOL", "4"))
 LATENCY_ROWS = int(os.environ.get("BENCH_SEND_LATENCY_ROWS", str(ROWS)))
 
 
@@ -37,24 +42,38 @@ def prepared_messages(database_url: str) -> list[tuple[str, str, bytes]]:
 
 
 def bare_loop(port: int, messages: list[tuple[str, str, bytes]]) -> float:
+    """The loop runs in a process of its own, as send_due does: in this one it would share the
+    interpreter lock with the SMTP server's thread and look slower than it is."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as prepared:
+        json.dump([(s, r, base64.b64encode(data).decode()) for s, r, data in messages], prepared)
+        prepared.flush()
+        out = run_child(["-m", "bench.sending", "bare", str(port), prepared.name])
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _bare_child(port: int, path: str) -> None:
+    with open(path) as f:
+        messages = [(s, r, base64.b64decode(data)) for s, r, data in json.load(f)]
     started = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", port) as smtp:
         for sender, recipient, data in messages:
             smtp.sendmail(sender, [recipient], data)
-    return time.perf_counter() - started
+    print(time.perf_counter() - started)
 
 
 def project(url: str, instances: int) -> tuple[float, list[dict]]:
+    """send_due in `instances` processes at once. The time is from the first batch's start to the
+    last one's end: the interpreter's start and imports are left out, as the bare loop's are
+    (a deployed function's cold start is measured in bench/coldstart.py)."""
     env = child_env(
         MAIL_TRANSPORT="smtp",
         SMTP_URL=url,
         SEND_RATE_PER_SECOND="0",
         SEND_DOMAIN_SPACING_SECONDS="0",
-        SMTP_POOL_SIZE="4",
-        DB_POOL_SIZE="6",
+        SMTP_POOL_SIZE=str(POOL),
+        DB_POOL_SIZE=str(POOL),
         SEND_BATCH_SIZE="500",
     )
-    started = time.perf_counter()
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "tests.acceptance.sender_process", "500"],
@@ -67,7 +86,34 @@ def project(url: str, instances: int) -> tuple[float, list[dict]]:
         for _ in range(instances)
     ]
     outputs = [json.loads(p.communicate(timeout=3600)[0].strip().splitlines()[-1]) for p in procs]
-    return time.perf_counter() - started, outputs
+    return max(o["ended"] for o in outputs) - min(o["started"] for o in outputs), outputs
+
+
+class CpuSplit:
+    """CPU seconds spent during a block: by this process (the SMTP server's thread; the rest of
+    it idles), by the child processes waited for (the client), and by everything else on the
+    machine (PostgreSQL and the kernel's share not charged to a process)."""
+
+    def __enter__(self):
+        self.start = self._sample()
+        return self
+
+    def __exit__(self, *exc):
+        end = self._sample()
+        self.server, self.client, busy = (b - a for a, b in zip(self.start, end, strict=True))
+        self.other = max(busy - self.server - self.client, 0.0)
+
+    @staticmethod
+    def _sample() -> tuple[float, float, float]:
+        own = os.times()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        idle = ticks[3] + ticks[4]  # idle and iowait
+        busy = (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
+        return own.user + own.system, children.ru_utime + children.ru_stime, busy
+
+    def per_message_ms(self, rows: int) -> dict:
+        return {k: getattr(self, k) * 1000 / rows for k in ("client", "server", "other")}
 
 
 def one_setting(rows: int, latency: float) -> dict:
@@ -85,10 +131,14 @@ def one_setting(rows: int, latency: float) -> dict:
                 messages = prepared_messages(url)
                 with MailServer(Behaviour(latency=latency)) as server:
                     progress(f"sending: bare smtplib loop, {rows} messages, {latency * 1000:.0f} ms latency")
-                    result["bare_s"] = bare_loop(server.port, messages)
+                    with CpuSplit() as cpu:
+                        result["bare_s"] = bare_loop(server.port, messages)
+                    result["bare_cpu"] = cpu.per_message_ms(rows)
             with MailServer(Behaviour(latency=latency)) as server:
                 progress(f"sending: send_due x{instances}, {rows} rows, {latency * 1000:.0f} ms latency")
-                seconds, outputs = project(server.url, instances)
+                with CpuSplit() as cpu:
+                    seconds, outputs = project(server.url, instances)
+                result[f"project{instances}_cpu"] = cpu.per_message_ms(rows)
                 delivered = len(server.recorder.message_ids())
         result[f"project{instances}_s"] = seconds
         result[f"project{instances}_sent"] = sum(o["sent"] for o in outputs)
@@ -125,4 +175,25 @@ def table(result: dict) -> str:
         f"**{recovery:.2f}** of its no-latency throughput; the bare single-connection loop keeps "
         f"{(slow['rows'] / slow['bare_s']) / (plain['rows'] / plain['bare_s']):.2f}."
     )
+    lines += [
+        "",
+        "CPU per message with no added latency (milliseconds of CPU on the 2 cores, measured over each run;",
+        "the project's client includes its processes' start):",
+        "",
+        "| run | client | SMTP server | PostgreSQL and the rest | in all |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for label, key in (
+        ("bare smtplib loop", "bare_cpu"),
+        ("send_due, 1 instance", "project1_cpu"),
+        ("send_due, 4 instances", "project4_cpu"),
+    ):
+        c = plain[key]
+        lines.append(
+            f"| {label} | {c['client']:.2f} | {c['server']:.2f} | {c['other']:.2f} | {sum(c.values()):.2f} |"
+        )
     return "\n".join(lines)
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["bare"]:
+    _bare_child(int(sys.argv[2]), sys.argv[3])
