@@ -47,3 +47,47 @@ def due_messages(conn, count: int, *, steps: int = 1, domains: int | None = None
         {"campaign": campaign_id, "org": org_id, "last": steps - 1},
     )
     return org_id, campaign_id
+
+
+def long_sequences(conn, contacts: int, steps: int, due: int) -> str:
+    """A campaign late in its life: `contacts` contacts with `steps` steps each, nine in ten
+    long sent and the last scheduled a month ahead, then `due` last steps made due now.
+    Returns the campaign's id. Most rows are sent and their send times past, as in production."""
+    org = conn.execute(
+        "INSERT INTO organizations (org_name, daily_send_cap) VALUES ('Big', 1000000) RETURNING id"
+    ).fetchone()[0]
+    campaign = conn.execute(
+        "INSERT INTO campaigns (organization_id, campaign_name, ai_settings) VALUES (%s, 'Big', %s) RETURNING id",
+        (org, '{"daily_cap": 10000}'),
+    ).fetchone()[0]
+    conn.execute("ALTER TABLE outreach_flows DISABLE TRIGGER USER")
+    conn.execute("ALTER TABLE campaign_contacts DISABLE TRIGGER USER")
+    conn.execute(
+        "INSERT INTO contacts (organization_id, email) SELECT %s, 'c' || g || '@d' || (g %% 5000) || '.example'"
+        " FROM generate_series(1, %s) g",
+        (org, contacts),
+    )
+    conn.execute(
+        "INSERT INTO campaign_contacts (campaign_id, contact_id, status) SELECT %s, id, 'drafted'"
+        " FROM contacts WHERE organization_id = %s",
+        (campaign, org),
+    )
+    conn.execute(
+        """INSERT INTO outreach_flows (campaign_id, contact_id, sequence_order, status, subject, body,
+                                       scheduled_send_time, sent_at, message_id)
+           SELECT %(campaign)s, c.id, s, CASE WHEN s < %(last)s THEN 'sent' ELSE 'scheduled' END, 'Subject', 'Body',
+                  CASE WHEN s < %(last)s THEN now() - interval '30 days' ELSE now() + interval '30 days' END,
+                  CASE WHEN s < %(last)s THEN now() - interval '30 days' END,
+                  CASE WHEN s < %(last)s THEN '<' || c.id || '.' || s || '@bench>' END
+           FROM contacts c CROSS JOIN generate_series(0, %(last)s) s WHERE c.organization_id = %(org)s""",
+        {"campaign": campaign, "last": steps - 1, "org": org},
+    )
+    conn.execute(
+        """UPDATE outreach_flows SET scheduled_send_time = now() - interval '1 minute'
+           WHERE id IN (SELECT id FROM outreach_flows WHERE campaign_id = %s AND sequence_order = %s LIMIT %s)""",
+        (campaign, steps - 1, due),
+    )
+    conn.execute("ALTER TABLE outreach_flows ENABLE TRIGGER USER")
+    conn.execute("ALTER TABLE campaign_contacts ENABLE TRIGGER USER")
+    conn.execute("ANALYZE")
+    return str(campaign)
