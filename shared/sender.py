@@ -232,61 +232,39 @@ def retry_delay(attempt: int) -> int:
 
 
 def _record(conn: psycopg.Connection, ctx: dict, outcome: mailer.Outcome) -> str:
-    """A send that was not accepted. The bounce's three statements are one transaction."""
-    settings = get_settings()
-    flow_id = ctx["id"]
+    """A send that was not accepted: retried later, or failed with the reason. A hard bounce
+    also marks the contact and cancels their waiting messages, in one transaction."""
+    flow_id, attempts = ctx["id"], ctx["attempts"]
+    match outcome:
+        case mailer.Temporary(reason=reason) if attempts < get_settings().send_max_attempts:
+            db.fetch_one(
+                conn,
+                "mark-retry",
+                id=flow_id,
+                attempts=attempts,
+                delay=retry_delay(attempts),
+                reason=f"retrying after a temporary failure: {reason}",
+            )
+            return "deferred"
+        case mailer.Temporary(reason=reason):
+            failure = f"gave up after {attempts} attempts: {reason}"
+        case mailer.Permanent(reason=reason, recipient=True):
+            failure = f"hard bounce: {reason}"
+        case mailer.Permanent(reason=reason):
+            failure = f"refused: {reason}"
+        case mailer.Unknown(reason=reason):
+            failure = f"outcome unknown: {reason}; not sent again"
+        case _:
+            raise AssertionError(f"unhandled outcome {outcome!r}")
     with conn.transaction():
-        match outcome:
-            case mailer.Temporary(reason=reason) if ctx["attempts"] < settings.send_max_attempts:
-                db.fetch_one(
-                    conn,
-                    "mark-retry",
-                    id=flow_id,
-                    attempts=ctx["attempts"],
-                    delay=retry_delay(ctx["attempts"]),
-                    reason=f"retrying after a temporary failure: {reason}",
-                )
-                return "deferred"
-            case mailer.Temporary(reason=reason):
-                db.fetch_one(
-                    conn,
-                    "mark-failed",
-                    id=flow_id,
-                    attempts=ctx["attempts"],
-                    reason=f"gave up after {ctx['attempts']} attempts: {reason}",
-                )
-                return "failed"
-            case mailer.Permanent(reason=reason, recipient=True):
-                db.fetch_one(
-                    conn, "mark-failed", id=flow_id, attempts=ctx["attempts"], reason=f"hard bounce: {reason}"
-                )
-                db.fetch_one(
-                    conn,
-                    "mark-contact-bounced",
-                    id=flow_id,
-                    attempts=ctx["attempts"],
-                    reason=f"hard bounce: {reason}",
-                )
-                db.fetch_all(
-                    conn,
-                    "cancel-contact-flows",
-                    contact_id=ctx["contact_id"],
-                    campaign_id=None,
-                    reason="canceled: the address bounced",
-                )
-                return "failed"
-            case mailer.Permanent(reason=reason):
-                db.fetch_one(
-                    conn, "mark-failed", id=flow_id, attempts=ctx["attempts"], reason=f"refused: {reason}"
-                )
-                return "failed"
-            case mailer.Unknown(reason=reason):
-                db.fetch_one(
-                    conn,
-                    "mark-failed",
-                    id=flow_id,
-                    attempts=ctx["attempts"],
-                    reason=f"outcome unknown: {reason}; not sent again",
-                )
-                return "failed"
-    raise AssertionError(f"unhandled outcome {outcome!r}")
+        db.fetch_one(conn, "mark-failed", id=flow_id, attempts=attempts, reason=failure)
+        if isinstance(outcome, mailer.Permanent) and outcome.recipient:
+            db.fetch_one(conn, "mark-contact-bounced", id=flow_id, reason=failure)
+            db.fetch_all(
+                conn,
+                "cancel-contact-flows",
+                contact_id=ctx["contact_id"],
+                campaign_id=None,
+                reason="canceled: the address bounced",
+            )
+    return "failed"

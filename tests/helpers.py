@@ -1,4 +1,4 @@
-"""Test helpers: real functions-framework apps, JWTs, and small local HTTP servers."""
+"""Test helpers: real functions-framework apps, JWTs, certificates, and small local HTTP servers."""
 
 from __future__ import annotations
 
@@ -24,6 +24,31 @@ def function_client(name: str):
     app = functions_framework.create_app(target=name, source=str(ROOT / "functions" / name / "main.py"))
     app.testing = True
     return app.test_client()
+
+
+def self_signed_certificate(key, common_name: str, *extensions):
+    """A certificate for `key`, valid from five minutes ago for a day; extensions are
+    (extension, critical) pairs."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = dt.datetime.now(dt.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+    )
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical)
+    return builder.sign(key, hashes.SHA256())
 
 
 def user_token(user_id, *, secret: str | None = None, expires_in: int = 3600, **claims) -> str:

@@ -3,19 +3,18 @@ makes and the client trusts through SSL_CERT_FILE (as a private CA would be trus
 
 from __future__ import annotations
 
-import datetime as dt
 import ipaddress
 import ssl
 
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from shared import sender
 from tests import factories as f
+from tests.helpers import self_signed_certificate
 from tests.integration.test_send_due import prospect, status
 from tests.mailserver import MailServer
 
@@ -24,21 +23,11 @@ from tests.mailserver import MailServer
 def certificate(tmp_path_factory):
     """A self-signed certificate for 127.0.0.1: (cert path, key path)."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "outreach test mail server")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
+    cert = self_signed_certificate(
+        key,
+        "outreach test mail server",
+        (x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False),
+        (x509.BasicConstraints(ca=True, path_length=None), True),
     )
     folder = tmp_path_factory.mktemp("tls")
     cert_path, key_path = folder / "cert.pem", folder / "key.pem"

@@ -4,20 +4,17 @@ hostile input that must change nothing."""
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 import uuid
 
 import httpx
 import pytest
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
 
 from shared import sns, tokens
 from tests import factories as f
-from tests.helpers import function_client
+from tests.helpers import function_client, self_signed_certificate
 
 
 @pytest.fixture(scope="module")
@@ -321,18 +318,7 @@ CERT_URL = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-test.p
 @pytest.fixture
 def signer():
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + dt.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
+    cert = self_signed_certificate(key, "sns.amazonaws.com")
     pem = cert.public_bytes(serialization.Encoding.PEM)
     fetched = []
 
