@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import psycopg
+
 from bench.common import ROOT, child_env, fresh_database, progress, run_child
 
 ROWS = int(os.environ.get("BENCH_SEND_ROWS", "10000"))
@@ -24,7 +26,6 @@ LATENCY_ROWS = int(os.environ.get("BENCH_SEND_LATENCY_ROWS", str(ROWS)))
 
 def prepared_messages(database_url: str) -> list[tuple[str, str, bytes]]:
     """The very messages send_due would compose for the due rows, built once, for the bare loop."""
-    import psycopg
     from psycopg.rows import dict_row
 
     from shared import message
@@ -61,7 +62,9 @@ def _bare_child(port: int, path: str) -> None:
     print(time.perf_counter() - started)
 
 
-def project(url: str, instances: int, pool: int = POOL) -> tuple[float, list[dict]]:
+def project(
+    url: str, instances: int, pool: int = POOL, module: str = "tests.acceptance.sender_process"
+) -> tuple[float, list[dict]]:
     """send_due in `instances` processes at once. The time is from the first batch's start to the
     last one's end: the interpreter's start and imports are left out, as the bare loop's are
     (a deployed function's cold start is measured in bench/coldstart.py)."""
@@ -76,7 +79,7 @@ def project(url: str, instances: int, pool: int = POOL) -> tuple[float, list[dic
     )
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.acceptance.sender_process", "500"],
+            [sys.executable, "-m", module, "500"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -123,8 +126,6 @@ def one_setting(rows: int, latency: float) -> dict:
     result = {"rows": rows, "latency_ms": latency * 1000}
     for instances in (1, 4):
         with fresh_database() as url:
-            import psycopg
-
             with psycopg.connect(url, autocommit=True) as conn:
                 due_messages(conn, rows)
             if instances == 1:
@@ -144,6 +145,17 @@ def one_setting(rows: int, latency: float) -> dict:
         result[f"project{instances}_sent"] = sum(o["sent"] for o in outputs)
         result[f"project{instances}_delivered"] = delivered
         result[f"project{instances}_rss_mb"] = max(o["max_rss_mb"] for o in outputs)
+    if latency == 0:
+        with fresh_database() as url:
+            with psycopg.connect(url, autocommit=True) as conn:
+                due_messages(conn, rows)
+            with MailServer(Behaviour()) as server:
+                progress(f"sending: send_due x1 without its durable write per message, {rows} rows")
+                with CpuSplit() as cpu:
+                    seconds, _ = project(server.url, 1, module="bench.sender_without_record")
+                assert len(server.recorder.message_ids()) == rows
+        result["unrecorded_s"] = seconds
+        result["unrecorded_cpu"] = cpu.per_message_ms(rows)
     return result
 
 
@@ -155,8 +167,6 @@ def pool_sweep(rows: int, latency: float, pools: tuple[int, ...] = (8, 16)) -> d
     rates = {}
     for pool in pools:
         with fresh_database() as url:
-            import psycopg
-
             with psycopg.connect(url, autocommit=True) as conn:
                 due_messages(conn, rows)
             with MailServer(Behaviour(latency=latency)) as server:
@@ -221,11 +231,22 @@ def table(result: dict) -> str:
         ("bare smtplib loop", "bare_cpu"),
         ("send_due, 1 instance", "project1_cpu"),
         ("send_due, 4 instances", "project4_cpu"),
+        (
+            "send_due, 1 instance, without its durable write per message (not a mode of the product)",
+            "unrecorded_cpu",
+        ),
     ):
         c = plain[key]
         lines.append(
             f"| {label} | {c['client']:.2f} | {c['server']:.2f} | {c['other']:.2f} | {sum(c.values()):.2f} |"
         )
+    unrecorded = plain["rows"] / plain["unrecorded_s"]
+    lines.append(
+        f"\nWithout its durable write before each send (a read-only suppression check instead; "
+        f"`bench/sender_without_record.py`), one instance would send {unrecorded:,.0f} msg/s, "
+        f"**{unrecorded / (plain['rows'] / plain['bare_s']):.2f}** of the bare loop: the bound on what "
+        f"writing less per message could gain here."
+    )
     return "\n".join(lines)
 
 
