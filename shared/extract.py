@@ -46,7 +46,8 @@ BRACKETED = r"[ \[({](?:(?<= )[\[({]|(?<=[\[({]))"
 AT = re.compile(BRACKETED + r" ?at ?[\])}] ?")
 AT_WORD = re.compile(r" at (?=[a-z0-9-]{1,63} ?[\[(] ?dot ?[\])]) ?")
 DOT = re.compile(BRACKETED + r" ?dot ?[\])}] ?")
-PHONE = re.compile(r"[+\d](?<![\d+].)(?:(?<=\+)\d)?(?:[\s().\-]{0,3}+\d){6,14}+(?!\d)")
+# A plus must be followed by a digit; a number may not start inside a longer one.
+PHONE = re.compile(r"[+\d](?<![\d+].)(?:(?<=\+)\d|(?<=\d))(?:[\s().\-]{0,3}+\d){6,14}+(?!\d)")
 JSON_LD = re.compile(
     r"""<script[^>]{0,200}?type=["']application/ld\+json["'][^>]{0,200}>(.*?)</script>""",
     re.IGNORECASE | re.DOTALL,

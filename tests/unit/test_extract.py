@@ -1,7 +1,11 @@
 """Contact extraction cases that need no website: punctuation around addresses, obfuscations,
 false positives, phone regions."""
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shared import extract
 
@@ -54,6 +58,10 @@ def test_phone_after_a_plus_or_a_digit_is_not_cut_out_of_a_longer_number():
     assert found.phones == ["+34912345678"]
 
 
+def test_plus_apart_from_the_digits_is_not_a_country_code():
+    assert extract.extract("<p>Tel + 912 345 678</p>", "https://studio.es/").phones == ["+34912345678"]
+
+
 def test_page_summary_keeps_the_metadata_of_a_page_without_main_text():
     html = '<html><head><title>Sunrise Yoga</title><meta name="description" content="Classes"></head></html>'
     assert extract.page_summary(html, "https://sunriseyoga.studio/") == {
@@ -80,3 +88,14 @@ def test_phone_region(url, language, text, expected):
 def test_broken_json_ld_is_ignored():
     html = '<script type="application/ld+json">{"email": "a@b.com",</script><p>c@d.com</p>'
     assert extract.extract(html, "https://d.com/").emails == ["c@d.com"]
+
+
+# The phone pattern is written for speed; this is what it means.
+PLAIN_PHONE = re.compile(r"(?<![\d+])\+?+\d(?:[\s().\-]{0,3}+\d){6,14}+(?!\d)")
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet="0123456789+ ()-.\n", max_size=40))
+def test_phone_pattern_finds_what_the_plain_pattern_finds(text):
+    spans = [m.span() for m in extract.PHONE.finditer(text)]
+    assert spans == [m.span() for m in PLAIN_PHONE.finditer(text)]
