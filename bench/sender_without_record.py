@@ -5,8 +5,6 @@ message never begun, and no row is ever recorded as sent here."""
 
 from __future__ import annotations
 
-import sys
-
 from shared import sender
 from tests.acceptance import sender_process
 
@@ -20,5 +18,4 @@ def begin_without_record(self, conn, ctx, message_id) -> bool:
 
 if __name__ == "__main__":
     sender._Worker.begin = begin_without_record
-    sys.argv = [sys.argv[0], *sys.argv[1:]]
     sender_process.main()

@@ -12,7 +12,7 @@ from shared import sender
 
 def main() -> None:
     limit = int(sys.argv[1]) if len(sys.argv) > 1 else 50
-    totals: dict[str, int] = {}
+    totals: dict[str, float] = {}
     idle = 0
     totals["started"] = time.time()
     while idle < 2:
