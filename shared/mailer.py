@@ -223,7 +223,12 @@ def _classify(code: int, reply: bytes, stage: str) -> Outcome:
 
 
 class SesTransport(Transport):
-    """Amazon SES v2 SendEmail with the raw message, so our headers go out as composed."""
+    """Amazon SES v2 SendEmail with the raw message, so our headers go out as composed.
+
+    Exactly one HTTP request per message: botocore's own retries are off, because when SES took
+    the request and the answer was lost, botocore would send the same message again (promise 1).
+    send_due's backoff retries what is known not to have reached SES; a lost answer is Unknown.
+    """
 
     TEMPORARY = {
         "TooManyRequestsException",
@@ -235,17 +240,32 @@ class SesTransport(Transport):
     }
 
     def __init__(self, client=None):
-        import boto3
+        self._client = client
 
-        self.client = client or boto3.client("sesv2")
+    @property
+    def client(self):
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            config = Config(
+                retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=10, read_timeout=30
+            )
+            # A session of its own: boto3's default session keeps the credentials it first found.
+            self._client = boto3.session.Session().client("sesv2", config=config)
+        return self._client
 
     def send(self, outgoing: Outgoing) -> Outcome:
         from botocore.exceptions import (
+            BotoCoreError,
             ClientError,
-            ConnectionClosedError,
-            EndpointConnectionError,
-            ReadTimeoutError,
+            CredentialRetrievalError,
+            NoCredentialsError,
+            NoRegionError,
+            ParamValidationError,
+            PartialCredentialsError,
         )
+        from botocore.exceptions import ConnectionError as NotConnected
 
         try:
             answer = self.client.send_email(
@@ -257,9 +277,15 @@ class SesTransport(Transport):
             code = exc.response.get("Error", {}).get("Code", "")
             reason = f"SES {code}: {exc.response.get('Error', {}).get('Message', '')}"[:300]
             return Temporary(reason) if code in self.TEMPORARY else Permanent(reason)
-        except EndpointConnectionError as exc:
-            return Temporary(f"SES unreachable: {exc}"[:300])
-        except (ReadTimeoutError, ConnectionClosedError) as exc:
+        except (NoCredentialsError, PartialCredentialsError, CredentialRetrievalError, NoRegionError) as exc:
+            return Temporary(f"SES is not configured: {type(exc).__name__}")
+        except ParamValidationError as exc:
+            return Permanent(f"SES refused the request before sending: {exc}"[:300])
+        except NotConnected as exc:
+            # Connecting, the TLS handshake, a proxy: all before SES had the request.
+            return Temporary(f"SES unreachable: {type(exc).__name__}")
+        except BotoCoreError as exc:
+            # The request may have reached SES (connection closed, read timeout): never resent.
             return Unknown(f"SES request sent but its answer was lost: {type(exc).__name__}")
         return Accepted(answer.get("MessageId", ""))
 
