@@ -37,7 +37,7 @@ def prepared_messages(database_url: str) -> list[tuple[str, str, bytes]]:
         contexts = conn.execute(sql("load-send-context"), {"ids": ids}).fetchall()
     out = []
     for ctx in contexts:
-        outgoing = message.compose(ctx, message.new_message_id("bench.example"))
+        outgoing = message.compose(ctx, message.new_message_id(message.sender_address({})))
         out.append((outgoing.sender, outgoing.recipient, outgoing.as_bytes()))
     return out
 

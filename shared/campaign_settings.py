@@ -71,6 +71,8 @@ class AiSettings(Strict):
     review_before_send: StrictBool = False
     sender_name: str | None = Field(default=None, min_length=1, max_length=100)
     sender_email: EmailStr | None = None
+    # What the unsubscribe page shows recipients; the internal campaign name never reaches them.
+    public_name: str | None = Field(default=None, min_length=1, max_length=100)
 
     @field_validator("steps")
     @classmethod
@@ -80,12 +82,20 @@ class AiSettings(Strict):
             raise ValueError("step delays must increase: the first message, then each follow-up later")
         return steps
 
-    @field_validator("sender_name")
+    @field_validator("sender_name", "public_name")
     @classmethod
     def _one_line(cls, value: str | None) -> str | None:
-        if value is not None and any(c in value for c in '\r\n<>"'):
+        if value is not None and (any(c in value for c in '\r\n<>"') or not value.strip()):
             raise ValueError("a plain name on one line, without <, > or quotes")
         return value.strip() if value else value
+
+    @field_validator("sender_email")
+    @classmethod
+    def _ascii_local_part(cls, value: str | None) -> str | None:
+        # SMTP carries a non-ASCII domain as IDNA, a non-ASCII local part only with SMTPUTF8.
+        if value is not None and not value.rpartition("@")[0].isascii():
+            raise ValueError("the part before the @ must be plain ASCII")
+        return value
 
 
 def parse(raw: dict | None) -> AiSettings:

@@ -6,6 +6,7 @@ import re
 from typing import Annotated, Any
 from uuid import UUID
 
+import psycopg
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
@@ -70,6 +71,16 @@ class CampaignRequest(BaseModel):
 
 def create(user_id: UUID, request: CampaignRequest) -> dict[str, Any]:
     """Create the campaign and its search tasks in one transaction, for a member of the organization."""
+    try:
+        return _create(user_id, request)
+    except psycopg.errors.CheckViolation as exc:
+        # The database's own rules on settings (for one, sender_email's domain must be one of the
+        # organization's sending domains) answer as the request's mistake.
+        problem = exc.diag.message_primary or "the campaign breaks a rule of the database"
+        raise HttpError(400, "invalid_body", problem) from None
+
+
+def _create(user_id: UUID, request: CampaignRequest) -> dict[str, Any]:
     with db.transaction() as conn:
         membership = db.fetch_one(
             conn, "get-membership", organization_id=request.organization_id, user_id=user_id

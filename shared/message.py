@@ -73,7 +73,11 @@ def sender_address(ai_settings: dict | None) -> Address:
     return Address(display_name=name or "", username=local, domain=domain)
 
 
-def new_message_id(domain: str) -> str:
+def new_message_id(sender: Address) -> str:
+    try:
+        domain = smtp_address(f"x@{sender.domain}").partition("@")[2] if sender.domain else "localhost"
+    except Unsendable:
+        domain = "localhost"
     return f"<{uuid.uuid4().hex}.{secrets.token_hex(4)}@{domain}>"
 
 
@@ -139,7 +143,7 @@ def compose(ctx: dict, message_id: str) -> Outgoing:
             f"--{boundary}--\r\n".encode(),
         ]
     )
-    return Outgoing(ctx["id"], message_id, sender.addr_spec, recipient, data)
+    return Outgoing(ctx["id"], message_id, smtp_address(sender.addr_spec), recipient, data)
 
 
 def smtp_address(addr: str) -> str:

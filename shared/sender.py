@@ -88,7 +88,7 @@ class _Batch:
     transport: mailer.Transport
     limiter: mailer.RateLimiter
     todo: queue.SimpleQueue
-    windows: dict = field(default_factory=dict)  # campaign id -> its sending window
+    settings: dict = field(default_factory=dict)  # campaign id -> its settings, None if unreadable
 
     def next(self) -> dict | None:
         try:
@@ -96,14 +96,15 @@ class _Batch:
         except queue.Empty:
             return None
 
-    def window(self, ctx: dict) -> campaign_settings.SendingWindow:
+    def campaign_settings(self, ctx: dict) -> campaign_settings.AiSettings | None:
         key = ctx["campaign_id"]
-        if key not in self.windows:
+        if key not in self.settings:
             try:
-                self.windows[key] = campaign_settings.parse(ctx["ai_settings"]).sending_window
+                self.settings[key] = campaign_settings.parse(ctx["ai_settings"])
             except ValidationError:
-                self.windows[key] = campaign_settings.SendingWindow()
-        return self.windows[key]
+                log.warning("a campaign's ai_settings are unreadable", extra={"campaign_id": str(key)})
+                self.settings[key] = None
+        return self.settings[key]
 
 
 class _Worker:
@@ -151,13 +152,20 @@ class _Worker:
         flow_id: uuid.UUID = ctx["id"]
         try:
             now = datetime.now(UTC)
-            opens = schedule.next_send_time(now, self.batch.window(ctx))
+            settings = self.batch.campaign_settings(ctx)
+            if settings is None:
+                # One campaign's broken settings hold its own messages, nobody else's.
+                when = now + timedelta(seconds=CAP_RETRY_SECONDS)
+                _release(
+                    conn, ctx, when, "deferred: the campaign's ai_settings are invalid; fix them to send"
+                )
+                return "deferred"
+            opens = schedule.next_send_time(now, settings.sending_window)
             if opens > now + timedelta(minutes=1):
                 _release(conn, ctx, opens, "deferred: outside the campaign's sending window")
                 return "deferred"
 
-            sender = message.sender_address(ctx["ai_settings"])
-            message_id = message.new_message_id(sender.domain or "localhost")
+            message_id = message.new_message_id(message.sender_address(ctx["ai_settings"]))
             try:
                 outgoing = message.compose(ctx, message_id)
             except message.Unsendable as exc:

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import jwt
+import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,3 +104,15 @@ def json_answer(status: int, body, headers: dict | None = None) -> tuple[int, di
 
 def new_id() -> uuid.UUID:
     return uuid.uuid4()
+
+
+@contextmanager
+def as_role(database_url, role: str, user_id=None):
+    """A transaction run as `role` with the JWT claims PostgREST would set; rolled back after."""
+    with psycopg.connect(database_url) as connection, connection.transaction(force_rollback=True):
+        claims = {"role": role, "aud": role}
+        if user_id:
+            claims["sub"] = str(user_id)
+        connection.execute("SELECT set_config('request.jwt.claims', %s, true)", (json.dumps(claims),))
+        connection.execute(f"SET LOCAL ROLE {role}")
+        yield connection

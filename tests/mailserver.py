@@ -28,6 +28,7 @@ class Recorder:
     def __init__(self, behaviour: Behaviour):
         self.behaviour = behaviour
         self.messages: list[bytes] = []
+        self.senders: list[str] = []  # the envelope's MAIL FROM of each message
         self.lock = threading.Lock()
 
     async def _pause(self):
@@ -55,6 +56,7 @@ class Recorder:
                 if not reply.startswith("250"):
                     return reply
             self.messages.append(envelope.original_content or envelope.content)
+            self.senders.append(envelope.mail_from)
             if self.behaviour.drop_after_data:
                 self.behaviour.drop_after_data -= 1
                 server.transport.abort()

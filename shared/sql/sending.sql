@@ -58,7 +58,7 @@ SELECT pg_advisory_xact_lock(7046311227);
 WITH locked AS (
   SELECT f.id, f.campaign_id, f.contact_id, f.scheduled_send_time, c.organization_id,
          lower(split_part(ct.email, '@', 2)) AS domain,
-         coalesce((c.ai_settings ->> 'daily_cap')::int, 200) AS campaign_cap,
+         private.campaign_daily_cap(c.ai_settings) AS campaign_cap,  -- NULL: unreadable
          o.daily_send_cap AS org_cap
   FROM outreach_flows f
   JOIN campaigns c ON c.id = f.campaign_id
@@ -119,6 +119,7 @@ ranked AS (
 decided AS (
   SELECT r.id, r.domain,
          CASE
+           WHEN r.campaign_cap IS NULL THEN 'deferred: the campaign''s ai_settings.daily_cap is not a whole number from 1 to 10000'
            WHEN r.campaign_used + r.campaign_rank > r.campaign_cap THEN 'deferred: the campaign''s daily cap is reached'
            WHEN r.org_used + r.org_rank > r.org_cap THEN 'deferred: the organization''s daily cap is reached'
            WHEN %(spacing)s > 0 AND (r.domain_rank > 1 OR r.next_allowed_at > now())
@@ -127,7 +128,7 @@ decided AS (
          -- Held rows leave the head of the queue: capped ones for a while, spaced ones each
          -- to its own turn, so one busy domain never crowds out everyone else's mail.
          CASE
-           WHEN r.campaign_used + r.campaign_rank > r.campaign_cap OR r.org_used + r.org_rank > r.org_cap
+           WHEN r.campaign_cap IS NULL OR r.campaign_used + r.campaign_rank > r.campaign_cap OR r.org_used + r.org_rank > r.org_cap
              THEN %(cap_retry)s::float8
            ELSE greatest(extract(epoch FROM coalesce(r.next_allowed_at, now()) - now()), 0)
                 + %(spacing)s::float8 * (r.domain_rank - 1)

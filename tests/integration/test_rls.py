@@ -3,14 +3,11 @@ claims, as PostgREST runs it. A member of A sees none of B's rows and cannot wri
 
 from __future__ import annotations
 
-import json
-from contextlib import contextmanager
-
-import psycopg
 import pytest
 from psycopg import errors
 
 from tests import factories as f
+from tests.helpers import as_role
 
 TABLES = {
     "organizations": "id",
@@ -53,18 +50,6 @@ def tenant(conn):
 @pytest.fixture
 def tenants(conn):
     return tenant(conn), tenant(conn)
-
-
-@contextmanager
-def as_role(database_url, role: str, user_id=None):
-    """A transaction run as `role` with the JWT claims PostgREST would set; rolled back after."""
-    with psycopg.connect(database_url) as connection, connection.transaction(force_rollback=True):
-        claims = {"role": role, "aud": role}
-        if user_id:
-            claims["sub"] = str(user_id)
-        connection.execute("SELECT set_config('request.jwt.claims', %s, true)", (json.dumps(claims),))
-        connection.execute(f"SET LOCAL ROLE {role}")
-        yield connection
 
 
 def visible(connection, table: str, org_id) -> int:
