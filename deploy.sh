@@ -8,16 +8,26 @@
 # Required: GCP_PROJECT, GCP_REGION, SUPABASE_PROJECT_REF, DATABASE_URL (the pooler URL, port 6543),
 # SUPABASE_DB_URL (the direct URL, for migrations and Vault), WEBHOOK_SECRET, UNSUBSCRIBE_SECRET,
 # SENDER_POSTAL_ADDRESS, MAIL_FROM, and SUPABASE_JWT_SECRET or SUPABASE_URL.
-# Optional: SEARCH_PROVIDER + SEARCH_API_KEY, LLM_BASE_URL + LLM_API_KEY + LLM_MODEL,
-# MAIL_TRANSPORT (smtp|ses) + SMTP_URL, SNS_TOPIC_ARNS, SCHEDULER_SERVICE_ACCOUNT.
+# Optional: every other variable of README's configuration tables (SECRET_VARS through Secret
+# Manager, PLAIN_VARS as environment variables; a test holds both lists to the README), and
+# SCHEDULER_SERVICE_ACCOUNT. Each deploy sets the functions' whole environment: a variable set by
+# hand in the console is replaced, so set it here.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 DRY_RUN=0
 [[ "${1:-}" == "--dry-run" ]] && DRY_RUN=1
 FUNCTIONS=(create_campaign run_search scrape_url draft_message send_due unsubscribe_webhook)
-SECRET_VARS=(DATABASE_URL WEBHOOK_SECRET UNSUBSCRIBE_SECRET SUPABASE_JWT_SECRET SEARCH_API_KEY LLM_API_KEY SMTP_URL)
-PLAIN_VARS=(SUPABASE_URL SEARCH_PROVIDER LLM_BASE_URL LLM_MODEL MAIL_TRANSPORT MAIL_FROM SENDER_POSTAL_ADDRESS SNS_TOPIC_ARNS)
+SECRET_VARS=(DATABASE_URL WEBHOOK_SECRET UNSUBSCRIBE_SECRET UNSUBSCRIBE_PREVIOUS_SECRETS SUPABASE_JWT_SECRET
+  SEARCH_API_KEY LLM_API_KEY SMTP_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY)
+PLAIN_VARS=(SUPABASE_URL SEARCH_PROVIDER SEARCH_RESULTS_PER_TASK SEARCH_SKIP_HOSTS SEARCH_BASE_URL
+  SEARCH_RETRY_BASE_SECONDS LLM_BASE_URL LLM_MODEL LLM_TIMEOUT LLM_RETRY_BASE_SECONDS
+  MAIL_TRANSPORT MAIL_FROM SENDER_POSTAL_ADDRESS UNSUBSCRIBE_MAILTO SNS_TOPIC_ARNS AWS_REGION
+  SEND_RATE_PER_SECOND SEND_DOMAIN_SPACING_SECONDS SEND_MAX_ATTEMPTS SMTP_POOL_SIZE SEND_BATCH_SIZE
+  SEND_LEASE_SECONDS SEND_RETRY_BASE_SECONDS SMTP_MESSAGES_PER_CONNECTION
+  WORK_MAX_ATTEMPTS WORK_LEASE_SECONDS WORK_RETRY_BASE_SECONDS DRAIN_GRACE_SECONDS DRAIN_CONCURRENCY
+  DRAIN_BUDGET_SECONDS DB_POOL_SIZE MAX_BODY_BYTES CORS_ALLOWED_ORIGINS JWKS_REFRESH_COOLDOWN
+  CRAWLER_USER_AGENT FETCH_CONNECT_TIMEOUT FETCH_READ_TIMEOUT FETCH_DEADLINE CRAWL_EXTRA_PAGES)
 
 run() {  # print in a dry run, otherwise execute; arguments holding secrets are passed already redacted for printing
   if (( DRY_RUN )); then printf '%s\n' "$*"; else "$@"; fi
@@ -31,6 +41,10 @@ for var in GCP_PROJECT GCP_REGION SUPABASE_PROJECT_REF DATABASE_URL SUPABASE_DB_
   [[ -n "${!var:-}" ]] || missing+=("$var")
 done
 [[ -n "${SUPABASE_JWT_SECRET:-}" || -n "${SUPABASE_URL:-}" ]] || missing+=("SUPABASE_JWT_SECRET or SUPABASE_URL")
+for var in WEBHOOK_SECRET UNSUBSCRIBE_SECRET; do  # the functions refuse to start with a shorter one
+  value="${!var:-}"
+  [[ -z "$value" || ${#value} -ge 32 ]] || missing+=("$var of at least 32 characters")
+done
 if (( ${#missing[@]} )); then
   echo "missing: ${missing[*]}" >&2
   (( DRY_RUN )) || exit 2
@@ -76,7 +90,7 @@ for var in "${SECRET_VARS[@]}"; do
     printf '%s' "${!var}" | gcloud secrets versions add "$name" --project "$PROJECT" --data-file=- >/dev/null
   fi
 done
-env_vars="PUBLIC_BASE_URL=$BASE_URL"
+env_vars="PUBLIC_BASE_URL=${PUBLIC_BASE_URL:-$BASE_URL}"
 for var in "${PLAIN_VARS[@]}"; do
   [[ -n "${!var:-}" ]] && env_vars+="|$var=${!var}"
 done

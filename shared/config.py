@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     work_retry_base_seconds: int = Field(default=30, ge=0)
     drain_grace_seconds: int = Field(default=60, ge=0)
     drain_concurrency: int = Field(default=4, ge=1, le=32)
+    # How long a drain keeps taking new rows; a row started before then is finished.
+    drain_budget_seconds: int = Field(default=240, ge=1)
 
     allow_private_network: bool = False
     crawler_user_agent: str = "OutreachBot/1.0 (+https://github.com/outreach-oss/outreach; contact discovery)"
@@ -117,6 +119,37 @@ def _local_secret(settings: Settings, name: str) -> SecretStr:
     return SecretStr(known[name])
 
 
+MIN_DEPLOYED_SECRET_BYTES = 32
+
+
+def _check_secrets(settings: Settings) -> None:
+    """Empty means unset. Deployed: the two secrets are required and none is short (an empty
+    WEBHOOK_SECRET would let any caller in, an empty UNSUBSCRIBE_SECRET anyone mint links).
+    Local runs generate what is missing."""
+    for name in ("webhook_secret", "unsubscribe_secret", "supabase_jwt_secret"):
+        value = getattr(settings, name)
+        if value is not None and not value.get_secret_value():
+            setattr(settings, name, None)
+    previous = [k for k in settings.unsubscribe_previous_secrets.split(",") if k.strip()]
+    for name in ("webhook_secret", "unsubscribe_secret"):
+        if getattr(settings, name) is None:
+            if settings.deployed:
+                raise ConfigError(f"invalid configuration: {name.upper()} is required when deployed")
+            setattr(settings, name, _local_secret(settings, name))
+    if not settings.deployed:
+        return
+    for name in ("webhook_secret", "unsubscribe_secret"):
+        if len(getattr(settings, name).get_secret_value().encode()) < MIN_DEPLOYED_SECRET_BYTES:
+            raise ConfigError(
+                f"invalid configuration: {name.upper()} must be at least {MIN_DEPLOYED_SECRET_BYTES} bytes"
+            )
+    if any(len(key.strip().encode()) < MIN_DEPLOYED_SECRET_BYTES for key in previous):
+        raise ConfigError(
+            "invalid configuration: every key in UNSUBSCRIBE_PREVIOUS_SECRETS must be at least "
+            f"{MIN_DEPLOYED_SECRET_BYTES} bytes"
+        )
+
+
 def load_settings() -> Settings:
     try:
         settings = Settings()
@@ -125,11 +158,7 @@ def load_settings() -> Settings:
             f"{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
         )
         raise ConfigError(f"invalid configuration: {problems}") from None
-    for name in ("webhook_secret", "unsubscribe_secret"):
-        if getattr(settings, name) is None:
-            if settings.deployed:
-                raise ConfigError(f"invalid configuration: {name.upper()} is required when deployed")
-            setattr(settings, name, _local_secret(settings, name))
+    _check_secrets(settings)
     return settings
 
 

@@ -92,7 +92,7 @@ def require_method(request: flask.Request, *allowed: str) -> None:
 def require_webhook_secret(request: flask.Request) -> None:
     expected = get_settings().webhook_secret.get_secret_value().encode()
     given = request.headers.get("X-Webhook-Secret", "").encode()
-    if not hmac.compare_digest(given, expected):
+    if not expected or not hmac.compare_digest(given, expected):
         raise HttpError(401, "unauthorized", "missing or wrong X-Webhook-Secret")
 
 

@@ -4,7 +4,11 @@ import flask
 import functions_framework
 
 from shared import auth, campaigns
+from shared.config import get_settings
 from shared.http import cors, handler, json_response, read_json, require_method, validate
+
+# A deployed function with a missing or weak secret refuses to start, naming the variable.
+get_settings()
 
 
 @handler

@@ -11,6 +11,7 @@ import functions_framework
 from pydantic import BaseModel, ConfigDict, EmailStr
 
 from shared import pages, unsubscribe
+from shared.config import get_settings
 from shared.http import (
     HttpError,
     handler,
@@ -22,6 +23,9 @@ from shared.http import (
     validate,
 )
 from shared.logs import get_logger
+
+# A deployed function with a missing or weak secret refuses to start, naming the variable.
+get_settings()
 
 log = get_logger(__name__)
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -10,20 +11,19 @@ import pytest
 
 from shared import scheduler
 from shared.localrun import FUNCTIONS
-from tests.helpers import ROOT
+from tests.helpers import ROOT, function_client
 
 SECRETS = {
     "DATABASE_URL": "postgresql://postgres.ref:db-password-123@pooler:6543/postgres",
-    "WEBHOOK_SECRET": "webhook-secret-456",
-    "UNSUBSCRIBE_SECRET": "unsub-secret-789",
+    "WEBHOOK_SECRET": "webhook-secret-456-" + "w" * 32,
+    "UNSUBSCRIBE_SECRET": "unsub-secret-789-" + "u" * 32,
     "SUPABASE_JWT_SECRET": "jwt-secret-abc",
     "SEARCH_API_KEY": "search-key-def",
     "LLM_API_KEY": "sk-llm-ghi",
 }
 
 
-@pytest.fixture(scope="module")
-def dry_run():
+def deploy_dry_run(**extra) -> str:
     env = {
         "PATH": f"{os.path.dirname(sys.executable)}:/usr/bin:/bin",
         "HOME": os.environ.get("HOME", "/root"),
@@ -36,12 +36,97 @@ def dry_run():
         "SEARCH_PROVIDER": "brave",
         "LLM_BASE_URL": "https://api.openai.com/v1",
         **SECRETS,
+        **extra,
     }
     result = subprocess.run(
         ["bash", "deploy.sh", "--dry-run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
     return result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def dry_run():
+    return deploy_dry_run()
+
+
+def documented_variables() -> set[str]:
+    """Every variable named in the first column of README's configuration tables."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Configuration") : text.index("\n## ", text.index("## Configuration") + 5)]
+    names = set()
+    for row in section.splitlines():
+        if row.startswith("| `"):
+            names.update(re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split("|")[1]))
+    return names
+
+
+LOCAL_ONLY = {"DATA_DIR", "ALLOW_PRIVATE_NETWORK"}
+
+
+def deployed_variables(line: str) -> set[str]:
+    env = re.search(r"--set-env-vars \^\|\^(\S+(?: \S+)*?) --set-secrets", line)
+    secrets = re.search(r"--set-secrets (\S+)", line)
+    names = {pair.split("=", 1)[0] for pair in env.group(1).split("|")}
+    return names | {pair.split("=", 1)[0] for pair in secrets.group(1).split(",")}
+
+
+def test_every_documented_variable_reaches_every_function():
+    documented = documented_variables()
+    assert {"UNSUBSCRIBE_PREVIOUS_SECRETS", "UNSUBSCRIBE_MAILTO", "SEND_BATCH_SIZE"} <= documented
+    values = {name: f"value-of-{name.lower()}-" + "x" * 32 for name in documented - LOCAL_ONLY}
+    output = deploy_dry_run(**values)
+    for fn in FUNCTIONS:
+        line = next(row for row in output.splitlines() if row.startswith(f"gcloud functions deploy {fn} "))
+        assert deployed_variables(line) == documented - LOCAL_ONLY, fn
+        for name in ("UNSUBSCRIBE_PREVIOUS_SECRETS", "SMTP_URL", "AWS_SECRET_ACCESS_KEY"):
+            assert f"{name}=outreach-{name.lower().replace('_', '-')}:latest" in line
+    for name in ("UNSUBSCRIBE_PREVIOUS_SECRETS", "AWS_SECRET_ACCESS_KEY", "SMTP_URL"):
+        assert values[name] not in output
+
+
+def test_every_setting_is_documented():
+    from shared.config import Settings
+
+    settings = {name.upper() for name in Settings.model_fields} - {"K_SERVICE"}
+    assert settings <= documented_variables(), settings - documented_variables()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("WEBHOOK_SECRET", ""), ("WEBHOOK_SECRET", "short-but-set"), ("UNSUBSCRIBE_SECRET", "")],
+)
+def test_a_deployed_function_refuses_to_start_with_an_empty_or_short_secret(variable, value):
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": "/tmp",
+        "K_SERVICE": "send_due",
+        "WEBHOOK_SECRET": "w" * 32,
+        "UNSUBSCRIBE_SECRET": "u" * 32,
+        variable: value,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import runpy; runpy.run_path('functions/send_due/main.py')"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert f"invalid configuration: {variable}" in result.stderr
+    if value:
+        assert value not in result.stderr
+
+
+def test_an_empty_secret_is_unset_locally(env):
+    from shared.config import get_settings
+
+    env(WEBHOOK_SECRET="", K_SERVICE=None)
+    secret = get_settings().webhook_secret.get_secret_value()
+    assert len(secret) >= 32
+    response = function_client("send_due").post("/", json={})
+    assert response.status_code == 401
 
 
 def test_dry_run_deploys_every_function(dry_run):
@@ -91,8 +176,8 @@ def test_each_build_directory_imports_on_its_own(dry_run, fn):
     assert sorted(p.name for p in build.iterdir()) == ["main.py", "requirements.txt", "shared"]
     env = {
         "PATH": os.environ["PATH"],
-        "WEBHOOK_SECRET": "x",
-        "UNSUBSCRIBE_SECRET": "y",
+        "WEBHOOK_SECRET": "x" * 32,
+        "UNSUBSCRIBE_SECRET": "y" * 32,
         "K_SERVICE": fn,
         "HOME": "/tmp",
     }
