@@ -243,15 +243,15 @@ def draft(row: dict) -> str:
         ctx = db.fetch_one(conn, "get-draft-context", **key)
     if ctx["campaign_status"] == "paused":
         with db.transaction() as conn:
-            db.execute(conn, "postpone-draft", delay=PAUSED_RETRY_SECONDS, **key)
+            db.execute(conn, "postpone-draft", delay=PAUSED_RETRY_SECONDS, **DRAFT.claim_of(row))
         return "postponed"
     if ctx["campaign_status"] == "completed":
         with db.transaction() as conn:
-            DRAFT.finish(conn, key, "skipped", "skipped: the campaign is completed")
+            DRAFT.finish(conn, row, "skipped", "skipped: the campaign is completed")
         return "skipped"
     if ctx["existing_steps"]:
         with db.transaction() as conn:
-            DRAFT.finish(conn, key, "drafted", "the sequence already exists")
+            DRAFT.finish(conn, row, "drafted", "the sequence already exists")
         return "drafted"
 
     try:
@@ -272,7 +272,7 @@ def draft(row: dict) -> str:
         with db.transaction() as conn:
             if isinstance(exc, llm.LlmError) and "attempts" in str(exc):
                 return DRAFT.retry(conn, row, str(exc))
-            DRAFT.finish(conn, key, "failed", f"failed: {exc}"[:500])
+            DRAFT.finish(conn, row, "failed", f"failed: {exc}"[:500])
         return "failed"
 
     times = schedule.sequence_times(datetime.now(UTC), steps, settings.sending_window)
@@ -297,5 +297,5 @@ def draft(row: dict) -> str:
             completion_tokens=drafted.completion_tokens,
             **key,
         )
-        DRAFT.finish(conn, key, "drafted", f"{len(drafted.emails)} emails by {drafted.drafter}")
+        DRAFT.finish(conn, row, "drafted", f"{len(drafted.emails)} emails by {drafted.drafter}")
     return "drafted"

@@ -18,7 +18,6 @@ MAX_CONTACTS_PER_SITE = 25
 
 def scrape_url(row: dict) -> str:
     """One claimed scrape result: crawl the site politely, extract contacts, link them."""
-    key = {"id": row["id"]}
     with db.transaction() as conn:
         ctx = db.fetch_one(conn, "get-scrape-context", id=row["id"])
     language = ctx["language"] or ctx["default_language"]
@@ -26,7 +25,7 @@ def scrape_url(row: dict) -> str:
     try:
         if not fetch.robots_allows(url):
             with db.transaction() as conn:
-                SCRAPE.finish(conn, key, "skipped", "skipped: robots.txt disallows crawling this page")
+                SCRAPE.finish(conn, row, "skipped", "skipped: robots.txt disallows crawling this page")
             return "skipped"
         pages = [fetch.fetch(url)]
     except fetch.FetchError as exc:
@@ -34,7 +33,7 @@ def scrape_url(row: dict) -> str:
         with db.transaction() as conn:
             if not isinstance(exc, fetch.Blocked) and reason.startswith(TRANSIENT):
                 return SCRAPE.retry(conn, row, reason)
-            SCRAPE.finish(conn, key, "failed", f"failed: {reason}")
+            SCRAPE.finish(conn, row, "failed", f"failed: {reason}")
         return "failed"
 
     for link in extract.contact_links(pages[0].text, pages[0].url, get_settings().crawl_extra_pages):
@@ -86,7 +85,7 @@ def scrape_url(row: dict) -> str:
             )
         SCRAPE.finish(
             conn,
-            key,
+            row,
             "completed",
             f"{len(found.emails)} emails, {len(found.phones)} phones from {len(pages)} pages; {linked} linked"
             + (

@@ -9,12 +9,11 @@ from shared.work import SEARCH
 
 def run_search(row: dict) -> str:
     """One claimed search task: query the provider, store one scrape result per site."""
-    key = {"id": row["id"]}
     with db.transaction() as conn:
         task = db.fetch_one(conn, "get-task-context", id=row["id"])
     if task["campaign_status"] == "completed":
         with db.transaction() as conn:
-            SEARCH.finish(conn, key, "completed", "skipped: the campaign is completed")
+            SEARCH.finish(conn, row, "completed", "skipped: the campaign is completed")
         return "skipped"
     try:
         results = search.from_settings().search(
@@ -24,7 +23,7 @@ def run_search(row: dict) -> str:
         with db.transaction() as conn:
             if exc.retryable:
                 return SEARCH.retry(conn, row, str(exc))
-            SEARCH.finish(conn, key, "failed", f"failed: {exc}")
+            SEARCH.finish(conn, row, "failed", f"failed: {exc}")
         return "failed"
     sites = urls.prospect_sites([r.url for r in results])
     with db.transaction() as conn:
@@ -33,5 +32,5 @@ def run_search(row: dict) -> str:
             for site in sites
             if db.fetch_one(conn, "insert-scrape-result", search_task_id=row["id"], website_url=site)
         )
-        SEARCH.finish(conn, key, "completed", f"{len(results)} results, {len(sites)} sites, {added} new")
+        SEARCH.finish(conn, row, "completed", f"{len(results)} results, {len(sites)} sites, {added} new")
     return "completed"

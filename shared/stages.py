@@ -3,6 +3,8 @@ of every row still waiting (webhooks get lost), processed concurrently up to a b
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -24,7 +26,7 @@ from shared.http import (
     validate,
 )
 from shared.logs import get_logger
-from shared.work import Stage
+from shared.work import LeaseLost, Stage
 
 log = get_logger(__name__)
 
@@ -48,10 +50,15 @@ def _key(stage: Stage, record: dict[str, Any] | None) -> dict[str, uuid.UUID]:
     return key
 
 
-def _safely(stage: Stage, process: Callable[[dict], str], row: dict) -> str:
-    """Runs one claimed row; an unexpected error becomes a bounded retry with its reason."""
+def _safely(stage: Stage, process: Callable[[dict], str], row: dict, leases: Leases) -> str:
+    """Runs one claimed row, its lease renewed meanwhile; an unexpected error becomes a bounded
+    retry with its reason."""
+    leases.add(row)
     try:
         return process(row)
+    except LeaseLost:
+        log.warning("lease lost; results dropped", extra={"table": stage.table})
+        return "lost"
     except Exception as exc:
         log.exception("processing failed", extra={"table": stage.table})
         try:
@@ -60,6 +67,49 @@ def _safely(stage: Stage, process: Callable[[dict], str], row: dict) -> str:
         except Exception:
             log.exception("could not record the failure; the lease will expire", extra={"table": stage.table})
             return "error"
+    finally:
+        leases.discard(row)
+
+
+class Leases:
+    """Renews the lease of every row being worked on, every third of the lease, so a slow row
+    (an LLM taking its time, a site dripping bytes) is never claimed a second time."""
+
+    def __init__(self, stage: Stage):
+        self.stage = stage
+        self.rows: dict[tuple, dict] = {}
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._renew_until_stopped, daemon=True, name="lease-renewal")
+
+    def __enter__(self) -> Leases:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    def add(self, row: dict) -> None:
+        with self.lock:
+            self.rows[tuple(self.stage.key_of(row).values())] = row
+
+    def discard(self, row: dict) -> None:
+        with self.lock:
+            self.rows.pop(tuple(self.stage.key_of(row).values()), None)
+
+    def _renew_until_stopped(self) -> None:
+        while not self.stopped.wait(get_settings().work_lease_seconds / 3):
+            with self.lock:
+                rows = list(self.rows.values())
+            if not rows:
+                continue
+            try:
+                with db.transaction() as conn:
+                    for row in rows:
+                        self.stage.renew(conn, row)
+            except Exception:
+                log.exception("could not renew leases; will try again", extra={"table": self.stage.table})
 
 
 def serve(request: flask.Request, stage: Stage, process: Callable[[dict], str]) -> flask.Response:
@@ -82,16 +132,44 @@ def serve(request: flask.Request, stage: Stage, process: Callable[[dict], str]) 
     if row is None:
         # Already done, in progress elsewhere, waiting for its retry time, or not ours.
         return json_response(200, {"processed": 0, "skipped": 1})
-    outcome = _safely(stage, process, row)
+    with Leases(stage) as leases:
+        outcome = _safely(stage, process, row, leases)
     return json_response(200, {"processed": 1, outcome: 1})
 
 
 def run_drain(stage: Stage, process: Callable[[dict], str], limit: int) -> dict[str, int]:
+    """Up to `limit` waiting rows, `drain_concurrency` at a time. Each worker claims its next row
+    only when it is free, and none is claimed after the drain's time budget, so a claim is
+    never left waiting while its lease runs."""
+    settings = get_settings()
     with db.transaction() as conn:
-        rows = stage.claim_batch(conn, limit)
-    counts: Counter[str] = Counter()
-    if rows:
-        workers = min(get_settings().drain_concurrency, len(rows))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            counts.update(pool.map(lambda row: _safely(stage, process, row), rows))
-    return {"processed": len(rows), **counts}
+        stage.give_up(conn)
+    deadline = time.monotonic() + settings.drain_budget_seconds
+    taken = 0
+    lock = threading.Lock()
+
+    def take() -> bool:
+        nonlocal taken
+        with lock:
+            if taken >= limit or time.monotonic() >= deadline:
+                return False
+            taken += 1
+            return True
+
+    def worker(leases: Leases) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        while take():
+            with db.transaction() as conn:
+                row = stage.claim_next(conn)
+            if row is None:
+                break
+            counts["processed"] += 1
+            counts[_safely(stage, process, row, leases)] += 1
+        return counts
+
+    total: Counter[str] = Counter()
+    workers = min(settings.drain_concurrency, limit)
+    with Leases(stage) as leases, ThreadPoolExecutor(max_workers=workers) as pool:
+        for counts in pool.map(lambda _: worker(leases), range(workers)):
+            total.update(counts)
+    return {"processed": total.pop("processed", 0), **total}

@@ -48,20 +48,29 @@ class Stage:
         )
         return rows[0] if rows else None
 
-    def claim_batch(self, conn, limit: int) -> list[dict]:
+    def give_up(self, conn) -> int:
+        return len(self._run(conn, "work-give-up", max_attempts=get_settings().work_max_attempts))
+
+    def claim_next(self, conn) -> dict | None:
         s = get_settings()
-        self._run(conn, "work-give-up", max_attempts=s.work_max_attempts)
-        return self._run(
+        rows = self._run(
             conn,
-            "work-claim-batch",
-            limit=limit,
+            "work-claim-next",
             grace=s.drain_grace_seconds,
             lease=s.work_lease_seconds,
             max_attempts=s.work_max_attempts,
         )
+        return rows[0] if rows else None
 
-    def finish(self, conn, key: dict, status: str, reason: str | None = None) -> bool:
-        return bool(self._run(conn, "work-finish", status=status, reason=reason, **key))
+    def renew(self, conn, row: dict) -> bool:
+        lease = get_settings().work_lease_seconds
+        return bool(self._run(conn, "work-renew", lease=lease, **self.claim_of(row)))
+
+    def finish(self, conn, row: dict, status: str, reason: str | None = None) -> None:
+        """Records the row's outcome; raises LeaseLost, rolling back the caller's transaction
+        (and the results written in it), when the row is no longer this worker's claim."""
+        if not self._run(conn, "work-finish", status=status, reason=reason, **self.claim_of(row)):
+            raise LeaseLost(f"{self.table}: the lease was lost; another claim owns the row")
 
     def retry(self, conn, row: dict, reason: str) -> str:
         s = get_settings()
@@ -72,12 +81,20 @@ class Stage:
             reason=reason[:500],
             delay=int(delay * random.uniform(0.8, 1.2)),
             max_attempts=s.work_max_attempts,
-            **self.key_of(row),
+            **self.claim_of(row),
         )
         return rows[0]["status"] if rows else "lost"
 
     def key_of(self, row: dict) -> dict:
         return {k: row[k] for k in self.key}
+
+    def claim_of(self, row: dict) -> dict:
+        """The row's key and the attempt number its claim gave it."""
+        return {**self.key_of(row), "attempts": row["attempts"]}
+
+
+class LeaseLost(Exception):
+    """The row's lease ran out and another worker claimed it: this worker's results are dropped."""
 
 
 SEARCH = Stage("search_tasks", ("id",), "in_progress")

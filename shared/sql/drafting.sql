@@ -31,4 +31,5 @@ WHERE campaign_id = %(campaign_id)s AND contact_id = %(contact_id)s;
 UPDATE campaign_contacts
 SET status = 'pending', attempts = greatest(attempts - 1, 0), lease_expires_at = NULL,
     next_attempt_at = now() + make_interval(secs => %(delay)s), status_reason = 'waiting: the campaign is paused'
-WHERE campaign_id = %(campaign_id)s AND contact_id = %(contact_id)s AND status = 'drafting';
+WHERE campaign_id = %(campaign_id)s AND contact_id = %(contact_id)s AND status = 'drafting'
+  AND attempts = %(attempts)s;

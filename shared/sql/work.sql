@@ -13,8 +13,9 @@ WHERE ({key}) = ({key_params})
   AND attempts < %(max_attempts)s
 RETURNING *;
 
--- name: work-claim-batch
--- The drain: rows still pending after the grace period (their webhook may be lost) and rows
+-- name: work-claim-next
+-- The drain, one row each time a worker is free (a row waiting in a batch would use up its
+-- lease unworked): a row still pending after the grace period (its webhook may be lost) or
 -- whose worker's lease ran out, oldest first, skipping rows another worker holds.
 WITH waiting AS (
   SELECT {key}
@@ -24,7 +25,7 @@ WITH waiting AS (
     AND ((status = 'pending' AND next_attempt_at <= now() - make_interval(secs => %(grace)s))
          OR (status = {busy} AND lease_expires_at < now()))
   ORDER BY next_attempt_at
-  LIMIT %(limit)s
+  LIMIT 1
   FOR UPDATE SKIP LOCKED
 )
 UPDATE {table} t
@@ -43,10 +44,19 @@ WHERE status = {busy} AND lease_expires_at < now() AND attempts >= %(max_attempt
 RETURNING 1;
 
 -- name: work-finish
+-- Only the worker's own claim (its attempt number): a row whose lease ran out and was claimed
+-- again belongs to the new claim, and this worker's results are dropped.
 UPDATE {table}
 SET status = %(status)s, status_reason = %(reason)s, lease_expires_at = NULL
-WHERE ({key}) = ({key_params}) AND status = {busy}
+WHERE ({key}) = ({key_params}) AND status = {busy} AND attempts = %(attempts)s
 RETURNING *;
+
+-- name: work-renew
+-- A worker still busy with its row keeps the lease.
+UPDATE {table}
+SET lease_expires_at = now() + make_interval(secs => %(lease)s)
+WHERE ({key}) = ({key_params}) AND status = {busy} AND attempts = %(attempts)s
+RETURNING 1;
 
 -- name: work-retry
 -- A failure worth another try: back to pending after a backoff, or failed when out of attempts.
@@ -57,5 +67,5 @@ SET status = CASE WHEN attempts >= %(max_attempts)s THEN 'failed' ELSE 'pending'
                          ELSE 'retrying: ' || %(reason)s END,
     next_attempt_at = now() + make_interval(secs => %(delay)s),
     lease_expires_at = NULL
-WHERE ({key}) = ({key_params}) AND status = {busy}
+WHERE ({key}) = ({key_params}) AND status = {busy} AND attempts = %(attempts)s
 RETURNING status;
