@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from shared import campaign_settings, db, llm, schedule
 from shared.logs import get_logger
@@ -26,11 +28,34 @@ PLACEHOLDER = re.compile(
 FOOTER = re.compile(r"unsubscribe|opt[ -]?out|darse de baja|darte de baja|dejar de recibir", re.IGNORECASE)
 
 
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _visible(c: str) -> bool:
+    return unicodedata.category(c) != "Cc" and c not in BIDI_CONTROLS
+
+
+def one_line(text: object) -> object:
+    """A subject as a model may write it: control characters (NUL, VT, FF, FS…) and direction
+    overrides dropped, every kind of line break and space folded into one space."""
+    if not isinstance(text, str):
+        return text
+    return " ".join("".join(c if _visible(c) else " " for c in text).split())
+
+
+def plain_text(text: object) -> object:
+    """A body: lines kept (any line break becomes \\n), tabs kept, other control characters dropped."""
+    if not isinstance(text, str):
+        return text
+    lines = text.replace("\r\n", "\n").splitlines()
+    return "\n".join("".join(c for c in line if c == "\t" or _visible(c)) for line in lines).strip()
+
+
 class Email(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    subject: str = Field(min_length=1)
-    body: str = Field(min_length=1)
+    subject: Annotated[str, BeforeValidator(one_line)] = Field(min_length=1)
+    body: Annotated[str, BeforeValidator(plain_text)] = Field(min_length=1)
 
 
 class Sequence(BaseModel):
@@ -122,8 +147,9 @@ def prompt(ctx: dict, steps: list[int], word_limit: int, language: str) -> list[
         "the first introduces, each later one is a brief follow-up written as a reply in the same thread."
     )
     user = (
-        f"Sender: {ctx['org_name']}. Campaign: {ctx['campaign_name']}.\n"
-        f"What the campaign wants: {ctx.get('instructions') or 'introduce our offer and ask for a short call'}.\n"
+        f"Sender: {ctx['org_name']}.\n"
+        + (f"The offer's public name: {ctx['public_name']}.\n" if ctx.get("public_name") else "")
+        + f"What the campaign wants: {ctx.get('instructions') or 'introduce our offer and ask for a short call'}.\n"
         f"Days after the first email for each message: {steps}.\n"
         f"Prospect facts: {json.dumps({k: v for k, v in facts.items() if v}, ensure_ascii=False)}\n"
         f"Text of the prospect's website (may be incomplete):\n<<<\n{site}\n>>>"
@@ -176,12 +202,12 @@ TEMPLATES = {
         ),
         (
             "",
-            "Hi {greeting},\n\nJust following up on my note about {campaign}. Happy to send more details "
+            "Hi {greeting},\n\nJust following up on my note{about_campaign}. Happy to send more details "
             "if that is easier.\n\nBest,\n{sender}",
         ),
         (
             "",
-            "Hi {greeting},\n\nI will leave it here so I do not crowd your inbox. If {campaign} is of interest "
+            "Hi {greeting},\n\nI will leave it here so I do not crowd your inbox. If {topic} is of interest "
             "later, a reply to this email reaches me directly.\n\nAll the best,\n{sender}",
         ),
     ],
@@ -193,13 +219,13 @@ TEMPLATES = {
         ),
         (
             "",
-            "Hola {greeting}:\n\nSolo quería retomar mi mensaje sobre {campaign}. Si lo prefiere, le envío "
+            "Hola {greeting}:\n\nSolo quería retomar mi mensaje{about_campaign}. Si lo prefiere, le envío "
             "más información por escrito.\n\nUn saludo,\n{sender}",
         ),
         (
             "",
             "Hola {greeting}:\n\nNo quiero llenar su bandeja de entrada, así que lo dejo aquí. Si más adelante "
-            "le interesa {campaign}, basta con responder a este correo.\n\nUn cordial saludo,\n{sender}",
+            "le interesa {topic}, basta con responder a este correo.\n\nUn cordial saludo,\n{sender}",
         ),
     ],
 }
@@ -216,9 +242,14 @@ def draft_with_template(ctx: dict, steps: list[int], word_limit: int, language: 
         "greeting": first_name or ("equipo de " + business if language[:2] == "es" else "there"),
         "about": "",
         "instructions": (ctx.get("instructions") or "").strip()[:400],
-        "campaign": ctx["campaign_name"],
         "sender": ctx["org_name"],
     }
+    # The campaign's public name, never its internal one: a team's "Florida dentists, cheap list"
+    # must not reach a prospect.
+    public = ctx.get("public_name")
+    spanish = language[:2] == "es"
+    values["about_campaign"] = (f" sobre {public}" if spanish else f" about {public}") if public else ""
+    values["topic"] = public or ("el tema" if spanish else "this")
     emails = []
     for i, _ in enumerate(steps):
         subject, body = texts[min(i, len(texts) - 1)]
@@ -226,9 +257,9 @@ def draft_with_template(ctx: dict, steps: list[int], word_limit: int, language: 
         words = body.split()
         if len(words) > word_limit:
             body = " ".join(words[:word_limit])
-        emails.append(
-            Email(subject=(subject.format(**values) or values["campaign"])[:SUBJECT_MAX], body=body)
-        )
+        # Follow-ups go out as "Re: <first subject>" in the first message's thread.
+        subject = subject.format(**values) or emails[0].subject
+        emails.append(Email(subject=subject[:SUBJECT_MAX], body=body))
     sequence = Sequence(emails=emails)
     issues = problems(sequence, len(steps), word_limit)
     if issues:

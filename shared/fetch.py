@@ -84,9 +84,29 @@ def _target(url: str) -> tuple[str, str, int]:
         raise Blocked(f"blocked address: the {parts.scheme or 'missing'} scheme is not http(s)")
     if not host:
         raise Blocked("blocked address: the URL has no host")
+    if not _plausible_host(host):
+        raise Blocked("blocked address: the URL cannot be parsed")
     if parts.username or parts.password:
         raise Blocked("blocked address: credentials in the URL")
     return parts.scheme, host, port or (443 if parts.scheme == "https" else 80)
+
+
+HOSTNAME = re.compile(
+    r"^(?=.{1,253}\.?$)[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_-]{1,63})*\.?$", re.IGNORECASE
+)
+
+
+def _plausible_host(host: str) -> bool:
+    """An IP address or a DNS name (IDNs in their ASCII form); not a name with spaces or controls."""
+    try:
+        ipaddress.ip_address(host.split("%")[0])
+        return True
+    except ValueError:
+        pass
+    try:
+        return bool(HOSTNAME.match(host.encode("idna").decode("ascii")))
+    except UnicodeError:
+        return False
 
 
 def _resolve_checked(host: str, port: int) -> str:
@@ -159,6 +179,11 @@ def fetch(url: str, *, accept: tuple[str, ...] = HTML_TYPES, cap: int = MAX_BYTE
     watchdog.start()
     try:
         return _fetch(client, url, accept, cap, deadline)
+    except zlib.error:
+        raise FetchError("unreadable: the page's gzip or deflate encoding is broken") from None
+    except (httpx.InvalidURL, UnicodeError):
+        # An address httpx cannot carry (an odd Location header, an invalid IDNA name): final.
+        raise Blocked("blocked address: the URL cannot be parsed") from None
     except (httpx.HTTPError, RuntimeError, OSError) as exc:
         if time.monotonic() >= deadline:
             raise FetchError("timeout: the page took longer than the deadline") from None

@@ -78,8 +78,15 @@ def read_json(request: flask.Request, max_bytes: int | None = None, empty: Any =
         if empty is not None:
             return empty
         raise HttpError(400, "invalid_json", "the body is empty; a JSON object is expected")
+    return parse_json(data)
+
+
+def parse_json(data: bytes | str) -> Any:
+    """JSON or a 400; nesting too deep for the parser's recursion is refused like any bad JSON."""
     try:
         return json.loads(data)
+    except RecursionError:
+        raise HttpError(400, "invalid_json", "the body is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise HttpError(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
 

@@ -62,8 +62,8 @@ class ChatClient:
             usage = data.get("usage") or {}
             return Answer(
                 str(content or ""),
-                int(usage.get("prompt_tokens") or 0),
-                int(usage.get("completion_tokens") or 0),
+                _token_count(usage.get("prompt_tokens")),
+                _token_count(usage.get("completion_tokens")),
             )
         except (KeyError, IndexError, TypeError, ValueError):
             raise LlmError("the LLM answered in an unexpected shape") from None
@@ -99,6 +99,18 @@ class ChatClient:
             delay = wait if wait is not None else base * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
             time.sleep(max(0.0, min(delay, MAX_RETRY_AFTER)))
         raise AssertionError("unreachable")
+
+
+MAX_TOKENS_PER_ANSWER = 10_000_000
+
+
+def _token_count(value) -> int:
+    """A server's usage figure as we record it: a whole number from 0 to a sane maximum (a
+    negative or absurd count must not fail the write after a paid completion)."""
+    try:
+        return min(max(int(value or 0), 0), MAX_TOKENS_PER_ANSWER)
+    except (TypeError, ValueError, OverflowError):
+        return 0
 
 
 _client: ChatClient | None = None

@@ -163,7 +163,7 @@ def smtp_address(addr: str) -> str:
 def header(name: str, value: str) -> str:
     """One header line; RFC 2047 encoded words, folded, when not plain ASCII. Line breaks in a
     value are flattened, so no value can start a header of its own."""
-    value = " ".join(value.split("\r\n")).replace("\r", " ").replace("\n", " ")
+    value = "".join(c if c.isprintable() else " " for c in value)
     if value.isascii() and len(name) + len(value) + 2 <= MAX_LINE:
         return f"{name}: {value}\r\n"
     folded = Header(value, "utf-8", maxlinelen=ENCODED_LINE, header_name=name).encode(linesep="\r\n")

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 from html import escape
 
+# {campaign} is the campaign's public name (ai_settings.public_name) where it has one; the
+# internal name a team gives a campaign never reaches a recipient.
 TEXT = {
     "en": {
         "title": "Email preferences",
-        "intro": "Emails from <b>{org}</b> to <b>{email}</b>, as part of “{campaign}”.",
-        "campaign": "Stop emails about “{campaign}”",
+        "intro": "Emails from <b>{org}</b> to <b>{email}</b>.",
+        "intro_named": "Emails from <b>{org}</b> to <b>{email}</b>, as part of “{campaign}”.",
+        "campaign": "Stop emails about this campaign",
+        "campaign_named": "Stop emails about “{campaign}”",
         "all": "Stop every email from {org}",
         "confirm": "Confirm",
-        "done_campaign": "Done: you will get no more emails about “{campaign}” from {org}.",
+        "done_campaign": "Done: you will get no more emails about this campaign from {org}.",
+        "done_campaign_named": "Done: you will get no more emails about “{campaign}” from {org}.",
         "done_all": "Done: you will get no more emails from {org}.",
         "already": "This was already recorded; nothing else changed.",
         "invalid": "This unsubscribe link is not valid. If you copied it, please check that it is complete.",
@@ -20,11 +25,14 @@ TEXT = {
     },
     "es": {
         "title": "Preferencias de correo",
-        "intro": "Correos de <b>{org}</b> a <b>{email}</b>, dentro de «{campaign}».",
-        "campaign": "No recibir más correos sobre «{campaign}»",
+        "intro": "Correos de <b>{org}</b> a <b>{email}</b>.",
+        "intro_named": "Correos de <b>{org}</b> a <b>{email}</b>, dentro de «{campaign}».",
+        "campaign": "No recibir más correos de esta campaña",
+        "campaign_named": "No recibir más correos sobre «{campaign}»",
         "all": "No recibir ningún correo de {org}",
         "confirm": "Confirmar",
-        "done_campaign": "Listo: no recibirá más correos sobre «{campaign}» de {org}.",
+        "done_campaign": "Listo: no recibirá más correos de esta campaña de {org}.",
+        "done_campaign_named": "Listo: no recibirá más correos sobre «{campaign}» de {org}.",
         "done_all": "Listo: no recibirá más correos de {org}.",
         "already": "Ya constaba; no ha cambiado nada más.",
         "invalid": "Este enlace para darse de baja no es válido. Si lo copió, compruebe que esté completo.",
@@ -59,24 +67,32 @@ def _document(lang: str, body: str) -> str:
     )
 
 
-def choice_page(lang: str, token: str, org: str, campaign: str, masked_email: str, error: str = "") -> str:
+def _named(t: dict, key: str, campaign: str | None) -> str:
+    return t[f"{key}_named"] if campaign else t[key]
+
+
+def choice_page(
+    lang: str, token: str, org: str, campaign: str | None, masked_email: str, error: str = ""
+) -> str:
     t = TEXT[lang]
-    values = {"org": escape(org), "campaign": escape(campaign), "email": escape(masked_email)}
+    values = {"org": escape(org), "campaign": escape(campaign or ""), "email": escape(masked_email)}
     warning = f'<p class="note" role="alert">{escape(t["choose"])}</p>' if error else ""
     body = (
-        f"<p>{t['intro'].format(**values)}</p>{warning}"
+        f"<p>{_named(t, 'intro', campaign).format(**values)}</p>{warning}"
         f'<form method="post" action="?token={escape(token)}">'
-        f'<label><input type="radio" name="scope" value="campaign" required> {t["campaign"].format(**values)}</label>'
+        f'<label><input type="radio" name="scope" value="campaign" required> {_named(t, "campaign", campaign).format(**values)}</label>'
         f'<label><input type="radio" name="scope" value="all"> {t["all"].format(**values)}</label>'
         f'<p><button type="submit">{escape(t["confirm"])}</button></p></form>'
     )
     return _document(lang, body)
 
 
-def done_page(lang: str, scope: str, org: str, campaign: str, changed: bool) -> str:
+def done_page(lang: str, scope: str, org: str, campaign: str | None, changed: bool) -> str:
     t = TEXT[lang]
-    values = {"org": escape(org), "campaign": escape(campaign)}
-    message = t["done_campaign" if scope == "campaign" else "done_all"].format(**values)
+    values = {"org": escape(org), "campaign": escape(campaign or "")}
+    message = (_named(t, "done_campaign", campaign) if scope == "campaign" else t["done_all"]).format(
+        **values
+    )
     extra = "" if changed else f'<p class="note">{escape(t["already"])}</p>'
     return _document(lang, f'<p id="confirmation">{message}</p>{extra}')
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import re
 import threading
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
@@ -14,10 +15,15 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from shared import db
 from shared.config import get_settings
 from shared.http import HttpError
 
-SNS_HOST = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
+# SNS's regional hosts only (sns.eu-west-1.amazonaws.com, sns.us-gov-west-1…, sns.cn-north-1….cn):
+# any other *.amazonaws.com name, such as sns.s3.amazonaws.com (an S3 bucket), is not SNS.
+SNS_HOST = re.compile(r"^sns\.[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}\.amazonaws\.com(\.cn)?$")
+MAX_AGE = timedelta(hours=1)
+MAX_CLOCK_SKEW = timedelta(minutes=5)
 NOTIFICATION_FIELDS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
 CONFIRMATION_FIELDS = ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type")
 
@@ -32,7 +38,10 @@ def _refuse(message: str) -> HttpError:
 
 
 def _check_sns_url(url: str, what: str) -> str:
-    parts = urlsplit(url or "")
+    # urlsplit drops tabs and line breaks silently; an address holding any is refused whole.
+    if not url or any(c.isspace() or not c.isprintable() for c in url):
+        raise _refuse(f"the {what} is not an https URL of an Amazon SNS host")
+    parts = urlsplit(url)
     if parts.scheme != "https" or not SNS_HOST.match(parts.hostname or "") or parts.port not in (None, 443):
         raise _refuse(f"the {what} is not an https URL of an Amazon SNS host")
     return url
@@ -52,7 +61,7 @@ def certificate(url: str) -> x509.Certificate:
             answer = client.get(url)
             answer.raise_for_status()
         cert = x509.load_pem_x509_certificate(answer.content)
-    except (httpx.HTTPError, ValueError):
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError):
         raise HttpError(
             502, "sns_certificate_unavailable", "the SNS signing certificate could not be fetched"
         ) from None
@@ -75,9 +84,13 @@ def verify(message: dict) -> None:
     for name in ("Type", "MessageId", "Timestamp", "TopicArn", "Signature", "SigningCertURL", "Message"):
         if not isinstance(message.get(name), str):
             raise _refuse(f"the SNS message has no {name}")
-    allowed = [t.strip() for t in get_settings().sns_topic_arns.split(",") if t.strip()]
+    settings = get_settings()
+    allowed = [t.strip() for t in settings.sns_topic_arns.split(",") if t.strip()]
+    if not allowed and settings.deployed:
+        raise HttpError(403, "sns_not_configured", "this deployment accepts no SNS topic (SNS_TOPIC_ARNS)")
     if allowed and message["TopicArn"] not in allowed:
         raise _refuse("the SNS message comes from a topic this deployment does not accept")
+    _check_fresh(message["Timestamp"])
     # SignatureVersion 1 is SHA1 by Amazon's definition; topics can be set to version 2 (SHA256).
     algorithm = {"1": hashes.SHA1(), "2": hashes.SHA256()}.get(str(message.get("SignatureVersion")))  # noqa: S303
     if algorithm is None:
@@ -93,12 +106,36 @@ def verify(message: dict) -> None:
         raise _refuse("the SNS signature does not match") from None
 
 
+def _check_fresh(timestamp: str) -> None:
+    """SNS stamps each message when it publishes it; an old one is a replay."""
+    try:
+        when = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        raise _refuse("the SNS message's Timestamp is not an ISO 8601 time") from None
+    if when.tzinfo is None:
+        raise _refuse("the SNS message's Timestamp has no time zone")
+    now = datetime.now(UTC)
+    if when < now - MAX_AGE or when > now + MAX_CLOCK_SKEW:
+        raise _refuse("the SNS message is older than an hour, or from the future: refused as a replay")
+
+
+def first_delivery(message_id: str) -> bool:
+    """Records the MessageId; False when it was seen before (SNS redelivers, attackers replay)."""
+    with db.transaction() as conn:
+        return db.fetch_one(conn, "remember-sns-message", message_id=message_id[:200]) is not None
+
+
+def forget(message_id: str) -> None:
+    with db.transaction() as conn:
+        db.execute(conn, "forget-sns-message", message_id=message_id[:200])
+
+
 def confirm_subscription(message: dict) -> None:
     url = _check_sns_url(message.get("SubscribeURL", ""), "SubscribeURL")
     try:
         with _client() as client:
             client.get(url).raise_for_status()
-    except httpx.HTTPError:
+    except (httpx.HTTPError, httpx.InvalidURL):
         raise HttpError(
             502, "sns_confirmation_failed", "the SNS subscription could not be confirmed"
         ) from None

@@ -16,6 +16,7 @@ from shared.http import (
     HttpError,
     handler,
     json_response,
+    parse_json,
     read_body,
     read_json,
     require_method,
@@ -45,8 +46,9 @@ def html(status: int, body: str) -> flask.Response:
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
     )
+    response.headers["X-Frame-Options"] = "DENY"  # older browsers: no clickjacking of the buttons
     return response
 
 
@@ -63,7 +65,7 @@ def page(request: flask.Request) -> flask.Response:
     if request.method == "GET":
         # A GET never changes anything: mail scanners follow links.
         token = request.args["token"]
-        return html(200, pages.choice_page(lang, token, ctx["org_name"], ctx["campaign_name"], masked))
+        return html(200, pages.choice_page(lang, token, ctx["org_name"], ctx["public_name"], masked))
 
     if request.mimetype not in FORM_TYPES:
         raise HttpError(415, "unsupported_media_type", "send the form as application/x-www-form-urlencoded")
@@ -80,7 +82,7 @@ def page(request: flask.Request) -> flask.Response:
         scope, source = form["scope"], "unsubscribe page"
     else:
         body = pages.choice_page(
-            lang, request.args["token"], ctx["org_name"], ctx["campaign_name"], masked, "choose"
+            lang, request.args["token"], ctx["org_name"], ctx["public_name"], masked, "choose"
         )
         return html(400, body)
     outcome = unsubscribe.unsubscribe(ctx, scope, source)
@@ -94,7 +96,7 @@ def page(request: flask.Request) -> flask.Response:
             "flow_id": str(ctx["flow_id"]),
         },
     )
-    return html(200, pages.done_page(lang, scope, ctx["org_name"], ctx["campaign_name"], outcome.changed))
+    return html(200, pages.done_page(lang, scope, ctx["org_name"], ctx["public_name"], outcome.changed))
 
 
 def sns_notification(request: flask.Request) -> flask.Response:
@@ -102,10 +104,7 @@ def sns_notification(request: flask.Request) -> flask.Response:
     from shared import sns
 
     require_method(request, "POST")
-    try:
-        message = json.loads(read_body(request))
-    except (ValueError, UnicodeDecodeError):
-        raise HttpError(400, "invalid_json", "the SNS message is not JSON") from None
+    message = parse_json(read_body(request))
     if not isinstance(message, dict):
         raise HttpError(400, "invalid_sns_message", "the SNS message is not a JSON object")
     sns.verify(message)
@@ -117,11 +116,17 @@ def sns_notification(request: flask.Request) -> flask.Response:
         return json_response(200, {"ignored": kind})
     try:
         notification = json.loads(message["Message"])
-    except ValueError:
+    except (ValueError, RecursionError):
         notification = None
     if not isinstance(notification, dict):
         raise HttpError(400, "invalid_sns_message", "the notification is not an SES JSON object")
-    return json_response(200, ses_event(notification))
+    if not sns.first_delivery(message["MessageId"]):
+        return json_response(200, {"ignored": "duplicate"})
+    try:
+        return json_response(200, ses_event(notification))
+    except Exception:
+        sns.forget(message["MessageId"])  # SNS delivers it again; it must not count as seen
+        raise
 
 
 def _object(value) -> dict:

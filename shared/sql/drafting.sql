@@ -1,7 +1,7 @@
 -- draft_message: what a draft is written from, and the sequence it becomes.
 
 -- name: get-draft-context
-SELECT cc.campaign_id, cc.contact_id, c.campaign_name, c.instructions, c.tone, c.word_limit, c.ai_settings,
+SELECT cc.campaign_id, cc.contact_id, c.ai_settings ->> 'public_name' AS public_name, c.instructions, c.tone, c.word_limit, c.ai_settings,
        c.default_language, c.status AS campaign_status, o.org_name,
        ct.email, ct.name AS contact_name, ct.language_preference, ct.extra_data,
        s.website_url, s.page_title, s.page_description, s.site_name, s.raw_content AS site_text,

@@ -3,7 +3,8 @@
 
 -- name: get-unsubscribe-context
 SELECT f.id AS flow_id, f.campaign_id, f.contact_id, ct.email, ct.language_preference,
-       ct.unsubscribe_requested, c.campaign_name, c.default_language, o.org_name, o.id AS organization_id,
+       ct.unsubscribe_requested, c.ai_settings ->> 'public_name' AS public_name, c.default_language,
+       o.org_name, o.id AS organization_id,
        EXISTS (SELECT 1 FROM campaign_unsubscribes u
                WHERE u.campaign_id = f.campaign_id AND u.contact_id = f.contact_id) AS campaign_unsubscribed
 FROM outreach_flows f
@@ -46,3 +47,16 @@ WHERE id = %(contact_id)s
   AND array_position(ARRAY['pending', 'responded', 'unsubscribed', 'bounced', 'complained'], reached_status)
       < array_position(ARRAY['pending', 'responded', 'unsubscribed', 'bounced', 'complained'], %(status)s::text)
 RETURNING id;
+
+-- name: remember-sns-message
+-- A MessageId seen for the first time returns a row. Records older than SNS messages may be
+-- (an hour) are forgotten on the way.
+WITH forgotten AS (
+  DELETE FROM sns_messages WHERE received_at < now() - interval '2 hours'
+)
+INSERT INTO sns_messages (message_id) VALUES (%(message_id)s)
+ON CONFLICT (message_id) DO NOTHING
+RETURNING message_id;
+
+-- name: forget-sns-message
+DELETE FROM sns_messages WHERE message_id = %(message_id)s;

@@ -68,7 +68,9 @@ def browser():
 
 def mail(conn):
     org_id = f.org(conn, "Acme Yoga Supplies")
-    spring = f.campaign(conn, org_id, campaign_name="Spring studios")
+    spring = f.campaign(
+        conn, org_id, campaign_name="Spring studios", ai_settings={"public_name": "Spring studios"}
+    )
     autumn = f.campaign(conn, org_id, campaign_name="Autumn studios")
     contact_id = f.contact(conn, org_id, "maria@estudio.example")
     for campaign_id in (spring, autumn):

@@ -323,3 +323,33 @@ def test_template_drafter_is_deterministic_and_checked(conn, env):
     assert state(conn, first)[2] == "template"
     for row in a:
         assert not drafting.PLACEHOLDER.search(row[3]) and len(row[3].split()) <= 60
+
+
+def test_control_characters_and_nul_from_the_model_are_cleaned(conn, fake_llm):
+    subject = "Mats\x0bfor\x0cyour\x1cstudio\x00\u202e"
+    body = "Hi Maria,\x00 a note.\r\n\r\nOur\x0b mats.\x1b[31m"
+    fake_llm(
+        completion(sequence(body, "b\x00", "c", subject=subject), prompt_tokens=-5, completion_tokens=-1)
+    )
+    record = campaign_contact(conn)
+    assert run(record)["drafted"] == 1
+    rows = flows(conn, record)
+    assert rows[0][2] == "Mats for your studio"
+    assert rows[0][3] == "Hi Maria, a note.\n\nOur\n mats.[31m"
+    assert state(conn, record)[3:] == (0, 0)  # a negative or unreadable count is recorded as 0
+
+
+def test_internal_campaign_name_never_reaches_the_drafts(conn, fake_llm):
+    fake = fake_llm(completion(GOOD))
+    record = campaign_contact(conn, campaign_name="Florida dentists, cheap list")
+    run(record)
+    assert "Florida dentists" not in json.dumps(fake.requests[0]["messages"])
+
+
+def test_template_follow_ups_never_show_the_internal_campaign_name(conn, env):
+    env(LLM_BASE_URL=None)
+    record = campaign_contact(conn, campaign_name="Florida dentists, cheap list", default_language="en")
+    run(record)
+    rows = flows(conn, record)
+    assert len(rows) == 3 and all("Florida" not in subject + body for _, _, subject, body, _ in rows)
+    assert rows[1][2] == rows[0][2]  # a follow-up's subject is the first one's (sent as "Re: …")

@@ -241,3 +241,31 @@ def test_robots_txt(relaxed, status, body, allowed):
 
 def test_unreachable_robots_disallows(relaxed):
     assert fetch.robots_allows("http://127.0.0.1:1/page") is False
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_broken_compression_is_a_final_fetch_error(relaxed, encoding):
+    def respond(handler):
+        return (
+            200,
+            {"Content-Type": "text/html", "Content-Encoding": encoding},
+            b"\x1f\x8b not really compressed",
+        )
+
+    with http_server(respond) as base:
+        with pytest.raises(
+            fetch.FetchError, match="^unreadable: the page's gzip or deflate encoding is broken"
+        ):
+            fetch.fetch(base + "/")
+
+
+@pytest.mark.parametrize(
+    "location", ["http://xn--zz.example/", "http://exa mple.com/", "http://%41.example/"]
+)
+def test_an_odd_location_is_refused_not_an_internal_error(relaxed, location):
+    def respond(handler):
+        return 302, {"Location": location}, b""
+
+    with http_server(respond) as base:
+        with pytest.raises(fetch.Blocked):
+            fetch.fetch(base + "/")

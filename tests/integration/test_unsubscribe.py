@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -26,7 +27,9 @@ def client():
 def mail(conn):
     """Two campaigns of one organization writing to one contact, with messages waiting in both."""
     org_id = f.org(conn, "Acme Yoga Supplies")
-    first = f.campaign(conn, org_id, campaign_name="Spring studios")
+    first = f.campaign(
+        conn, org_id, campaign_name="Spring studios", ai_settings={"public_name": "Spring studios"}
+    )
     second = f.campaign(conn, org_id, campaign_name="Autumn studios")
     contact_id = f.contact(conn, org_id, "maria.lopez@estudio.example", language_preference="es")
     for campaign_id in (first, second):
@@ -315,6 +318,10 @@ def test_event_for_another_organization_finds_nobody(client, conn, mail):
 CERT_URL = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-test.pem"
 
 
+def sns_now(offset: timedelta = timedelta()) -> str:
+    return (datetime.now(UTC) + offset).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 @pytest.fixture
 def signer():
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -355,7 +362,7 @@ def ses_notification(kind: str, message_id: str, bounce_type: str = "Permanent")
         "MessageId": str(uuid.uuid4()),
         "TopicArn": "arn:aws:sns:eu-west-1:1:ses",
         "Message": json.dumps(body),
-        "Timestamp": "2026-11-25T12:00:00.000Z",
+        "Timestamp": sns_now(),
     }
 
 
@@ -402,7 +409,7 @@ def test_sns_subscription_confirmation(client, signer):
         "TopicArn": "arn:aws:sns:eu-west-1:1:ses",
         "Message": "You have chosen to subscribe",
         "SubscribeURL": url,
-        "Timestamp": "2026-11-25T12:00:00.000Z",
+        "Timestamp": sns_now(),
     }
     response = post_sns(client, sign(message))
     assert response.status_code == 200 and response.get_json() == {"confirmed": True}
@@ -433,6 +440,10 @@ def test_sns_bad_signature_is_400_and_changes_nothing(client, conn, mail, signer
         "https://evil.example/sns.eu-west-1.amazonaws.com/cert.pem",
         "https://s3.amazonaws.com/cert.pem",
         "https://sns.eu-west-1.amazonaws.com:8443/cert.pem",
+        "https://sns.s3.amazonaws.com/cert.pem",  # an S3 bucket's host, not SNS
+        "https://sns.eu-west-1.amazonaws.com/\tcert.pem",
+        "https://sns.eu-west-1.amazonaws.com\t/cert.pem",
+        "https://sns.eu-west-1.amazonaws.com/cert.pem\n",
     ],
 )
 def test_sns_certificate_outside_sns_is_refused(client, conn, mail, signer, cert_url):
@@ -481,8 +492,61 @@ def test_sns_notification_of_an_unexpected_shape_is_not_a_500(client, conn, mail
         "MessageId": str(uuid.uuid4()),
         "TopicArn": "arn:aws:sns:eu-west-1:1:ses",
         "Message": json.dumps(body),
-        "Timestamp": "2026-11-25T12:00:00.000Z",
+        "Timestamp": sns_now(),
     }
     response = post_sns(client, sign(message))
     assert 200 <= response.status_code < 500
     assert snapshot(conn, mail) == before
+
+
+def test_sns_message_delivered_twice_counts_once(client, conn, mail, signer):
+    sign, _ = signer
+    message = sign(ses_notification("Bounce", mail["message_id"]))
+    first = post_sns(client, message)
+    assert first.status_code == 200 and first.get_json()["matched"] is True
+    before = snapshot(conn, mail)
+    again = post_sns(client, message)
+    assert again.status_code == 200 and again.get_json() == {"ignored": "duplicate"}
+    assert snapshot(conn, mail) == before
+
+
+@pytest.mark.parametrize("offset", [timedelta(hours=-2), timedelta(hours=1)])
+def test_sns_message_from_outside_the_hour_is_refused(client, conn, mail, signer, offset):
+    sign, _ = signer
+    before = snapshot(conn, mail)
+    message = {**ses_notification("Complaint", mail["message_id"]), "Timestamp": sns_now(offset)}
+    response = post_sns(client, sign(message))
+    assert response.status_code == 400 and "replay" in response.get_json()["message"]
+    assert snapshot(conn, mail) == before
+
+
+def test_sns_deployed_without_topics_accepts_nothing(client, conn, mail, signer, env):
+    sign, fetched = signer
+    env(K_SERVICE="unsubscribe_webhook", SNS_TOPIC_ARNS=None)
+    before = snapshot(conn, mail)
+    response = post_sns(client, sign(ses_notification("Complaint", mail["message_id"])))
+    assert response.status_code == 403 and response.get_json()["error"] == "sns_not_configured"
+    assert snapshot(conn, mail) == before and fetched == []
+
+
+def test_page_cannot_be_framed(client, mail):
+    response = client.get(f"/?token={mail['token']}")
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_page_never_shows_the_internal_campaign_name(client, conn, mail):
+    conn.execute(
+        "UPDATE campaigns SET campaign_name = 'Florida dentists, cheap list', ai_settings = '{}' WHERE id = %s",
+        (mail["first"],),
+    )
+    page = client.get(f"/?token={mail['token']}").get_data(as_text=True)
+    assert "Florida dentists" not in page and "Acme Yoga Supplies" in page
+    done = client.post(f"/?token={mail['token']}", data={"scope": "campaign"}).get_data(as_text=True)
+    assert "Florida dentists" not in done and "esta campaña" in done
+    conn.execute(
+        'UPDATE campaigns SET ai_settings = \'{"public_name": "Esterillas ecológicas"}\' WHERE id = %s',
+        (mail["first"],),
+    )
+    page = client.get(f"/?token={mail['token']}").get_data(as_text=True)
+    assert "Esterillas ecológicas" in page and "Florida dentists" not in page

@@ -146,3 +146,11 @@ def test_internationalized_domain_goes_out_as_punycode():
 def test_address_smtp_cannot_carry_is_refused():
     with pytest.raises(message.Unsendable, match="SMTPUTF8"):
         message.compose(context(email="josé@example.com"), "<m@x>")
+
+
+@pytest.mark.parametrize("control", ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\x00"])
+def test_control_characters_never_reach_a_header_raw(control):
+    raw, msg = written(context(subject=f"Quick{control}question", contact_name=f"Lead{control}Person"))
+    head = headers_of(raw).decode("ascii")
+    assert control not in head and "\x0b" not in head and "\x1c" not in head
+    assert msg["Subject"] == "Quick question" and not msg.defects
