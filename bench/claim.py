@@ -10,7 +10,7 @@ import time
 import psycopg
 
 from bench.common import fresh_database, progress
-from shared.queries import sql
+from shared.core.queries import sql
 from tests.acceptance.bulk import long_sequences
 
 CONTACTS = int(os.environ.get("BENCH_CLAIM_CONTACTS", "100000"))

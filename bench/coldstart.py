@@ -12,7 +12,7 @@ import time
 import httpx
 
 from bench.common import ROOT, child_env, fresh_database, progress, run_child
-from shared.localrun import FUNCTIONS, free_port
+from local.run import FUNCTIONS, free_port
 
 FIRST_REQUEST = {
     "create_campaign": ("POST", {}, {"Authorization": "Bearer x"}),

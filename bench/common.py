@@ -55,7 +55,7 @@ def progress(message: str) -> None:
 def server_url() -> str:
     if os.environ.get("BENCH_DATABASE_URL"):
         return os.environ["BENCH_DATABASE_URL"]
-    from shared import embedded
+    from local import embedded
 
     return embedded.start((ROOT / ".data" / "pgbench").resolve())
 
@@ -63,8 +63,9 @@ def server_url() -> str:
 @contextmanager
 def fresh_database():
     """A new, migrated database; DATABASE_URL points at it for this process and its children."""
-    from shared import db, migrate
-    from shared.config import get_settings
+    from local import migrate
+    from shared.core import db
+    from shared.core.config import get_settings
 
     server = server_url()
     name = f"bench_{secrets.token_hex(4)}"

@@ -36,19 +36,19 @@ def populate(conn) -> None:
 
 
 def drain_all() -> float:
-    from shared import drafting
-    from shared.stages import run_drain
-    from shared.work import DRAFT
+    from shared.core.triggers import run_drain
+    from shared.core.work import DRAFT
+    from shared.drafting import drafter
 
     started = time.perf_counter()
-    while run_drain(DRAFT, drafting.draft, 500)["processed"]:
+    while run_drain(DRAFT, drafter.draft, 500)["processed"]:
         pass
     return time.perf_counter() - started
 
 
 def run() -> dict:
-    from shared import llm
-    from shared.config import get_settings
+    from shared.core.config import get_settings
+    from shared.drafting import llm
     from tests.helpers import http_server, json_answer
 
     result = {"contacts": CONTACTS, "bound": BOUND, "latency_ms": LATENCY * 1000}

@@ -62,7 +62,7 @@ def measure(kind: str, page_kind: str, repeat: int, limit: float | None = None) 
 
 
 def _child(kind: str, page_kind: str, repeat: int) -> None:
-    from shared import extract
+    from shared.discovery import extract
 
     page = {
         "business": business_page,

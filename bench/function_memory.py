@@ -34,7 +34,7 @@ def main(fn: str) -> None:
     c = client(fn)
     if fn == "create_campaign":
         os.environ["SUPABASE_JWT_SECRET"] = "bench-jwt-secret-0123456789abcdef"
-        from shared.config import get_settings
+        from shared.core.config import get_settings
 
         get_settings.cache_clear()
         token = jwt.encode(
@@ -54,7 +54,7 @@ def main(fn: str) -> None:
             )
         batch = "200 campaigns of 20 search tasks"
     elif fn in ("run_search", "scrape_url"):
-        from shared.fixture_site import FixtureSites
+        from local.fixture_site import FixtureSites
 
         sites = FixtureSites().start()
         os.environ.update(
@@ -64,7 +64,7 @@ def main(fn: str) -> None:
                 "DRAIN_GRACE_SECONDS": "0",
             }
         )
-        from shared.config import get_settings
+        from shared.core.config import get_settings
 
         get_settings.cache_clear()
         with psycopg.connect(url, autocommit=True) as conn:
@@ -87,7 +87,7 @@ def main(fn: str) -> None:
         sites.stop()
     elif fn == "draft_message":
         os.environ["DRAIN_GRACE_SECONDS"] = "0"
-        from shared.config import get_settings
+        from shared.core.config import get_settings
 
         get_settings.cache_clear()
         with psycopg.connect(url, autocommit=True) as conn:
@@ -111,7 +111,7 @@ def main(fn: str) -> None:
         from tests.acceptance.bulk import due_messages
 
         os.environ.update({"SEND_RATE_PER_SECOND": "0", "SEND_DOMAIN_SPACING_SECONDS": "0"})
-        from shared.config import get_settings
+        from shared.core.config import get_settings
 
         get_settings.cache_clear()
         with psycopg.connect(url, autocommit=True) as conn:
@@ -121,7 +121,7 @@ def main(fn: str) -> None:
             c.post("/", json={"limit": 200}, headers=secret)
         batch = "1,000 messages to the file outbox"
     else:
-        from shared import tokens
+        from shared.inbound import tokens
 
         with psycopg.connect(url, autocommit=True) as conn:
             camp = conn.execute(

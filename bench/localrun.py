@@ -11,9 +11,9 @@ from bench.common import fresh_database, progress, run_child
 
 def run() -> dict:
     with fresh_database() as url, tempfile.TemporaryDirectory() as data:
-        progress("local run: python -m shared.localrun")
+        progress("local run: python -m local.run")
         started = time.perf_counter()
-        out = run_child(["-m", "shared.localrun", "--tick", "2"], DATABASE_URL=url, DATA_DIR=data).stdout
+        out = run_child(["-m", "local.run", "--tick", "2"], DATABASE_URL=url, DATA_DIR=data).stdout
         total = time.perf_counter() - started
     stages = {
         m[1].strip(): float(m[2])

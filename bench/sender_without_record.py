@@ -5,7 +5,7 @@ message never begun, and no row is ever recorded as sent here."""
 
 from __future__ import annotations
 
-from shared import sender
+from shared.sending import sender
 from tests.acceptance import sender_process
 
 CHECK = "SELECT 1 WHERE public.suppression_reason(%s, %s) IS NULL"

@@ -28,8 +28,8 @@ def prepared_messages(database_url: str) -> list[tuple[str, str, bytes]]:
     """The very messages send_due would compose for the due rows, built once, for the bare loop."""
     from psycopg.rows import dict_row
 
-    from shared import message
-    from shared.queries import sql
+    from shared.core.queries import sql
+    from shared.sending import message
 
     with psycopg.connect(database_url) as conn:
         ids = [r[0] for r in conn.execute("SELECT id FROM outreach_flows WHERE status = 'scheduled'")]

@@ -2,7 +2,7 @@
 minutes (public functions that check X-Webhook-Secret). Created or updated, so deploying twice
 changes nothing.
 
-    python -m shared.scheduler --project P --region R --base-url URL --service-account SA [--dry-run]
+    python3 -m deploy.scheduler --project P --region R --base-url URL --service-account SA [--dry-run]
 
 The webhook secret is read from WEBHOOK_SECRET.
 """
@@ -78,7 +78,7 @@ def apply(client, jobs: list) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m shared.scheduler")
+    parser = argparse.ArgumentParser(prog="python -m deploy.scheduler")
     for name in ("project", "region", "base-url", "service-account"):
         parser.add_argument(f"--{name}", required=True)
     parser.add_argument("--dry-run", action="store_true")

@@ -8,7 +8,7 @@ import threading
 import warnings
 from pathlib import Path
 
-from shared.logs import get_logger
+from shared.core.logs import get_logger
 
 log = get_logger(__name__)
 _started: dict[Path, str] = {}
@@ -52,7 +52,7 @@ def ensure_started(data_dir: Path) -> str:
     with _lock:
         if pgdata not in _started:
             url = start(pgdata)
-            from shared import migrate
+            from local import migrate
 
             migrate.apply(url)
             _started[pgdata] = url
@@ -66,7 +66,7 @@ def reset(data_dir: Path) -> str:
     stop(pgdata)
     shutil.rmtree(pgdata, ignore_errors=True)
     url = ensure_started(data_dir)
-    from shared import migrate
+    from local import migrate
 
     migrate.apply_seed(url)
     return url

@@ -4,8 +4,8 @@ Each file is applied once, in its own transaction, and recorded in
 supabase_migrations.schema_migrations (the CLI's own table), so `supabase db push` and this
 runner agree on what a database has. The first failing file stops the run with its name.
 
-    python -m shared.migrate            apply what is missing to DATABASE_URL (or the embedded database)
-    python -m shared.migrate --reset    delete the embedded database and start it again, with the seed
+    python -m local.migrate            apply what is missing to DATABASE_URL (or the embedded database)
+    python -m local.migrate --reset    delete the embedded database and start it again, with the seed
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psycopg
 
-from shared.config import ROOT
+from shared.core.config import ROOT
 
 SUPABASE_DIR = ROOT / "supabase"
 MIGRATIONS_DIR = SUPABASE_DIR / "migrations"
@@ -99,15 +99,15 @@ def apply_seed(url: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m shared.migrate", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m local.migrate", description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--reset", action="store_true", help="delete and recreate the embedded database, with the seed"
     )
     parser.add_argument("--seed", action="store_true", help="also load supabase/seed.sql")
     args = parser.parse_args(argv)
 
-    from shared import embedded
-    from shared.config import get_settings
+    from local import embedded
+    from shared.core.config import get_settings
 
     settings = get_settings()
     try:

@@ -7,9 +7,9 @@ behind the offline search provider; the template drafter; mail to .data/outbox/.
 keys in the environment (SEARCH_PROVIDER, LLM_BASE_URL, MAIL_TRANSPORT, ...) the same command
 uses them.
 
-    python -m shared.localrun                   run the demo campaign to the end, then a summary
-    python -m shared.localrun --serve           keep everything running for manual use
-    python -m shared.localrun --drop-webhooks   lose every webhook on purpose: the drains finish the work
+    python -m local.run                   run the demo campaign to the end, then a summary
+    python -m local.run --serve           keep everything running for manual use
+    python -m local.run --drop-webhooks   lose every webhook on purpose: the drains finish the work
 """
 
 from __future__ import annotations
@@ -34,7 +34,11 @@ import httpx
 import jwt
 import psycopg
 
-from shared.config import ROOT
+from shared.core.config import ROOT
+from shared.core.queries import parse
+
+# The local run's own statements (its progress line and summary), beside it.
+STATS = parse((Path(__file__).parent / "stats.sql").read_text(encoding="utf-8"), "stats.sql")
 
 FUNCTIONS = (
     "create_campaign",
@@ -157,8 +161,8 @@ class Stack:
 
 def prepare_environment(data_dir: Path) -> tuple[dict[str, str], str, object]:
     """The environment every local process shares, and the database URL."""
-    from shared import embedded, migrate
-    from shared.config import get_settings
+    from local import embedded, migrate
+    from shared.core.config import get_settings
 
     settings = get_settings()
     url = settings.database_url or embedded.ensure_started(settings.data_dir)
@@ -178,7 +182,7 @@ def prepare_environment(data_dir: Path) -> tuple[dict[str, str], str, object]:
     env.setdefault("SUPABASE_JWT_SECRET", "local-jwt-secret-" + secrets.token_hex(16))
     sites = None
     if settings.search_provider == "fixture":
-        from shared.fixture_site import FixtureSites
+        from local.fixture_site import FixtureSites
 
         sites = FixtureSites().start()
         env["FIXTURE_SITE_URLS"] = ",".join(sites.urls)
@@ -218,12 +222,10 @@ def create_demo_campaign(stack: Stack) -> dict:
 
 
 def stats(database_url: str, campaign_id: str) -> tuple[dict, int]:
-    from shared.queries import sql
-
     with psycopg.connect(database_url) as conn:
         conn.row_factory = psycopg.rows.dict_row
-        row = conn.execute(sql("campaign-stats"), {"campaign_id": campaign_id}).fetchone()
-        due = conn.execute(sql("sending-soon"), {"campaign_id": campaign_id}).fetchone()["n"]
+        row = conn.execute(STATS["campaign-stats"], {"campaign_id": campaign_id}).fetchone()
+        due = conn.execute(STATS["sending-soon"], {"campaign_id": campaign_id}).fetchone()["n"]
     return row, due
 
 
@@ -301,7 +303,7 @@ def summary(row: dict, timings: dict[str, float], outbox: Path, webhooks: dict) 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m shared.localrun", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m local.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--serve", action="store_true", help="keep everything running until Ctrl-C")
     parser.add_argument(
         "--drop-webhooks", action="store_true", help="lose every webhook; only the drains work"
@@ -310,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tick", type=float, default=2.0, help="seconds between the scheduler's calls")
     args = parser.parse_args(argv)
 
-    from shared.config import get_settings
+    from shared.core.config import get_settings
 
     data_dir = get_settings().data_dir
     started = time.monotonic()

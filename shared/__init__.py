@@ -1,1 +1,10 @@
-"""Outreach's shared package: configuration, data access and the domain logic of every function."""
+"""Outreach's package, shared by every deployed function. One subpackage per stage:
+
+core        what every function uses: configuration, database and named queries, the HTTP
+            layer, logs, user tokens, the row work queue and how a stage is triggered
+campaigns   creating a campaign; its settings (ai_settings) and their rules
+discovery   run_search and scrape_url: search providers, the safe fetcher, contact extraction
+drafting    draft_message: the LLM client, the template drafter, the checks
+sending     send_due: claiming, composing, transports, the sending window
+inbound     unsubscribe_webhook: tokens, the page, SNS notifications, events
+"""

@@ -32,15 +32,16 @@ _SERVER_URL = os.environ.pop("DATABASE_URL", None)
 def _server_url() -> str:
     if _SERVER_URL:
         return _SERVER_URL
-    from shared import embedded
+    from local import embedded
 
     return embedded.start((ROOT / ".data" / "pgtest").resolve())
 
 
 @pytest.fixture(scope="session")
 def database_url():
-    from shared import db, migrate
-    from shared.config import get_settings
+    from local import migrate
+    from shared.core import db
+    from shared.core.config import get_settings
 
     server = _server_url()
     name = f"outreach_test_{os.getpid()}_{secrets.token_hex(3)}"
@@ -71,7 +72,7 @@ def tmp_data_dir() -> Path:
 @pytest.fixture
 def env(monkeypatch):
     """Set environment variables for one test; the settings are read again before and after."""
-    from shared.config import get_settings
+    from shared.core.config import get_settings
 
     def set_env(**values):
         for key, value in values.items():
@@ -101,7 +102,7 @@ def fresh_database(database_url):
     """An empty, migrated database of its own, for tests that run the whole stack."""
     from psycopg.conninfo import make_conninfo
 
-    from shared import migrate
+    from local import migrate
 
     name = f"outreach_fresh_{secrets.token_hex(4)}"
     server = make_conninfo(database_url, dbname="postgres")

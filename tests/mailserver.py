@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from aiosmtpd.controller import Controller
 
-from shared.localrun import free_port
+from local.run import free_port
 
 
 @dataclass

@@ -3,20 +3,21 @@
 import flask
 import functions_framework
 
-from shared import auth, campaigns
-from shared.config import get_settings
-from shared.http import cors, handler, json_response, read_json, require_method, validate
+from shared.campaigns import create
+from shared.core import auth
+from shared.core.config import get_settings
+from shared.core.http import cors, handler, json_response, read_json, require_method, validate
 
 # A deployed function with a missing or weak secret refuses to start, naming the variable.
 get_settings()
 
 
 @handler
-def create(request):
+def new_campaign(request):
     require_method(request, "POST")
     user = auth.authenticate(request)
-    body = validate(campaigns.CampaignRequest, read_json(request))
-    return json_response(201, campaigns.create(user.user_id, body))
+    body = validate(create.CampaignRequest, read_json(request))
+    return json_response(201, create.campaign(user.user_id, body))
 
 
 @functions_framework.http
@@ -24,4 +25,4 @@ def create(request):
 def create_campaign(request):
     if request.method == "OPTIONS":  # a browser's preflight
         return cors(request, flask.Response(status=204))
-    return cors(request, create(request))
+    return cors(request, new_campaign(request))

@@ -2,11 +2,11 @@
 
 import functions_framework
 
-from shared import drafting
-from shared.config import get_settings
-from shared.http import handler
-from shared.stages import serve
-from shared.work import DRAFT
+from shared.core.config import get_settings
+from shared.core.http import handler
+from shared.core.triggers import serve
+from shared.core.work import DRAFT
+from shared.drafting import drafter
 
 # A deployed function with a missing or weak secret refuses to start, naming the variable.
 get_settings()
@@ -15,4 +15,4 @@ get_settings()
 @functions_framework.http
 @handler
 def draft_message(request):
-    return serve(request, DRAFT, drafting.draft)
+    return serve(request, DRAFT, drafter.draft)

@@ -2,11 +2,11 @@
 
 import functions_framework
 
-from shared import scrape
-from shared.config import get_settings
-from shared.http import handler
-from shared.stages import serve
-from shared.work import SCRAPE
+from shared.core.config import get_settings
+from shared.core.http import handler
+from shared.core.triggers import serve
+from shared.core.work import SCRAPE
+from shared.discovery import scrape
 
 # A deployed function with a missing or weak secret refuses to start, naming the variable.
 get_settings()

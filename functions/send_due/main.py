@@ -3,9 +3,16 @@
 import functions_framework
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared import sender
-from shared.config import get_settings
-from shared.http import handler, json_response, read_json, require_method, require_webhook_secret, validate
+from shared.core.config import get_settings
+from shared.core.http import (
+    handler,
+    json_response,
+    read_json,
+    require_method,
+    require_webhook_secret,
+    validate,
+)
+from shared.sending import sender
 
 # A deployed function with a missing or weak secret refuses to start, naming the variable.
 get_settings()

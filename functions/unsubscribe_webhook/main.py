@@ -10,9 +10,8 @@ import flask
 import functions_framework
 from pydantic import BaseModel, ConfigDict, EmailStr
 
-from shared import pages, unsubscribe
-from shared.config import get_settings
-from shared.http import (
+from shared.core.config import get_settings
+from shared.core.http import (
     HttpError,
     handler,
     json_response,
@@ -23,7 +22,8 @@ from shared.http import (
     require_webhook_secret,
     validate,
 )
-from shared.logs import get_logger
+from shared.core.logs import get_logger
+from shared.inbound import pages, unsubscribe
 
 # A deployed function with a missing or weak secret refuses to start, naming the variable.
 get_settings()
@@ -101,7 +101,7 @@ def page(request: flask.Request) -> flask.Response:
 
 def sns_notification(request: flask.Request) -> flask.Response:
     # Imported here: cryptography and httpx cost the public page's cold start ~120 ms otherwise.
-    from shared import sns
+    from shared.inbound import sns
 
     require_method(request, "POST")
     message = parse_json(read_body(request))

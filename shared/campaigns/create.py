@@ -10,10 +10,10 @@ import psycopg
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
-from shared import db
-from shared.campaign_settings import AiSettings
-from shared.http import HttpError
-from shared.models import Campaign, SearchTask
+from shared.campaigns.models import Campaign, SearchTask
+from shared.campaigns.settings import AiSettings
+from shared.core import db
+from shared.core.http import HttpError
 
 TONES = ("friendly", "formal", "casual", "professional", "warm", "direct", "enthusiastic", "concise")
 TONE_MAX = 60
@@ -69,7 +69,7 @@ class CampaignRequest(BaseModel):
         return unique
 
 
-def create(user_id: UUID, request: CampaignRequest) -> dict[str, Any]:
+def campaign(user_id: UUID, request: CampaignRequest) -> dict[str, Any]:
     """Create the campaign and its search tasks in one transaction, for a member of the organization."""
     try:
         return _create(user_id, request)

@@ -10,8 +10,8 @@ from uuid import UUID
 import flask
 import jwt
 
-from shared.config import get_settings
-from shared.http import HttpError
+from shared.core.config import get_settings
+from shared.core.http import HttpError
 
 AUDIENCE = "authenticated"
 ASYMMETRIC = ("ES256", "RS256")

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class ConfigError(RuntimeError):
@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     search_base_url: str | None = None
     search_results_per_task: int = Field(default=20, ge=1, le=100)
     search_retry_base_seconds: float = Field(default=1.0, ge=0)
-    # Comma-separated hosts that are never prospects; unset: shared/urls.py's default list.
+    # Comma-separated hosts that are never prospects; unset: shared/discovery/prospects.py's default list.
     search_skip_hosts: str | None = None
 
     llm_base_url: str | None = None

@@ -15,8 +15,8 @@ from psycopg.rows import class_row, dict_row
 from psycopg_pool import ConnectionPool
 from pydantic import BaseModel
 
-from shared.config import get_settings
-from shared.queries import sql
+from shared.core.config import ConfigError, get_settings
+from shared.core.queries import sql
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -26,11 +26,10 @@ _pool_lock = threading.Lock()
 
 def database_url() -> str:
     settings = get_settings()
-    if settings.database_url:
-        return settings.database_url
-    from shared import embedded
-
-    return embedded.ensure_started(settings.data_dir)
+    if not settings.database_url:
+        # Local runs, tests and benchmarks start an embedded PostgreSQL (local/) and set it.
+        raise ConfigError("invalid configuration: DATABASE_URL is required")
+    return settings.database_url
 
 
 def connect(url: str | None = None, **kwargs: Any) -> psycopg.Connection:

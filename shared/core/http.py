@@ -13,8 +13,8 @@ import flask
 import werkzeug.exceptions
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.config import ConfigError, get_settings
-from shared.logs import get_logger
+from shared.core.config import ConfigError, get_settings
+from shared.core.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -14,9 +14,9 @@ from typing import Any
 import flask
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared import db
-from shared.config import get_settings
-from shared.http import (
+from shared.core import db
+from shared.core.config import get_settings
+from shared.core.http import (
     HttpError,
     WebhookPayload,
     json_response,
@@ -25,8 +25,8 @@ from shared.http import (
     require_webhook_secret,
     validate,
 )
-from shared.logs import get_logger
-from shared.work import LeaseLost, Stage
+from shared.core.logs import get_logger
+from shared.core.work import LeaseLost, Stage
 
 log = get_logger(__name__)
 

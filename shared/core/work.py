@@ -15,8 +15,8 @@ import psycopg
 from psycopg import sql as pgsql
 from psycopg.rows import dict_row
 
-from shared.config import get_settings
-from shared.queries import sql
+from shared.core.config import get_settings
+from shared.core.queries import sql
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 from protego import Protego
 
-from shared.config import get_settings
+from shared.core.config import get_settings
 
 MAX_REDIRECTS = 5
 MAX_BYTES = 2 * 1024 * 1024

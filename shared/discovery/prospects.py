@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
-from shared.config import get_settings
+from shared.core.config import get_settings
 
 # Not prospects: their pages list businesses but belong to someone else. Override the whole
 # list with SEARCH_SKIP_HOSTS (comma-separated); a host matches itself and its subdomains.

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 import httpx
 
-from shared.config import get_settings
-from shared.logs import get_logger
+from shared.core.config import get_settings
+from shared.core.logs import get_logger
 
 log = get_logger(__name__)
 MAX_ATTEMPTS = 4

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from shared import db, search, urls
-from shared.config import get_settings
-from shared.work import SEARCH
+from shared.core import db
+from shared.core.config import get_settings
+from shared.core.work import SEARCH
+from shared.discovery import prospects, providers
 
 
 def run_search(row: dict) -> str:
@@ -16,16 +17,16 @@ def run_search(row: dict) -> str:
             SEARCH.finish(conn, row, "completed", "skipped: the campaign is completed")
         return "skipped"
     try:
-        results = search.from_settings().search(
+        results = providers.from_settings().search(
             task["search_query"], task["language"], get_settings().search_results_per_task
         )
-    except search.SearchError as exc:
+    except providers.SearchError as exc:
         with db.transaction() as conn:
             if exc.retryable:
                 return SEARCH.retry(conn, row, str(exc))
             SEARCH.finish(conn, row, "failed", f"failed: {exc}")
         return "failed"
-    sites = urls.prospect_sites([r.url for r in results])
+    sites = prospects.prospect_sites([r.url for r in results])
     with db.transaction() as conn:
         added = sum(
             1

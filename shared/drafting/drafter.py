@@ -13,9 +13,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from shared import campaign_settings, db, llm, schedule
-from shared.logs import get_logger
-from shared.work import DRAFT
+from shared.campaigns import settings as campaign_settings
+from shared.core import db
+from shared.core.logs import get_logger
+from shared.core.work import DRAFT
+from shared.drafting import llm
+from shared.sending import window
 
 log = get_logger(__name__)
 SUBJECT_MAX = 80
@@ -306,7 +309,7 @@ def draft(row: dict) -> str:
             DRAFT.finish(conn, row, "failed", f"failed: {exc}"[:500])
         return "failed"
 
-    times = schedule.sequence_times(datetime.now(UTC), steps, settings.sending_window)
+    times = window.sequence_times(datetime.now(UTC), steps, settings.sending_window)
     status = "draft" if settings.review_before_send else "scheduled"
     with db.transaction() as conn:
         for order, (email, when) in enumerate(zip(drafted.emails, times, strict=True)):

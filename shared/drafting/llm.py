@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from shared.config import get_settings
+from shared.core.config import get_settings
 
 MAX_ATTEMPTS = 4
 MAX_RETRY_AFTER = 60.0

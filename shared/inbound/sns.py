@@ -15,9 +15,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from shared import db
-from shared.config import get_settings
-from shared.http import HttpError
+from shared.core import db
+from shared.core.config import get_settings
+from shared.core.http import HttpError
 
 # SNS's regional hosts only (sns.eu-west-1.amazonaws.com, sns.us-gov-west-1…, sns.cn-north-1….cn):
 # any other *.amazonaws.com name, such as sns.s3.amazonaws.com (an S3 bucket), is not SNS.

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import uuid
 
-from shared.config import get_settings
+from shared.core.config import get_settings
 
 _PURPOSE = b"outreach-unsubscribe-v1:"
 

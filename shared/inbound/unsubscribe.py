@@ -8,8 +8,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-from shared import db, tokens
-from shared.http import HttpError
+from shared.core import db
+from shared.core.http import HttpError
+from shared.inbound import tokens
 
 Scope = Literal["campaign", "all"]
 Event = Literal["reply", "bounce", "complaint"]

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from shared.config import get_settings
-from shared.message import Outgoing
+from shared.core.config import get_settings
+from shared.sending.message import Outgoing
 
 
 @dataclass(frozen=True)
@@ -294,7 +294,7 @@ def from_settings() -> Transport:
     settings = get_settings()
     if settings.mail_transport == "smtp":
         if not settings.smtp_url:
-            from shared.config import ConfigError
+            from shared.core.config import ConfigError
 
             raise ConfigError("invalid configuration: SMTP_URL is required when MAIL_TRANSPORT=smtp")
         return SmtpTransport(

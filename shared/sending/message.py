@@ -21,9 +21,9 @@ from email.header import Header
 from email.headerregistry import Address
 from email.utils import format_datetime, formataddr, parseaddr
 
-from shared import tokens
-from shared.config import get_settings
-from shared.pages import language_of
+from shared.core.config import get_settings
+from shared.inbound import tokens
+from shared.inbound.pages import language_of
 
 # RFC 5322 allows 998 characters a line. RFC 2047 wants encoded words of at most 75; the email
 # package's folding at 78 columns makes them 76, at 76 columns it keeps them within 75.

@@ -19,9 +19,11 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 from pydantic import ValidationError
 
-from shared import campaign_settings, db, mailer, message, schedule
-from shared.config import get_settings
-from shared.logs import get_logger
+from shared.campaigns import settings as campaign_settings
+from shared.core import db
+from shared.core.config import get_settings
+from shared.core.logs import get_logger
+from shared.sending import mailer, message, window
 
 log = get_logger(__name__)
 CAP_RETRY_SECONDS = 900
@@ -160,7 +162,7 @@ class _Worker:
                     conn, ctx, when, "deferred: the campaign's ai_settings are invalid; fix them to send"
                 )
                 return "deferred"
-            opens = schedule.next_send_time(now, settings.sending_window)
+            opens = window.next_send_time(now, settings.sending_window)
             if opens > now + timedelta(minutes=1):
                 _release(conn, ctx, opens, "deferred: outside the campaign's sending window")
                 return "deferred"

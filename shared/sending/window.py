@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from shared.campaign_settings import WEEKDAYS, SendingWindow
+from shared.campaigns.settings import WEEKDAYS, SendingWindow
 
 
 def _bounds(day, window: SendingWindow, zone: ZoneInfo) -> tuple[datetime, datetime]:

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from shared import sender
+from shared.sending import sender
 
 
 def main() -> None:

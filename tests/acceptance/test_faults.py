@@ -13,7 +13,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from shared import db, embedded, migrate, sender
+from local import embedded, migrate
+from shared.core import db
+from shared.sending import sender
 from tests import factories as f
 from tests.acceptance.bulk import due_messages
 from tests.mailserver import MailServer, free_port
@@ -47,9 +49,9 @@ def own_server(tmp_path, env):
 def test_database_restart_mid_drain(own_server):
     """Promise 3, nothing stuck: the database stops and starts again while draft_message drains;
     the same process, without a restart of its own, finishes every row, each sequence once."""
-    from shared import drafting
-    from shared.stages import run_drain
-    from shared.work import DRAFT
+    from shared.core.triggers import run_drain
+    from shared.core.work import DRAFT
+    from shared.drafting import drafter
 
     pgdata, url = own_server
     with psycopg.connect(url, autocommit=True) as conn:
@@ -71,7 +73,7 @@ def test_database_restart_mid_drain(own_server):
             if not back.is_set():
                 during_outage.append(row["contact_id"])
         time.sleep(0.03)  # as long as a quick LLM answer
-        return drafting.draft(row)
+        return drafter.draft(row)
 
     def drain_until_done():
         deadline = time.monotonic() + 120

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared import extract
+from shared.discovery import extract
 from tests.helpers import function_client
 
 pytestmark = pytest.mark.slow

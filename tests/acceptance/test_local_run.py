@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from shared import tokens
+from shared.inbound import tokens
 from tests.helpers import ROOT
 
 pytestmark = pytest.mark.slow
@@ -23,7 +23,7 @@ def run_main(database_url: str, data_dir: Path, *flags: str) -> subprocess.Compl
     env = {**os.environ, "DATABASE_URL": database_url, "DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
     env.pop("PUBLIC_BASE_URL", None)
     return subprocess.run(
-        [sys.executable, "-m", "shared.localrun", "--timeout", "150", "--tick", "1", *flags],
+        [sys.executable, "-m", "local.run", "--timeout", "150", "--tick", "1", *flags],
         cwd=ROOT,
         env=env,
         capture_output=True,

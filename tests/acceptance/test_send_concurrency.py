@@ -14,7 +14,8 @@ from collections import Counter
 
 import pytest
 
-from shared import sender, tokens
+from shared.inbound import tokens
+from shared.sending import sender
 from tests.acceptance.bulk import due_messages
 from tests.helpers import ROOT
 from tests.mailserver import Behaviour, MailServer

@@ -10,7 +10,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from shared import tokens
+from shared.inbound import tokens
 from tests import factories as f
 from tests.helpers import ROOT
 

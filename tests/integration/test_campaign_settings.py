@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from psycopg import errors
 from pydantic import ValidationError
 
-from shared import campaign_settings, sender
+from shared.campaigns import settings as campaign_settings
+from shared.sending import sender
 from tests import factories as f
 from tests.helpers import as_role, function_client, user_token
 from tests.integration.test_send_due import ALWAYS_OPEN, smtp, status  # noqa: F401  (smtp: fixture)

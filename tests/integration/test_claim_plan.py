@@ -4,7 +4,7 @@ due index and probe each row's earlier steps, never read the whole table."""
 
 import psycopg
 
-from shared.queries import sql
+from shared.core.queries import sql
 from tests.acceptance.bulk import long_sequences
 
 PARAMS = {"limit": 200, "scan": 800, "lease": 300, "spacing": 0, "cap_retry": 900}

@@ -261,10 +261,10 @@ def test_get_is_405(client):
 
 def test_failure_midway_writes_nothing(client, conn, member, monkeypatch):
     """The campaign and its tasks are one transaction: a failing task insert leaves no campaign."""
-    from shared import campaigns
+    from shared.campaigns import create
 
     org_id, user_id = member
-    real = campaigns.db.fetch_one
+    real = create.db.fetch_one
     calls = {"n": 0}
 
     def failing(conn_, name, *args, **kwargs):
@@ -274,7 +274,7 @@ def test_failure_midway_writes_nothing(client, conn, member, monkeypatch):
                 raise RuntimeError("connection lost")
         return real(conn_, name, *args, **kwargs)
 
-    monkeypatch.setattr(campaigns.db, "fetch_one", failing)
+    monkeypatch.setattr(create.db, "fetch_one", failing)
     response = post(client, user_token(user_id), body(org_id))
     assert response.status_code == 500
     assert campaigns_of(conn, org_id) == 0 and tasks_of(conn, org_id) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import subprocess
@@ -9,8 +10,8 @@ import sys
 
 import pytest
 
-from shared import scheduler
-from shared.localrun import FUNCTIONS
+from deploy import scheduler
+from local.run import FUNCTIONS
 from tests.helpers import ROOT, function_client
 
 SECRETS = {
@@ -86,7 +87,7 @@ def test_every_documented_variable_reaches_every_function():
 
 
 def test_every_setting_is_documented():
-    from shared.config import Settings
+    from shared.core.config import Settings
 
     settings = {name.upper() for name in Settings.model_fields} - {"K_SERVICE"}
     assert settings <= documented_variables(), settings - documented_variables()
@@ -120,7 +121,7 @@ def test_a_deployed_function_refuses_to_start_with_an_empty_or_short_secret(vari
 
 
 def test_an_empty_secret_is_unset_locally(env):
-    from shared.config import get_settings
+    from shared.core.config import get_settings
 
     env(WEBHOOK_SECRET="", K_SERVICE=None)
     secret = get_settings().webhook_secret.get_secret_value()
@@ -174,6 +175,11 @@ def test_missing_configuration_is_named():
 def test_each_build_directory_imports_on_its_own(dry_run, fn):
     build = ROOT / "build" / fn
     assert sorted(p.name for p in build.iterdir()) == ["main.py", "requirements.txt", "shared"]
+    # The lock ships, exact versions with hashes: the function runs what the tests ran.
+    assert (build / "requirements.txt").read_text() == (ROOT / "requirements.lock").read_text()
+    assert not list((build / "shared").rglob("fixture_site")) and not list(
+        (build / "shared").rglob("embedded.py")
+    )
     env = {
         "PATH": os.environ["PATH"],
         "WEBHOOK_SECRET": "x" * 32,
@@ -230,3 +236,35 @@ def test_scheduler_jobs_are_created_then_updated():
     assert lines[0] == f"updated {send.name}" and all(line.startswith("created") for line in lines[1:])
     again = scheduler.apply(client, jobs)
     assert all(line.startswith("updated") for line in again) and len(client.jobs) == 4
+
+
+def imported_modules(path) -> set[str]:
+    tree = ast.parse(path.read_text(), str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+    return names
+
+
+def test_nothing_under_shared_imports_the_local_stack_or_deployment():
+    offenders = {}
+    for path in (ROOT / "shared").rglob("*.py"):
+        bad = {
+            name
+            for name in imported_modules(path)
+            if name.split(".")[0] in ("local", "deploy", "pgserver", "tests", "bench")
+            or name.startswith("google.cloud")
+        }
+        if bad:
+            offenders[str(path.relative_to(ROOT))] = bad
+    assert offenders == {}
+
+
+def test_shared_reads_as_the_pipeline():
+    packages = sorted(p.name for p in (ROOT / "shared").iterdir() if p.is_dir() and p.name != "__pycache__")
+    assert packages == ["campaigns", "core", "discovery", "drafting", "inbound", "sending"]
+    top_modules = [p.name for p in (ROOT / "shared").glob("*.py")]
+    assert top_modules == ["__init__.py"]

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shared import drafting, llm
+from shared.drafting import drafter, llm
 from tests import factories as f
 from tests.helpers import function_client, http_server, json_answer
 
@@ -322,7 +322,7 @@ def test_template_drafter_is_deterministic_and_checked(conn, env):
     assert a[0][2] == "Una pregunta para Sunrise Yoga" and a[0][3].startswith("Hola Maria:")
     assert state(conn, first)[2] == "template"
     for row in a:
-        assert not drafting.PLACEHOLDER.search(row[3]) and len(row[3].split()) <= 60
+        assert not drafter.PLACEHOLDER.search(row[3]) and len(row[3].split()) <= 60
 
 
 def test_control_characters_and_nul_from_the_model_are_cleaned(conn, fake_llm):

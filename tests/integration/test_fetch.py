@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from shared import fetch
+from shared.discovery import fetch
 from tests.helpers import http_server
 
 

@@ -9,9 +9,10 @@ import time
 import psycopg
 import pytest
 
-from shared import db, drafting
-from shared.stages import run_drain
-from shared.work import DRAFT
+from shared.core import db
+from shared.core.triggers import run_drain
+from shared.core.work import DRAFT
+from shared.drafting import drafter
 from tests import factories as f
 
 
@@ -112,7 +113,7 @@ def test_a_worker_whose_lease_was_lost_writes_nothing(own_database):
             "UPDATE campaign_contacts SET attempts = attempts + 1 WHERE campaign_id = %s AND contact_id = %s",
             (row["campaign_id"], row["contact_id"]),
         )
-        return drafting.draft(row)
+        return drafter.draft(row)
 
     assert run_drain(DRAFT, claimed_elsewhere_meanwhile, 1) == {"processed": 1, "lost": 1}
     flows = own_database.execute(

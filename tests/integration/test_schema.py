@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from shared import migrate
+from local import migrate
 from tests import factories as f
 
 ROOT = migrate.ROOT

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from shared import search, sites
+from shared.discovery import prospects, providers, search
 from tests import factories as f
 from tests.helpers import http_server, json_answer
 
@@ -39,7 +39,7 @@ def test_brave_request_and_paging(fast_retries):
         return json_answer(200, brave_page(20, offset * 20))
 
     with http_server(respond) as base:
-        results = search.Brave("brave-key", base).search("yoga studios", "es-ES", 30)
+        results = providers.Brave("brave-key", base).search("yoga studios", "es-ES", 30)
     assert len(results) == 30 and results[0].url == "https://studio0.com/x#frag"
     path, query, token = seen[0]
     assert path == "/res/v1/web/search" and token == "brave-key"
@@ -63,7 +63,7 @@ def test_serpapi_request_and_paging(fast_retries):
         )
 
     with http_server(respond) as base:
-        results = search.SerpApi("serp-key", base).search("pilates", "en", 15)
+        results = providers.SerpApi("serp-key", base).search("pilates", "en", 15)
     assert len(results) == 15
     assert seen[0]["engine"] == ["google"] and seen[0]["api_key"] == ["serp-key"] and seen[0]["hl"] == ["en"]
     assert [q["start"] for q in seen] == [["0"], ["10"]]
@@ -78,7 +78,7 @@ def test_serper_request(fast_retries):
         return json_answer(200, {"organic": [{"link": "https://a.com/", "title": "A"}]})
 
     with http_server(respond) as base:
-        results = search.Serper("serper-key", base).search("spin", "de", 10)
+        results = providers.Serper("serper-key", base).search("spin", "de", 10)
     assert [r.url for r in results] == ["https://a.com/"]
     assert seen[0][:3] == ("POST", "/search", "serper-key")
     assert seen[0][3] == {"q": "spin", "num": 10, "page": 1, "hl": "de"}
@@ -100,7 +100,7 @@ def test_429_with_retry_after_then_success(fast_retries, provider):
         return json_answer(200, body)
 
     with http_server(respond) as base:
-        results = search.PROVIDERS[provider]("k", base).search("q", None, 1)
+        results = providers.PROVIDERS[provider]("k", base).search("q", None, 1)
     assert len(results) == 1 and len(calls) == 2
 
 
@@ -113,9 +113,9 @@ def test_500_until_the_last_attempt(fast_retries, provider):
         return json_answer(500, {"error": "boom"})
 
     with http_server(respond) as base:
-        with pytest.raises(search.SearchError, match="500") as err:
-            search.PROVIDERS[provider]("k", base).search("q", None, 5)
-    assert err.value.retryable and len(calls) == search.MAX_ATTEMPTS
+        with pytest.raises(providers.SearchError, match="500") as err:
+            providers.PROVIDERS[provider]("k", base).search("q", None, 5)
+    assert err.value.retryable and len(calls) == providers.MAX_ATTEMPTS
 
 
 @pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'{"web": {"results": "nope"}}'])
@@ -127,27 +127,27 @@ def test_malformed_response_fails_without_retrying(fast_retries, body):
         return 200, {"Content-Type": "application/json"}, body
 
     with http_server(respond) as base:
-        with pytest.raises(search.SearchError, match="malformed|not an object|not a list") as err:
-            search.Brave("k", base).search("q", None, 5)
+        with pytest.raises(providers.SearchError, match="malformed|not an object|not a list") as err:
+            providers.Brave("k", base).search("q", None, 5)
     assert not err.value.retryable and len(calls) == 1
 
 
 def test_refused_key_fails_clearly(fast_retries):
     with http_server(lambda h: json_answer(401, {"error": "bad key"})) as base:
-        with pytest.raises(search.SearchError, match="refused the request: HTTP 401"):
-            search.Serper("k", base).search("q", None, 5)
+        with pytest.raises(providers.SearchError, match="refused the request: HTTP 401"):
+            providers.Serper("k", base).search("q", None, 5)
 
 
 def test_task_records_the_failure_reason(conn, env, fast_retries):
     with http_server(lambda h: (200, {"Content-Type": "application/json"}, b"<html>")) as base:
         env(SEARCH_PROVIDER="brave", SEARCH_API_KEY="k", SEARCH_BASE_URL=base)
         task_id = f.search_task(conn, f.campaign(conn))
-        from shared import db
-        from shared.work import SEARCH
+        from shared.core import db
+        from shared.core.work import SEARCH
 
         with db.transaction() as c:
             row = SEARCH.claim_one(c, {"id": task_id})
-        assert sites.run_search(row) == "failed"
+        assert search.run_search(row) == "failed"
     state = conn.execute(
         "SELECT status, status_reason FROM search_tasks WHERE id = %s", (task_id,)
     ).fetchone()
@@ -164,13 +164,13 @@ def test_busy_api_retries_the_task_later_then_fails(conn, env, fast_retries):
             WORK_RETRY_BASE_SECONDS="0",
         )
         task_id = f.search_task(conn, f.campaign(conn))
-        from shared import db
-        from shared.work import SEARCH
+        from shared.core import db
+        from shared.core.work import SEARCH
 
         for expected in ("pending", "failed"):
             with db.transaction() as c:
                 row = SEARCH.claim_one(c, {"id": task_id})
-            assert sites.run_search(row) == expected
+            assert search.run_search(row) == expected
     state = conn.execute(
         "SELECT status, status_reason, attempts FROM search_tasks WHERE id = %s", (task_id,)
     ).fetchone()
@@ -188,11 +188,11 @@ def test_urls_normalized_deduplicated_per_site_and_skip_list():
         "http://Other.com:8080/x?y=1#z",
         "not a url",
     ]
-    assert sites.urls.prospect_sites(urls) == ["https://studio.com/About", "http://other.com:8080/x?y=1"]
+    assert prospects.prospect_sites(urls) == ["https://studio.com/About", "http://other.com:8080/x?y=1"]
 
 
 def test_skip_list_is_configurable(env):
     env(SEARCH_SKIP_HOSTS="studio.com")
-    assert sites.urls.prospect_sites(["https://facebook.com/x", "https://a.studio.com/"]) == [
+    assert prospects.prospect_sites(["https://facebook.com/x", "https://a.studio.com/"]) == [
         "https://facebook.com/x"
     ]

@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from shared import sender, tokens
-from shared.queries import sql
+from shared.core.queries import sql
+from shared.inbound import tokens
+from shared.sending import sender
 from tests import factories as f
 from tests.helpers import function_client
 from tests.mailserver import MailServer

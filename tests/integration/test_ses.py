@@ -10,8 +10,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from shared import mailer, sender
-from shared.message import Outgoing
+from shared.sending import mailer, sender
+from shared.sending.message import Outgoing
 from tests import factories as f
 from tests.integration.test_send_due import ALWAYS_OPEN, status
 

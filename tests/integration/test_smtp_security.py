@@ -12,7 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from shared import sender
+from shared.sending import sender
 from tests import factories as f
 from tests.helpers import self_signed_certificate
 from tests.integration.test_send_due import prospect, status

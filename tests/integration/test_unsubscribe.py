@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from shared import sns, tokens
+from shared.inbound import sns, tokens
 from tests import factories as f
 from tests.helpers import function_client, self_signed_certificate
 

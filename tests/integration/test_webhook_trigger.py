@@ -92,7 +92,7 @@ def test_on_supabase_the_trigger_posts_with_pg_net(conn, supabase_like):
 
 
 def test_no_secret_or_url_in_any_migration():
-    from shared import migrate
+    from local import migrate
 
     for m in migrate.discover():
         text = m.path.read_text()

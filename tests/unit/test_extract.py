@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared import extract
+from shared.discovery import extract
 
 
 def emails(text: str) -> list[str]:

@@ -9,8 +9,8 @@ import logging
 import flask
 import pytest
 
-from shared import config, queries
-from shared.http import (
+from shared.core import config, queries
+from shared.core.http import (
     HttpError,
     WebhookPayload,
     handler,
@@ -19,8 +19,8 @@ from shared.http import (
     require_webhook_secret,
     validate,
 )
-from shared.logs import JsonFormatter
-from shared.stages import Drain
+from shared.core.logs import JsonFormatter
+from shared.core.triggers import Drain
 
 app = flask.Flask(__name__)
 
@@ -58,7 +58,7 @@ def test_named_queries_parse_and_refuse_duplicates():
 
 
 def test_every_shipped_statement_has_a_body():
-    assert queries.names(), "shared/sql holds no statements"
+    assert queries.names(), "shared/ holds no SQL statements"
     for name in queries.names():
         assert queries.sql(name).strip(), name
 

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from shared import message
+from shared.sending import message
 
 FLOW = uuid.UUID("00000000-0000-4000-8000-000000000001")
 

@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shared.campaign_settings import SendingWindow
-from shared.schedule import in_window, next_send_time, sequence_times
+from shared.campaigns.settings import SendingWindow
+from shared.sending.window import in_window, next_send_time, sequence_times
 
 WEEKDAYS = SendingWindow(
     days=["mon", "tue", "wed", "thu", "fri"], start_hour=9, end_hour=17, timezone="America/New_York"

@@ -1,0 +1,2 @@
+"""send_due: claiming due messages, composing them, the transports (SMTP, SES, files) and the
+sending window."""
