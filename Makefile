@@ -4,19 +4,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve test lint format bench db-reset clean
+.PHONY: run serve test lint format bench db-reset lock clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+# The lock, not the ranges: everyone runs the versions deploys ship (exact, with hashes).
+$(STAMP): requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m shared.localrun
+	$(BIN)/python -m local.run
 
 serve: $(STAMP)
-	$(BIN)/python -m shared.localrun --serve
+	$(BIN)/python -m local.run --serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -33,7 +33,13 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 db-reset: $(STAMP)
-	$(BIN)/python -m shared.migrate --reset
+	$(BIN)/python -m local.migrate --reset
+
+# Remake both locks from the ranges in requirements.txt and requirements-dev.txt.
+LOCK = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes
+lock: $(STAMP)
+	$(LOCK) requirements.txt -o requirements.lock
+	$(LOCK) requirements-dev.txt -o requirements-dev.lock
 
 clean:
 	rm -rf .data

@@ -101,9 +101,9 @@ for fn in "${FUNCTIONS[@]}"; do
   dir="build/$fn"
   mkdir -p "$dir"
   cp "functions/$fn/main.py" "$dir/main.py"
-  cp -r shared "$dir/shared"
+  cp -r shared "$dir/shared"  # the product's package only; local/ and deploy/ stay behind
   find "$dir/shared" -name __pycache__ -prune -exec rm -rf {} +
-  cp requirements.txt "$dir/requirements.txt"
+  cp requirements.lock "$dir/requirements.txt"  # exact versions and hashes, as tested
   access=(--allow-unauthenticated)
   [[ "$fn" == "send_due" ]] && access=(--no-allow-unauthenticated)
   memory=256Mi; timeout=60s
@@ -117,12 +117,12 @@ done
 
 echo "== 5. Cloud Scheduler"
 if (( DRY_RUN )); then
-  WEBHOOK_SECRET="${WEBHOOK_SECRET:-dry-run}" python3 -m shared.scheduler --project "$PROJECT" --region "$REGION" \
+  WEBHOOK_SECRET="${WEBHOOK_SECRET:-dry-run}" python3 -m deploy.scheduler --project "$PROJECT" --region "$REGION" \
     --base-url "$BASE_URL" --service-account "$SCHEDULER_SA" --dry-run
 else
   run gcloud functions add-invoker-policy-binding send_due --project "$PROJECT" --region "$REGION" \
     --member "serviceAccount:$SCHEDULER_SA"
-  python3 -m shared.scheduler --project "$PROJECT" --region "$REGION" --base-url "$BASE_URL" \
+  python3 -m deploy.scheduler --project "$PROJECT" --region "$REGION" --base-url "$BASE_URL" \
     --service-account "$SCHEDULER_SA"
 fi
 echo "done: functions at $BASE_URL"
