@@ -273,6 +273,9 @@ def page_summary(html: str, url: str, max_chars: int = 4000) -> dict:
     }
 
 
+NO_SUMMARY = {"title": None, "description": None, "site_name": None, "text": ""}
+
+
 CONTACT_LINK = re.compile(r"contact|about|team|impressum|kontakt|contacto|nosotros|equipo|staff|people", re.I)
 
 

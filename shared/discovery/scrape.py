@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from psycopg.types.json import Jsonb
 
-from shared import db, extract, fetch
-from shared.config import get_settings
-from shared.logs import get_logger
-from shared.work import SCRAPE
+from shared.core import db
+from shared.core.config import get_settings
+from shared.core.logs import get_logger
+from shared.core.work import SCRAPE
+from shared.discovery import extract, fetch
 
 log = get_logger(__name__)
 # Worth another try later; anything else (not HTML, too large, 4xx, blocked) is final.
@@ -49,7 +50,15 @@ def scrape_url(row: dict) -> str:
         found.emails += [e for e in more.emails if e not in found.emails]
         found.phones += [p for p in more.phones if p not in found.phones]
         found.names.update(more.names)
-    summary = extract.page_summary(pages[0].text, pages[0].url)
+    try:
+        summary = extract.page_summary(pages[0].text, pages[0].url)
+    except Exception:
+        # The contacts do not depend on the summary (trafilatura failing on a page, or not
+        # importable at all): they are recorded, and drafting writes without the site's text.
+        log.warning(
+            "page summary failed; contacts kept, summary left empty", exc_info=True, extra={"url": url}
+        )
+        summary = extract.NO_SUMMARY
 
     with db.transaction() as conn:
         db.execute(

@@ -8,8 +8,8 @@ import os
 
 import pytest
 
-from shared import fetch
-from shared.fixture_site import FixtureSites
+from local.fixture_site import FixtureSites
+from shared.discovery import fetch
 from tests import factories as f
 from tests.helpers import function_client
 
@@ -259,3 +259,18 @@ def test_directory_page_links_at_most_25_contacts(conn, discovery_env):
     assert conn.execute(
         "SELECT count(*) FROM campaign_contacts WHERE campaign_id = %s", (campaign_id,)
     ).fetchone() == (25,)
+
+
+def test_contacts_are_kept_when_the_page_summary_fails(conn, discovery_env, monkeypatch):
+    import trafilatura
+
+    def broken(*args, **kwargs):
+        raise ImportError("lxml.html.clean module is now a separate project lxml_html_clean")
+
+    monkeypatch.setattr(trafilatura, "extract", broken)
+    org_id, _, task_id = discover(conn)
+    sunrise = {r[0]: r for r in results(conn, task_id)}[discovery_env.urls[0]]
+    assert sunrise[1] == "completed" and "maria@sunriseyoga.studio" in sunrise[3]
+    assert sunrise[8] == "" and sunrise[7] is None  # no summary, no site name
+    found = conn.execute("SELECT count(*) FROM contacts WHERE organization_id = %s", (org_id,)).fetchone()[0]
+    assert found >= 6
