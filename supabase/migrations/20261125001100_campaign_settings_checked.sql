@@ -24,6 +24,12 @@ LANGUAGE sql IMMUTABLE SET search_path = '' AS $$
           AND (value #>> '{}') !~ '[\r\n<>"]' AND (value #>> '{}') ~ '\S')
 $$;
 
+-- The first key of a JSON object that is not in `known`, or NULL.
+CREATE OR REPLACE FUNCTION private.unknown_key(value jsonb, known text[]) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = '' AS $$
+  SELECT k FROM jsonb_object_keys(value) k WHERE k <> ALL (known) ORDER BY k LIMIT 1
+$$;
+
 -- What is wrong with a campaign's ai_settings, or NULL when nothing is.
 CREATE OR REPLACE FUNCTION private.campaign_settings_problem(settings jsonb) RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = '' AS $$
@@ -37,12 +43,11 @@ BEGIN
   IF jsonb_typeof(settings) IS DISTINCT FROM 'object' THEN
     RETURN 'ai_settings must be a JSON object';
   END IF;
-  FOR name IN SELECT jsonb_object_keys(settings) LOOP
-    IF name NOT IN ('steps', 'sending_window', 'daily_cap', 'review_before_send',
-                    'sender_name', 'sender_email', 'public_name') THEN
-      RETURN format('ai_settings.%s is not a known setting', name);
-    END IF;
-  END LOOP;
+  name := private.unknown_key(settings, ARRAY['steps', 'sending_window', 'daily_cap', 'review_before_send',
+                                               'sender_name', 'sender_email', 'public_name']);
+  IF name IS NOT NULL THEN
+    RETURN format('ai_settings.%s is not a known setting', name);
+  END IF;
 
   IF settings ? 'steps' THEN
     IF jsonb_typeof(settings -> 'steps') IS DISTINCT FROM 'array'
@@ -67,11 +72,10 @@ BEGIN
     IF jsonb_typeof(window_) IS DISTINCT FROM 'object' THEN
       RETURN 'ai_settings.sending_window must be an object';
     END IF;
-    FOR name IN SELECT jsonb_object_keys(window_) LOOP
-      IF name NOT IN ('days', 'start_hour', 'end_hour', 'timezone') THEN
-        RETURN format('ai_settings.sending_window.%s is not a known setting', name);
-      END IF;
-    END LOOP;
+    name := private.unknown_key(window_, ARRAY['days', 'start_hour', 'end_hour', 'timezone']);
+    IF name IS NOT NULL THEN
+      RETURN format('ai_settings.sending_window.%s is not a known setting', name);
+    END IF;
     IF window_ ? 'days' THEN
       IF jsonb_typeof(window_ -> 'days') IS DISTINCT FROM 'array'
          OR jsonb_array_length(window_ -> 'days') NOT BETWEEN 1 AND 7 THEN
