@@ -88,6 +88,9 @@ def _create(user_id: UUID, request: CampaignRequest) -> dict[str, Any]:
         if membership is None:
             # The same answer whether the organization exists or not, so existence does not leak.
             raise HttpError(403, "forbidden", "you are not a member of this organization")
+        if membership["role"] != "admin":
+            # One rule with row level security: admins run campaigns; members review and add contacts.
+            raise HttpError(403, "forbidden", "only an admin of the organization creates campaigns")
         campaign = db.fetch_one(
             conn,
             "insert-campaign",

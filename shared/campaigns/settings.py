@@ -5,6 +5,7 @@ Defaults apply to every key left out; unknown keys are refused so a typo never g
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -85,8 +86,10 @@ class AiSettings(Strict):
     @field_validator("sender_name", "public_name")
     @classmethod
     def _one_line(cls, value: str | None) -> str | None:
-        if value is not None and (any(c in value for c in '\r\n<>"') or not value.strip()):
-            raise ValueError("a plain name on one line, without <, > or quotes")
+        if value is not None and (
+            any(c in '<>"' or unicodedata.category(c) == "Cc" for c in value) or not value.strip()
+        ):
+            raise ValueError("a plain name on one line, without <, >, quotes or control characters")
         return value.strip() if value else value
 
     @field_validator("sender_email")

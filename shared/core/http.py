@@ -82,13 +82,40 @@ def read_json(request: flask.Request, max_bytes: int | None = None, empty: Any =
 
 
 def parse_json(data: bytes | str) -> Any:
-    """JSON or a 400; nesting too deep for the parser's recursion is refused like any bad JSON."""
+    """JSON or a 400; nesting too deep for the parser's recursion is refused like any bad JSON,
+    and so is a NUL character, which no PostgreSQL text can hold."""
     try:
-        return json.loads(data)
+        value = json.loads(data)
     except RecursionError:
         raise HttpError(400, "invalid_json", "the body is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise HttpError(400, "invalid_json", f"the body is not valid JSON: {exc}") from None
+    if not _storable(value):
+        raise HttpError(
+            400, "invalid_json", "the body holds a NUL character or a lone surrogate (\\u0000, \\ud800)"
+        )
+    return value
+
+
+def _storable(value: Any) -> bool:
+    """Every string can be stored as PostgreSQL text: no NUL, valid UTF-8 (no lone surrogate)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return False
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return False
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 
 def require_method(request: flask.Request, *allowed: str) -> None:

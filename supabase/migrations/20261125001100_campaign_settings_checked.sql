@@ -16,12 +16,13 @@ LANGUAGE sql IMMUTABLE SET search_path = '' AS $$
   END
 $$;
 
--- A display name on one line, 1 to 100 characters, without <, > or quotes (or JSON null).
+-- A display name on one line, 1 to 100 characters, without <, >, quotes or control characters (or
+-- JSON null).
 CREATE OR REPLACE FUNCTION private.plain_name(value jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE SET search_path = '' AS $$
   SELECT value IS NULL OR jsonb_typeof(value) = 'null'
       OR (jsonb_typeof(value) = 'string' AND char_length(value #>> '{}') BETWEEN 1 AND 100
-          AND (value #>> '{}') !~ '[\r\n<>"]' AND (value #>> '{}') ~ '\S')
+          AND (value #>> '{}') !~ '[[:cntrl:]<>"]' AND (value #>> '{}') ~ '\S')
 $$;
 
 -- The first key of a JSON object that is not in `known`, or NULL.

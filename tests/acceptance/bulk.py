@@ -68,14 +68,14 @@ def long_sequences(conn, contacts: int, steps: int, due: int) -> str:
         (org, contacts),
     )
     conn.execute(
-        "INSERT INTO campaign_contacts (campaign_id, contact_id, status) SELECT %s, id, 'drafted'"
-        " FROM contacts WHERE organization_id = %s",
+        "INSERT INTO campaign_contacts (campaign_id, contact_id, organization_id, status)"
+        " SELECT %s, id, organization_id, 'drafted' FROM contacts WHERE organization_id = %s",
         (campaign, org),
     )
     conn.execute(
-        """INSERT INTO outreach_flows (campaign_id, contact_id, sequence_order, status, subject, body,
-                                       scheduled_send_time, sent_at, message_id)
-           SELECT %(campaign)s, c.id, s, CASE WHEN s < %(last)s THEN 'sent' ELSE 'scheduled' END, 'Subject', 'Body',
+        """INSERT INTO outreach_flows (campaign_id, contact_id, organization_id, sequence_order, status, subject,
+                                       body, scheduled_send_time, sent_at, message_id)
+           SELECT %(campaign)s, c.id, c.organization_id, s, CASE WHEN s < %(last)s THEN 'sent' ELSE 'scheduled' END, 'Subject', 'Body',
                   CASE WHEN s < %(last)s THEN now() - interval '30 days' ELSE now() + interval '30 days' END,
                   CASE WHEN s < %(last)s THEN now() - interval '30 days' END,
                   CASE WHEN s < %(last)s THEN '<' || c.id || '.' || s || '@bench>' END

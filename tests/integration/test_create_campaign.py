@@ -20,9 +20,10 @@ def client():
 
 
 @pytest.fixture
-def member(conn):
+def admin(conn):
+    """An admin of a new organization: admins create campaigns."""
     org_id, user_id = f.org(conn), f.user(conn)
-    f.member(conn, org_id, user_id, "member")
+    f.member(conn, org_id, user_id, "admin")
     return org_id, user_id
 
 
@@ -54,8 +55,8 @@ def tasks_of(conn, org_id) -> int:
     ).fetchone()[0]
 
 
-def test_member_creates_campaign_and_tasks(client, conn, member):
-    org_id, user_id = member
+def test_admin_creates_campaign_and_tasks(client, conn, admin):
+    org_id, user_id = admin
     response = post(client, user_token(user_id), body(org_id, tone="Friendly", default_language="es"))
     assert response.status_code == 201, response.get_json()
     data = response.get_json()
@@ -74,8 +75,8 @@ def test_member_creates_campaign_and_tasks(client, conn, member):
     assert campaigns_of(conn, org_id) == 1 and tasks_of(conn, org_id) == 2
 
 
-def test_duplicate_queries_removed(client, conn, member):
-    org_id, user_id = member
+def test_duplicate_queries_removed(client, conn, admin):
+    org_id, user_id = admin
     queries = ["Yoga studios", "yoga  studios", " YOGA STUDIOS ", "spin classes"]
     response = post(client, user_token(user_id), body(org_id, search_queries=queries))
     assert response.status_code == 201
@@ -85,8 +86,8 @@ def test_duplicate_queries_removed(client, conn, member):
     ]
 
 
-def test_sql_in_a_query_is_stored_literally(client, conn, member):
-    org_id, user_id = member
+def test_sql_in_a_query_is_stored_literally(client, conn, admin):
+    org_id, user_id = admin
     evil = "x'); DROP TABLE campaigns; --"
     response = post(client, user_token(user_id), body(org_id, search_queries=[evil]))
     assert response.status_code == 201
@@ -96,8 +97,8 @@ def test_sql_in_a_query_is_stored_literally(client, conn, member):
     assert conn.execute("SELECT to_regclass('public.campaigns')").fetchone()[0] is not None
 
 
-def test_ai_settings_defaults_applied_and_kept(client, conn, member):
-    org_id, user_id = member
+def test_ai_settings_defaults_applied_and_kept(client, conn, admin):
+    org_id, user_id = admin
     settings = {
         "steps": [{"delay_days": 0}, {"delay_days": 2}],
         "sending_window": {"timezone": "Europe/Madrid"},
@@ -148,8 +149,8 @@ INVALID = [
 @pytest.mark.parametrize(
     ("field", "overrides"), INVALID, ids=[f"{i}-{f}" for i, (f, _) in enumerate(INVALID)]
 )
-def test_invalid_body_is_400_naming_the_field(client, conn, member, field, overrides):
-    org_id, user_id = member
+def test_invalid_body_is_400_naming_the_field(client, conn, admin, field, overrides):
+    org_id, user_id = admin
     response = post(client, user_token(user_id), body(org_id, **overrides))
     assert response.status_code == 400
     data = response.get_json()
@@ -158,15 +159,15 @@ def test_invalid_body_is_400_naming_the_field(client, conn, member, field, overr
     assert campaigns_of(conn, org_id) == 0
 
 
-def test_missing_fields_are_named(client, conn, member):
-    org_id, user_id = member
+def test_missing_fields_are_named(client, conn, admin):
+    org_id, user_id = admin
     response = post(client, user_token(user_id), {"organization_id": str(org_id)})
     fields = {d["field"] for d in response.get_json()["details"]}
     assert response.status_code == 400 and {"campaign_name", "search_queries"} <= fields
 
 
-def test_non_member_is_403(client, conn, member):
-    org_id, _ = member
+def test_non_member_is_403(client, conn, admin):
+    org_id, _ = admin
     outsider = f.user(conn)
     f.member(conn, f.org(conn), outsider, "admin")
     response = post(client, user_token(outsider), body(org_id))
@@ -174,8 +175,17 @@ def test_non_member_is_403(client, conn, member):
     assert campaigns_of(conn, org_id) == 0
 
 
-def test_unknown_organization_is_403_too(client, conn, member):
-    _, user_id = member
+def test_plain_member_is_403_as_row_level_security_says(client, conn, admin):
+    org_id, _ = admin
+    plain = f.user(conn)
+    f.member(conn, org_id, plain, "member")
+    response = post(client, user_token(plain), body(org_id))
+    assert response.status_code == 403 and "only an admin" in response.get_json()["message"]
+    assert campaigns_of(conn, org_id) == 0
+
+
+def test_unknown_organization_is_403_too(client, conn, admin):
+    _, user_id = admin
     response = post(client, user_token(user_id), body(uuid.uuid4()))
     assert response.status_code == 403
     assert response.get_json()["message"] == "you are not a member of this organization"
@@ -213,8 +223,8 @@ def _hostile_tokens(user_id):
         "hs512",
     ],
 )
-def test_hostile_token_is_401(client, conn, member, kind):
-    org_id, user_id = member
+def test_hostile_token_is_401(client, conn, admin, kind):
+    org_id, user_id = admin
     response = post(client, _hostile_tokens(user_id)[kind], body(org_id))
     assert response.status_code == 401, response.get_json()
     assert response.get_json()["error"] == "unauthorized"
@@ -222,8 +232,8 @@ def test_hostile_token_is_401(client, conn, member, kind):
 
 
 @pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Token abc"])
-def test_missing_or_malformed_authorization_is_401(client, conn, member, header):
-    org_id, _ = member
+def test_missing_or_malformed_authorization_is_401(client, conn, admin, header):
+    org_id, _ = admin
     headers = {"Authorization": header} if header is not None else {}
     response = client.post(
         "/", data=json.dumps(body(org_id)), headers=headers, content_type="application/json"
@@ -232,23 +242,23 @@ def test_missing_or_malformed_authorization_is_401(client, conn, member, header)
     assert campaigns_of(conn, org_id) == 0
 
 
-def test_malformed_json_is_400(client, conn, member):
-    org_id, user_id = member
+def test_malformed_json_is_400(client, conn, admin):
+    org_id, user_id = admin
     response = post(client, user_token(user_id), '{"organization_id": ')
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_json"
     assert campaigns_of(conn, org_id) == 0
 
 
-def test_body_over_the_cap_is_413(client, conn, member):
-    org_id, user_id = member
+def test_body_over_the_cap_is_413(client, conn, admin):
+    org_id, user_id = admin
     payload = body(org_id, instructions="x" * 400_000)
     response = post(client, user_token(user_id), payload)
     assert response.status_code == 413
     assert campaigns_of(conn, org_id) == 0
 
 
-def test_body_not_an_object_is_400(client, conn, member):
-    org_id, user_id = member
+def test_body_not_an_object_is_400(client, conn, admin):
+    org_id, user_id = admin
     for payload in ("[]", '"text"', "null", "42"):
         response = post(client, user_token(user_id), payload)
         assert response.status_code == 400, payload
@@ -259,11 +269,11 @@ def test_get_is_405(client):
     assert client.get("/").status_code == 405
 
 
-def test_failure_midway_writes_nothing(client, conn, member, monkeypatch):
+def test_failure_midway_writes_nothing(client, conn, admin, monkeypatch):
     """The campaign and its tasks are one transaction: a failing task insert leaves no campaign."""
     from shared.campaigns import create
 
-    org_id, user_id = member
+    org_id, user_id = admin
     real = create.db.fetch_one
     calls = {"n": 0}
 
@@ -311,8 +321,8 @@ def _signed(private_key, alg, kid, user_id, **extra):
 
 
 @pytest.mark.parametrize(("key", "alg", "kid"), [("ec", "ES256", "ec-1"), ("rsa", "RS256", "rsa-1")])
-def test_jwks_signed_token_accepted_and_keys_cached(client, conn, member, jwks, key, alg, kid):
-    org_id, user_id = member
+def test_jwks_signed_token_accepted_and_keys_cached(client, conn, admin, jwks, key, alg, kid):
+    org_id, user_id = admin
     token = _signed(jwks[key], alg, kid, user_id)
     assert post(client, token, body(org_id)).status_code == 201
     assert post(client, token, body(org_id, campaign_name="second")).status_code == 201
@@ -320,8 +330,8 @@ def test_jwks_signed_token_accepted_and_keys_cached(client, conn, member, jwks, 
     assert campaigns_of(conn, org_id) == 2
 
 
-def test_unknown_kid_refreshes_then_refuses(client, conn, member, jwks):
-    org_id, user_id = member
+def test_unknown_kid_refreshes_then_refuses(client, conn, admin, jwks):
+    org_id, user_id = admin
     stranger = ec.generate_private_key(ec.SECP256R1())
     assert post(client, _signed(jwks["ec"], "ES256", "ec-1", user_id), body(org_id)).status_code == 201
     # Within the cooldown, a storm of unknown kids does not hammer the project's endpoint.
@@ -339,23 +349,23 @@ def test_unknown_kid_refreshes_then_refuses(client, conn, member, jwks):
     assert campaigns_of(conn, org_id) == 2
 
 
-def test_key_from_another_project_with_a_known_kid_is_refused(client, conn, member, jwks):
-    org_id, user_id = member
+def test_key_from_another_project_with_a_known_kid_is_refused(client, conn, admin, jwks):
+    org_id, user_id = admin
     forger = ec.generate_private_key(ec.SECP256R1())
     response = post(client, _signed(forger, "ES256", "ec-1", user_id), body(org_id))
     assert response.status_code == 401
     assert campaigns_of(conn, org_id) == 0
 
 
-def test_hs256_refused_when_only_jwks_configured(client, conn, member, jwks):
-    org_id, user_id = member
+def test_hs256_refused_when_only_jwks_configured(client, conn, admin, jwks):
+    org_id, user_id = admin
     response = post(client, user_token(user_id, secret="guessable-secret-for-hmac-tokens"), body(org_id))
     assert response.status_code == 401
     assert campaigns_of(conn, org_id) == 0
 
 
-def test_no_verification_configured_refuses_everything(client, conn, member, env):
-    org_id, user_id = member
+def test_no_verification_configured_refuses_everything(client, conn, admin, env):
+    org_id, user_id = admin
     token = user_token(user_id)
     env(SUPABASE_JWT_SECRET=None, SUPABASE_URL=None)
     response = post(client, token, body(org_id))
@@ -363,8 +373,8 @@ def test_no_verification_configured_refuses_everything(client, conn, member, env
     assert campaigns_of(conn, org_id) == 0
 
 
-def test_browser_preflight_and_cors_headers(client, conn, member, env):
-    org_id, user_id = member
+def test_browser_preflight_and_cors_headers(client, conn, admin, env):
+    org_id, user_id = admin
     preflight = client.options(
         "/", headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
     )

@@ -38,3 +38,21 @@ def test_deeply_nested_json_is_400(conn, function, path, body):
     )
     assert response.status_code == 400, response.get_data(as_text=True)[:300]
     assert response.get_json()["error"] in ("invalid_json", "invalid_sns_message")
+
+
+@pytest.mark.parametrize("text", ["a\\u0000b", "a\\ud800b"])
+def test_text_no_database_can_store_is_400(conn, text):
+    """A NUL or a lone surrogate anywhere in a body: a 400, not a failed write (a 500)."""
+    org_id, user_id = f.org(conn), f.user(conn)
+    f.member(conn, org_id, user_id, "admin")
+    body = f'{{"organization_id": "{org_id}", "campaign_name": "{text}", "search_queries": ["yoga"]}}'
+    response = function_client("create_campaign").post(
+        "/",
+        data=body,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {user_token(user_id)}"},
+    )
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_json"
+    assert conn.execute(
+        "SELECT count(*) FROM campaigns WHERE organization_id = %s", (org_id,)
+    ).fetchone() == (0,)

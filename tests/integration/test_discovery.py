@@ -160,6 +160,11 @@ def test_known_contact_is_enriched_and_suppressed_one_not_linked(conn, discovery
 
 
 def test_drain_picks_up_rows_whose_webhook_was_lost(conn, discovery_env):
+    # A drain takes the oldest waiting rows of every organization: earlier tests' rows wait later.
+    for table in ("search_tasks", "scrape_results"):
+        conn.execute(
+            f"UPDATE {table} SET next_attempt_at = now() + interval '1 day' WHERE status = 'pending'"
+        )
     campaign_id = f.campaign(conn, f.org(conn))
     task_id = f.search_task(conn, campaign_id)
     headers = {"X-Webhook-Secret": os.environ["WEBHOOK_SECRET"]}

@@ -30,8 +30,8 @@ def tenant(conn):
     f.member(conn, org_id, admin, "admin")
     f.member(conn, org_id, member, "member")
     _, campaign_id, contact_id = f.prospect(conn, org_id)
-    task_id = f.search_task(conn, campaign_id)
-    f.scrape_result(conn, task_id)
+    task_id = f.search_task(conn, campaign_id, status="completed")
+    f.scrape_result(conn, task_id, status="completed")
     f.flow(conn, campaign_id, contact_id, status="draft")
     conn.execute(
         "INSERT INTO campaign_unsubscribes (campaign_id, contact_id) VALUES (%s, %s)",
@@ -97,7 +97,8 @@ INSERTS_INTO_B = {
 def test_admin_of_a_cannot_insert_into_b(database_url, tenants, table):
     a, b = tenants
     statement, _ = INSERTS_INTO_B[table]
-    with pytest.raises(errors.InsufficientPrivilege, match="row-level security"):
+    # Refused by row level security, or, where members never insert, by the missing grant.
+    with pytest.raises(errors.InsufficientPrivilege, match="row-level security|permission denied"):
         with as_role(database_url, "authenticated", a["admin"]) as connection:
             connection.execute(statement, {**b, "me": a["admin"]})
 
@@ -106,9 +107,8 @@ def test_admin_of_a_cannot_insert_into_b(database_url, tenants, table):
     "statement",
     [
         "UPDATE campaigns SET campaign_name = 'hijacked' WHERE organization_id = %(org)s",
-        "UPDATE contacts SET email = 'stolen@evil.example' WHERE organization_id = %(org)s",
+        "UPDATE contacts SET name = 'stolen' WHERE organization_id = %(org)s",
         "UPDATE outreach_flows SET status = 'scheduled' WHERE campaign_id = %(campaign)s",
-        "DELETE FROM campaign_unsubscribes WHERE campaign_id = %(campaign)s",
         "DELETE FROM organization_members WHERE organization_id = %(org)s",
         "UPDATE organizations SET org_name = 'hijacked' WHERE id = %(org)s",
     ],

@@ -1,0 +1,205 @@
+"""Row level security at scale: a member's common reads through the Data API against the same
+statements run by the tables' owner (no row level security), in the same run, at 1,000,000 and
+10,000,000 outreach_flows (BENCH_RLS_SIZES to choose). One organization holds 100 campaigns and
+every row measured; a second organization holds a tenth as much, so the filters have something
+to leave out. The statements carry the organization or campaign filter a dashboard sends, so
+the member's and the owner's answers are the same rows and the difference is the policies' cost.
+
+Baseline in the same run: the policies before migration 20261125001300 (a SECURITY DEFINER
+function call per row), put back in a transaction that is rolled back."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+
+import psycopg
+
+from bench.common import fresh_database, progress
+
+SIZES = [int(s) for s in os.environ.get("BENCH_RLS_SIZES", "1000000,10000000").split(",")]
+CAMPAIGNS = 100
+STEPS = 3
+REPEAT = 5
+
+QUERIES = {
+    "one campaign's stats": "SELECT * FROM campaign_stats WHERE campaign_id = %(campaign)s",
+    "overview of 100 campaigns": "SELECT * FROM campaign_stats WHERE organization_id = %(org)s",
+    "a campaign's drafts (50)": (
+        "SELECT id, contact_id, subject, body FROM outreach_flows"
+        " WHERE campaign_id = %(campaign)s AND status = 'draft' ORDER BY scheduled_send_time LIMIT 50"
+    ),
+    "replies and opt-outs (100)": (
+        "SELECT id, email, reached_status FROM contacts WHERE organization_id = %(org)s"
+        " AND reached_status IN ('responded', 'unsubscribed', 'bounced', 'complained') LIMIT 100"
+    ),
+    "a campaign's unsubscribes": "SELECT * FROM campaign_unsubscribes WHERE campaign_id = %(campaign)s",
+    "contact list (100 newest)": (
+        "SELECT id, email, name FROM contacts WHERE organization_id = %(org)s ORDER BY created_at DESC LIMIT 100"
+    ),
+}
+
+LOAD = """
+SET session_replication_role = replica;  -- bulk load: the organization triggers' work is done here
+INSERT INTO organizations (id, org_name) VALUES (%(org)s, 'Measured'), (%(other)s, 'Other');
+INSERT INTO campaigns (id, organization_id, campaign_name)
+SELECT gen_random_uuid(), o.id, 'Campaign ' || i
+FROM (VALUES (%(org)s::uuid, %(campaigns)s::int), (%(other)s::uuid, 10)) o (id, n), generate_series(1, o.n) i;
+CREATE TEMP TABLE numbered AS
+SELECT id, organization_id, row_number() OVER (PARTITION BY organization_id ORDER BY id) - 1 AS k,
+       count(*) OVER (PARTITION BY organization_id) AS n
+FROM campaigns;
+INSERT INTO contacts (organization_id, email, reached_status, created_at)
+SELECT o.id, 'p' || i || '@' || o.tag || (i %% 5000) || '.example',
+       CASE WHEN i %% 50 = 0 THEN 'responded' WHEN i %% 97 = 0 THEN 'unsubscribed' ELSE 'pending' END,
+       now() - make_interval(secs => i)
+FROM (VALUES (%(org)s::uuid, 'm', %(contacts)s::int), (%(other)s::uuid, 'o', %(contacts)s / 10)) o (id, tag, n),
+     generate_series(1, o.n) i;
+INSERT INTO campaign_contacts (campaign_id, contact_id, organization_id, status)
+SELECT c.id, ct.id, ct.organization_id, 'drafted'
+FROM (SELECT id, organization_id, row_number() OVER (PARTITION BY organization_id ORDER BY id) AS r FROM contacts) ct
+JOIN numbered c ON c.organization_id = ct.organization_id AND c.k = ct.r %% c.n;
+INSERT INTO outreach_flows (campaign_id, contact_id, organization_id, sequence_order, status, subject, body,
+                            scheduled_send_time, sent_at)
+SELECT cc.campaign_id, cc.contact_id, cc.organization_id, s,
+       CASE WHEN s = 0 THEN (ARRAY['sent', 'sent', 'sent', 'sent', 'sent', 'sent', 'draft', 'failed', 'canceled', 'scheduled'])[1 + (hashtext(cc.contact_id::text) & 7)]
+            WHEN s = 1 THEN (ARRAY['sent', 'sent', 'scheduled', 'draft', 'canceled', 'scheduled', 'sent', 'scheduled'])[1 + (hashtext(cc.contact_id::text) & 7)]
+            ELSE (ARRAY['scheduled', 'draft', 'scheduled', 'canceled', 'scheduled', 'scheduled', 'draft', 'scheduled'])[1 + (hashtext(cc.contact_id::text) & 7)] END,
+       'Subject ' || s, 'A short body.', now() + make_interval(days => s * 3), NULL
+FROM campaign_contacts cc, generate_series(0, %(steps)s - 1) s;
+INSERT INTO campaign_unsubscribes (campaign_id, contact_id, organization_id)
+SELECT cc.campaign_id, cc.contact_id, cc.organization_id FROM campaign_contacts cc
+JOIN contacts ct ON ct.id = cc.contact_id WHERE ct.reached_status = 'unsubscribed';
+SET session_replication_role = origin;
+"""
+
+# The policies before migration 20261125001300, for the baseline.
+OLD_POLICIES = """
+CREATE FUNCTION public.is_org_member(org uuid) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = '' AS $$
+  SELECT EXISTS (SELECT 1 FROM public.organization_members m WHERE m.organization_id = org AND m.user_id = auth.uid())
+$$;
+CREATE FUNCTION public.campaign_org(campaign uuid) RETURNS uuid
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = '' AS $$
+  SELECT organization_id FROM public.campaigns WHERE id = campaign
+$$;
+GRANT EXECUTE ON FUNCTION public.is_org_member(uuid), public.campaign_org(uuid) TO authenticated;
+DO $$
+DECLARE p record;
+BEGIN
+  FOR p IN SELECT policyname, tablename FROM pg_policies WHERE schemaname = 'public' AND cmd = 'SELECT' LOOP
+    EXECUTE format('DROP POLICY %I ON public.%I', p.policyname, p.tablename);
+  END LOOP;
+END $$;
+CREATE POLICY old ON public.campaigns FOR SELECT TO authenticated USING (public.is_org_member(organization_id));
+CREATE POLICY old ON public.contacts FOR SELECT TO authenticated USING (public.is_org_member(organization_id));
+CREATE POLICY old ON public.search_tasks FOR SELECT TO authenticated USING (public.is_org_member(public.campaign_org(campaign_id)));
+CREATE POLICY old ON public.scrape_results FOR SELECT TO authenticated USING (public.is_org_member(organization_id));
+CREATE POLICY old ON public.campaign_contacts FOR SELECT TO authenticated USING (public.is_org_member(public.campaign_org(campaign_id)));
+CREATE POLICY old ON public.outreach_flows FOR SELECT TO authenticated USING (public.is_org_member(public.campaign_org(campaign_id)));
+CREATE POLICY old ON public.campaign_unsubscribes FOR SELECT TO authenticated USING (public.is_org_member(public.campaign_org(campaign_id)));
+"""
+
+
+def timed(conn, sql: str, params: dict, user: str | None, setup: str = "") -> tuple[float, int]:
+    """Median of REPEAT runs in ms, each in its own transaction, rolled back; and the row count."""
+    times, rows = [], 0
+    for _ in range(REPEAT):
+        with conn.transaction(force_rollback=True):
+            if setup:
+                conn.execute(setup)
+            if user:
+                claims = json.dumps({"sub": user, "role": "authenticated", "aud": "authenticated"})
+                conn.execute("SELECT set_config('request.jwt.claims', %s, true)", (claims,))
+                conn.execute("SET LOCAL ROLE authenticated")
+            started = time.perf_counter()
+            rows = len(conn.execute(sql, params).fetchall())
+            times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000, rows
+
+
+def measure(size: int) -> dict:
+    contacts = size // STEPS
+    with fresh_database() as url, psycopg.connect(url, autocommit=True) as conn:
+        org, other, user = (conn.execute("SELECT gen_random_uuid()").fetchone()[0] for _ in range(3))
+        progress(f"rls: loading {size:,} outreach_flows ({contacts:,} contacts, {CAMPAIGNS} campaigns)")
+        started = time.perf_counter()
+        with psycopg.ClientCursor(conn) as cur:  # several statements with parameters
+            cur.execute(
+                LOAD,
+                {"org": org, "other": other, "campaigns": CAMPAIGNS, "contacts": contacts, "steps": STEPS},
+            )
+        conn.execute("INSERT INTO auth.users (id) VALUES (%s)", (user,))
+        conn.execute(
+            "INSERT INTO organization_members (organization_id, user_id, role) VALUES (%s, %s, 'member')",
+            (org, user),
+        )
+        conn.execute("VACUUM ANALYZE")
+        load_s = time.perf_counter() - started
+        flows = conn.execute("SELECT count(*) FROM outreach_flows").fetchone()[0]
+        campaign = conn.execute(
+            "SELECT id FROM campaigns WHERE organization_id = %s ORDER BY id LIMIT 1", (org,)
+        ).fetchone()[0]
+        params = {"org": org, "campaign": campaign}
+        results = {}
+        for name, sql in QUERIES.items():
+            progress(f"rls: {size:,} rows, {name}")
+            owner_ms, owner_rows = timed(conn, sql, params, None)
+            member_ms, member_rows = timed(conn, sql, params, str(user))
+            assert member_rows == owner_rows, (name, member_rows, owner_rows)
+            entry = {"owner": owner_ms, "member": member_ms, "rows": owner_rows}
+            if name == "one campaign's stats":
+                entry["old"] = timed(conn, sql, params, str(user), OLD_POLICIES)[0]
+            results[name] = entry
+        with conn.transaction(force_rollback=True):
+            claims = json.dumps({"sub": str(user), "role": "authenticated"})
+            conn.execute("SELECT set_config('request.jwt.claims', %s, true)", (claims,))
+            conn.execute("SET LOCAL ROLE authenticated")
+            plan = "\n".join(
+                r[0] for r in conn.execute("EXPLAIN (VERBOSE) " + QUERIES["a campaign's drafts (50)"], params)
+            )
+    filters = [line.strip() for line in plan.splitlines() if "Filter:" in line and "organization_id" in line]
+    return {
+        "size": size,
+        "flows": flows,
+        "load_s": load_s,
+        "queries": results,
+        "policy_filter": filters[0] if filters else "(none)",
+        "init_plan": "InitPlan" in plan,
+    }
+
+
+def run() -> dict:
+    return {"runs": [measure(size) for size in SIZES]}
+
+
+def table(r: dict) -> str:
+    lines = [
+        "| outreach_flows | read | rows | owner | member | member / owner |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    for run_ in r["runs"]:
+        for name, q in run_["queries"].items():
+            lines.append(
+                f"| {run_['flows']:,} | {name} | {q['rows']:,} | {q['owner']:,.1f} ms | {q['member']:,.1f} ms"
+                f" | **{q['member'] / q['owner']:.2f}** |"
+            )
+    lines += [
+        "",
+        "| outreach_flows | one campaign's stats as a member, policies before 20261125001300 | now | load |",
+        "|---:|---:|---:|---:|",
+    ]
+    for run_ in r["runs"]:
+        q = run_["queries"]["one campaign's stats"]
+        lines.append(
+            f"| {run_['flows']:,} | {q['old']:,.0f} ms | {q['member']:,.1f} ms | {run_['load_s']:.0f} s |"
+        )
+    last = r["runs"][-1]
+    lines += [
+        "",
+        f"EXPLAIN (VERBOSE) of a campaign's drafts as a member: init plan {'yes' if last['init_plan'] else 'no'};"
+        f" the policy's filter: `{last['policy_filter']}` (no function call per row).",
+    ]
+    return "\n".join(lines)
