@@ -34,7 +34,11 @@ EMAIL = re.compile(
     rf"(?<![{LOCAL}])[{LOCAL}]{{1,64}}+@(?:{LABEL}\.){{1,8}}[A-Za-z]{{2,24}}+(?![A-Za-z0-9\-])"
 )
 MAILTO = re.compile(r"""[Mm][Aa][Ii][Ll][Tt][Oo]:([^"'<>\s?]{3,320})""")
-TEL = re.compile(r"""[Tt][Ee][Ll]:([+0-9().\-\s%]{5,40})""")
+# tel:, tel:/, tel://, phone:, telephone:, callto: in any case; the value may be percent- or
+# entity-encoded (tel:%2B…, WordPress's antispambot() writes mailto:&#105;&#110;…).
+TEL = re.compile(
+    r"""[TtPpCc](?i:(?<=[Tt])el(?:ephone)?|(?<=[Pp])hone|(?<=[Cc])allto):/{0,2}((?:[+0-9().\-\s]|%[0-9A-Fa-f]{2}|&#[xX]?[0-9A-Fa-f]{1,6};){5,40})"""
+)
 CFEMAIL = re.compile(
     r"""data-cfemail=["']([0-9a-fA-F]{4,400})["']|/cdn-cgi/l/email-protection#([0-9a-fA-F]{4,400})"""
 )
@@ -163,18 +167,24 @@ def _walk_json_ld(node, emails: list[str], phones: list[str], names: list[tuple[
         for item in node[:200]:
             _walk_json_ld(item, emails, phones, names, depth + 1)
     elif isinstance(node, dict):
-        email = node.get("email")
-        if isinstance(email, str):
-            emails.append(email.removeprefix("mailto:"))
-            person = node.get("name")
-            if node.get("@type") == "Person" and isinstance(person, str):
-                names.append((email.removeprefix("mailto:"), person))
-        phone = node.get("telephone")
-        if isinstance(phone, str):
-            phones.append(phone)
+        # A value may be one string or a list of them ("telephone": ["+34…", "+34…"]).
+        addresses = [e.removeprefix("mailto:") for e in _strings(node.get("email"))]
+        emails += addresses
+        person = node.get("name")
+        if node.get("@type") == "Person" and isinstance(person, str):
+            names += [(address, person) for address in addresses]
+        phones += [p.removeprefix("tel:") for p in _strings(node.get("telephone"))]
         for key, value in node.items():
             if key not in ("email", "telephone") and isinstance(value, (dict, list)):
                 _walk_json_ld(value, emails, phones, names, depth + 1)
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value[:20] if isinstance(v, str)]
+    return []
 
 
 def region_for(url: str, language: str | None) -> str | None:
@@ -205,8 +215,10 @@ def extract(html: str, url: str, language: str | None = None) -> Contacts:
     raw_phones: list[str] = []
     named: list[tuple[str, str]] = []
 
-    raw_emails += [m for m in MAILTO.findall(html)[:MAX_CANDIDATES] for m in m.split(",")]
-    raw_phones += TEL.findall(html)[:MAX_CANDIDATES]
+    raw_emails += [
+        unquote(htmllib.unescape(m)) for m in MAILTO.findall(html)[:MAX_CANDIDATES] for m in m.split(",")
+    ]
+    raw_phones += [htmllib.unescape(m) for m in TEL.findall(html)[:MAX_CANDIDATES]]
     for a, b in CFEMAIL.findall(html)[:MAX_CANDIDATES]:
         decoded = decode_cfemail(a or b)
         if decoded:

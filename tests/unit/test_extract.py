@@ -99,3 +99,49 @@ PLAIN_PHONE = re.compile(r"(?<![\d+])\+?+\d(?:[\s().\-]{0,3}+\d){6,14}+(?!\d)")
 def test_phone_pattern_finds_what_the_plain_pattern_finds(text):
     spans = [m.span() for m in extract.PHONE.finditer(text)]
     assert spans == [m.span() for m in PLAIN_PHONE.finditer(text)]
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "tel:+34912345678",
+        "tel:/+34912345678",
+        "tel://+34 912 345 678",
+        "TEL:+34-912-345-678",
+        "Phone:+34912345678",
+        "phone://+34912345678",
+        "telephone:+34912345678",
+        "callto:+34912345678",
+        "CallTo://+34912345678",
+        "tel:%2B34912345678",
+        "tel:&#43;34&#32;912&#32;345&#32;678",
+    ],
+)
+def test_every_phone_link_scheme(href):
+    page = f'<html><body><a href="{href}">Llámenos</a></body></html>'
+    assert extract.extract(page, "https://estudio.com/").phones == ["+34912345678"]
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "mailto:&#105;&#110;&#102;&#111;@estudio-pilates.com",  # WordPress antispambot(), decimal
+        "mailto:&#x69;nfo&#64;estudio-pilates&#46;com",  # hex entities
+        "mailto:info%40estudio-pilates.com",
+    ],
+)
+def test_encoded_mailto_links(href):
+    page = f'<html><body><a href="{href}">Escríbanos</a></body></html>'
+    assert extract.extract(page, "https://estudio.com/").emails == ["info@estudio-pilates.com"]
+
+
+def test_json_ld_lists_of_phones_and_emails():
+    data = (
+        '{"@context": "https://schema.org", "@type": "LocalBusiness", "name": "Estudio Retiro",'
+        ' "telephone": ["+34 912 345 678", "tel:+34600123456"],'
+        ' "email": ["hola@estudio-retiro.es", "mailto:reservas@estudio-retiro.es"]}'
+    )
+    page = f'<html><head><script type="application/ld+json">{data}</script></head><body></body></html>'
+    found = extract.extract(page, "https://estudio-retiro.es/")
+    assert sorted(found.phones) == ["+34600123456", "+34912345678"]
+    assert sorted(found.emails) == ["hola@estudio-retiro.es", "reservas@estudio-retiro.es"]
