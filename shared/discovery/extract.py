@@ -187,6 +187,33 @@ def _strings(value) -> list[str]:
     return []
 
 
+DOI_PREFIX = re.compile(r"10\.\d{4,9}/$")
+DATE_START = re.compile(r"(?:19|20)\d\d[-/.][01]?\d[-/.][0-3]?\d(?!\d)")
+
+
+def written_as_phone(text: str, start: int, end: int) -> bool:
+    """A run of digits in visible text that could be a phone as written, not a piece of
+    something else: not glued to letters or to a path or identifier (a DOI, a hex id, an order
+    number like AB-2133734253), not a date or a date and time (2012-01-02 08:00), and with its
+    brackets closed. libphonenumber accepts the digits of all of these."""
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    # ASCII letters only: a number written right before a word in Arabic script still counts.
+    if (before.isascii() and before.isalnum()) or before in "_.=#":
+        return False
+    if (after.isascii() and after.isalnum()) or after in "_@":
+        return False
+    if before == "/" and DOI_PREFIX.search(text, max(start - 16, 0), start):
+        return False  # 10.1080/01639374.2012.682254
+    if after in ".:," and end + 1 < len(text) and text[end + 1].isdigit():
+        return False  # continues as a decimal, a time or a list of numbers
+    candidate = text[start:end]
+    opened = candidate.count("(") + (text[max(start - 3, 0) : start].rstrip().endswith("("))
+    if opened != candidate.count(")"):
+        return False  # "213(3734253": a bracket left open is not how a phone is written
+    return not DATE_START.match(candidate)
+
+
 def region_for(url: str, language: str | None) -> str | None:
     """The phone region: the language's country (es-MX), else the site's country-code TLD."""
     if language and "-" in language:
@@ -235,7 +262,8 @@ def extract(html: str, url: str, language: str | None = None) -> Contacts:
         if len(raw_emails) > 4 * MAX_CANDIDATES:
             break
     for match in PHONE.finditer(text):
-        raw_phones.append(match.group())
+        if written_as_phone(text, match.start(), match.end()):
+            raw_phones.append(match.group())
         if len(raw_phones) > MAX_CANDIDATES:
             break
 

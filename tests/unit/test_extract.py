@@ -145,3 +145,36 @@ def test_json_ld_lists_of_phones_and_emails():
     found = extract.extract(page, "https://estudio-retiro.es/")
     assert sorted(found.phones) == ["+34600123456", "+34912345678"]
     assert sorted(found.emails) == ["hola@estudio-retiro.es", "reservas@estudio-retiro.es"]
+
+
+def phones(text: str, url: str = "https://studio.com/") -> list[str]:
+    return extract.extract(f"<html><body><p>{text}</p></body></html>", url).phones
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Updated 2019-03-04 09:30 by the team",  # a date and time
+        "Published 2020/11/15 14:45",
+        "doi: 10.1016/04158823.2019.554411",  # a DOI
+        "Order AB7025550183 shipped",  # digits glued to letters
+        "session 8f4a7025550183c2e1",  # a hex id
+        "ref 7025550183x",
+        "call 702(5550183 now",  # a bracket left open
+    ],
+)
+def test_things_that_are_not_phones(text):
+    assert phones(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Call (702) 555-0183 today", ["+17025550183"]),
+        ("Tel. 702-555-0183 / 702-555-0199", ["+17025550183", "+17025550199"]),
+        ("Teléfono: ( 34 ) 912 345 678", []),  # no plus: read in the page's region (US), invalid
+        ("Reservas: +34 912 345 678.", ["+34912345678"]),
+    ],
+)
+def test_phones_as_people_write_them(text, expected):
+    assert phones(text) == expected
