@@ -51,7 +51,8 @@ AT = re.compile(BRACKETED + r" ?at ?[\])}] ?")
 AT_WORD = re.compile(r" at (?=[a-z0-9-]{1,63} ?[\[(] ?dot ?[\])]) ?")
 DOT = re.compile(BRACKETED + r" ?dot ?[\])}] ?")
 # A plus must be followed by a digit; a number may not start inside a longer one.
-PHONE = re.compile(r"[+\d](?<![\d+].)(?:(?<=\+)\d|(?<=\d))(?:[\s().\-]{0,3}+\d){6,14}+(?!\d)")
+PHONE = re.compile(r"[+\d](?<![\d+].)(?:(?<=\+)\d|(?<=\d))(?:[ ().\-]{0,3}+\d){6,14}+(?!\d)")
+SPACES = re.compile(r"[^\S\n]+")
 JSON_LD = re.compile(
     r"""<script[^>]{0,200}?type=["']application/ld\+json["'][^>]{0,200}>(.*?)</script>""",
     re.IGNORECASE | re.DOTALL,
@@ -150,6 +151,21 @@ def deobfuscate(text: str) -> str:
     return DOT.sub(".", AT_WORD.sub("@", AT.sub("@", text)))
 
 
+# Elements that start a new line on the page. A phone is read within one line, so the postal code
+# ending one paragraph never runs into the number that starts the next (US footers), nor one
+# list item or table cell into the next.
+BLOCK_TAG = re.compile(
+    r"<(?=/?(?:[Pp]|[Dd][Ii][Vv]|[Ll][Ii]|[Tt][DdHhRr]|[Bb][Rr]|[Hh][1-6]|[Uu][Ll]|[Oo][Ll]|[Dd][DdTt]|"
+    r"[Tt][Aa][Bb][Ll][Ee]|[Ss][Ee][Cc][Tt][Ii][Oo][Nn]|[Aa][Dd][Dd][Rr][Ee][Ss][Ss]|[Ff][Oo][Oo][Tt][Ee][Rr])[\s/>])"
+)
+
+
+def with_line_breaks(html: str) -> str:
+    """The page with its own line breaks made spaces (as a browser shows them) and a line break
+    before every block element's tags."""
+    return BLOCK_TAG.sub("\n<", html.replace("\r", " ").replace("\n", " "))
+
+
 def visible_text(html: str) -> str:
     try:
         root = lxml_html.document_fromstring(html)
@@ -237,6 +253,26 @@ def clean_phone(candidate: str, region: str | None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def clean_written_phone(candidate: str, region: str | None) -> str | None:
+    """A number from the text; when the run is not one, a number it ends with after a space: on
+    one line "CA 94086 (408) 714-1489" is a postal code, then the phone."""
+    phone = clean_phone(candidate, region)
+    start = candidate.find(" ")
+    while phone is None and start != -1:
+        rest = candidate[start + 1 :]
+        if sum(c.isdigit() for c in rest) < 7:
+            break
+        # The part must also be grouped as the region writes its numbers: "8 (800) 555-55-55"
+        # does not hold a US "(800) 555-55-55".
+        for match in phonenumbers.PhoneNumberMatcher(
+            rest, region or "US", phonenumbers.Leniency.STRICT_GROUPING
+        ):
+            if match.start == 0 and match.end == len(rest):
+                phone = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+        start = candidate.find(" ", start + 1)
+    return phone
+
+
 def extract(html: str, url: str, language: str | None = None) -> Contacts:
     raw_emails: list[str] = []
     raw_phones: list[str] = []
@@ -256,15 +292,18 @@ def extract(html: str, url: str, language: str | None = None) -> Contacts:
         except (ValueError, RecursionError):
             continue
 
-    text = " ".join(visible_text(html).split())
+    lines = visible_text(with_line_breaks(html))
+    text = " ".join(lines.split())
     for match in EMAIL.finditer(deobfuscate(text)):
         raw_emails.append(match.group())
         if len(raw_emails) > 4 * MAX_CANDIDATES:
             break
-    for match in PHONE.finditer(text):
-        if written_as_phone(text, match.start(), match.end()):
-            raw_phones.append(match.group())
-        if len(raw_phones) > MAX_CANDIDATES:
+    lines = SPACES.sub(" ", lines)
+    written: list[str] = []
+    for match in PHONE.finditer(lines):
+        if written_as_phone(lines, match.start(), match.end()):
+            written.append(match.group())
+        if len(written) > MAX_CANDIDATES:
             break
 
     region = region_for(url, language)
@@ -273,8 +312,8 @@ def extract(html: str, url: str, language: str | None = None) -> Contacts:
         email = clean_email(candidate)
         if email and email not in found.emails:
             found.emails.append(email)
-    for candidate in raw_phones:
-        phone = clean_phone(candidate, region)
+    phones = [clean_phone(c, region) for c in raw_phones] + [clean_written_phone(c, region) for c in written]
+    for phone in phones:
         if phone and phone not in found.phones:
             found.phones.append(phone)
     for email, name in named:

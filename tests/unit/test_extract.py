@@ -91,7 +91,7 @@ def test_broken_json_ld_is_ignored():
 
 
 # The phone pattern is written for speed; this is what it means.
-PLAIN_PHONE = re.compile(r"(?<![\d+])\+?+\d(?:[\s().\-]{0,3}+\d){6,14}+(?!\d)")
+PLAIN_PHONE = re.compile(r"(?<![\d+])\+?+\d(?:[ ().\-]{0,3}+\d){6,14}+(?!\d)")  # never across a line
 
 
 @settings(max_examples=3000, deadline=None)
@@ -177,4 +177,33 @@ def test_things_that_are_not_phones(text):
     ],
 )
 def test_phones_as_people_write_them(text, expected):
+    assert phones(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        # The usual US footer: a postal code ends one paragraph, the phone starts the next.
+        ("<p>1901 Lemur Ave, San Jose, CA 95125</p><p>(408) 555-0183</p>", ["+14085550183"]),
+        ("<address>San Jose, CA 95125<br>(408) 555-0183</address>", ["+14085550183"]),
+        ("<ul><li>912 345 678</li><li>600 123 456</li></ul>", ["+34912345678", "+34600123456"]),
+        ("<table><tr><td>28013</td><td>912 345 678</td></tr></table>", ["+34912345678"]),
+        # Inline elements and the page's own line breaks do not split a number.
+        ("<p>Tel. <b>912</b> 345\n678</p>", ["+34912345678"]),
+    ],
+)
+def test_block_elements_separate_numbers(html, expected):
+    url = "https://estudio.es/" if "912" in html else "https://studio.com/"
+    assert extract.extract(f"<html><body>{html}</body></html>", url).phones == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Sunnyvale, CA 94086 (408) 714-1489", ["+14087141489"]),  # one line: postal code, then phone
+        ("Ship to 33101 305-674-1234", ["+13056741234"]),
+        ("National: 8 (800) 555-55-55", []),  # not grouped as a US number
+    ],
+)
+def test_a_number_after_another_group_on_one_line(text, expected):
     assert phones(text) == expected
