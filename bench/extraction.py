@@ -16,7 +16,7 @@ BARE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 
 def business_page() -> str:
     """A realistic page of about 200 KB: the fixture studio's page with a long schedule and blog."""
-    base = (ROOT / "shared" / "fixture_site" / "sunrise-yoga.html").read_text()
+    base = (ROOT / "local" / "fixture_site" / "sunrise-yoga.html").read_text()
     head, _, tail = base.partition("</main>")
     posts = []
     for i in range(700):

@@ -52,7 +52,9 @@ AT_WORD = re.compile(r" at (?=[a-z0-9-]{1,63} ?[\[(] ?dot ?[\])]) ?")
 DOT = re.compile(BRACKETED + r" ?dot ?[\])}] ?")
 # A plus must be followed by a digit; a number may not start inside a longer one.
 PHONE = re.compile(r"[+\d](?<![\d+].)(?:(?<=\+)\d|(?<=\d))(?:[ ().\-]{0,3}+\d){6,14}+(?!\d)")
-SPACES = re.compile(r"[^\S\n]+")
+# White space other than the line breaks between blocks, read as plain spaces (str.translate is
+# some twenty times faster than a regular expression on a 5 MB page).
+SPACES = str.maketrans(dict.fromkeys("\t\x0b\x0c\r\xa0\u2007\u2009\u200a\u202f", " "))
 JSON_LD = re.compile(
     r"""<script[^>]{0,200}?type=["']application/ld\+json["'][^>]{0,200}>(.*?)</script>""",
     re.IGNORECASE | re.DOTALL,
@@ -298,7 +300,7 @@ def extract(html: str, url: str, language: str | None = None) -> Contacts:
         raw_emails.append(match.group())
         if len(raw_emails) > 4 * MAX_CANDIDATES:
             break
-    lines = SPACES.sub(" ", lines)
+    lines = lines.translate(SPACES)
     written: list[str] = []
     for match in PHONE.finditer(lines):
         if written_as_phone(lines, match.start(), match.end()):
