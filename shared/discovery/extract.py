@@ -42,19 +42,32 @@ TEL = re.compile(
 CFEMAIL = re.compile(
     r"""data-cfemail=["']([0-9a-fA-F]{4,400})["']|/cdn-cgi/l/email-protection#([0-9a-fA-F]{4,400})"""
 )
-# "name [at] domain [dot] com", "name (at) domain", "name at domain [dot] com", read in the
-# lower-cased text with its white space collapsed to single spaces. A bracketed word may have
-# a space before it, which goes too; the match starts on the space or the bracket, whichever
-# comes first (BRACKETED), so that the pattern begins with a character set.
-BRACKETED = r"[ \[({](?:(?<= )[\[({]|(?<=[\[({]))"
-AT = re.compile(BRACKETED + r" ?at ?[\])}] ?")
-AT_WORD = re.compile(r" at (?=[a-z0-9-]{1,63} ?[\[(] ?dot ?[\])]) ?")
-DOT = re.compile(BRACKETED + r" ?dot ?[\])}] ?")
+# "name [at] domain [dot] com", "name (at) domain", "name <at> domain <dot> com", Spanish
+# "(arroba)" and "(punto)", "name at domain [dot] com", read in the lower-cased text with its white
+# space collapsed to single spaces. A bracketed word may have a space before it, which goes too;
+# the match starts on the space or the bracket, whichever comes first (BRACKETED), so that the
+# pattern begins with a character set.
+BRACKETED = r"[ \[({<](?:(?<= )[\[({<]|(?<=[\[({<]))"
+AT = re.compile(BRACKETED + r" ?(?:at|arroba) ?[\])}>] ?")
+AT_WORD = re.compile(r" at (?=[a-z0-9-]{1,63} ?[\[(<] ?dot ?[\])>]) ?")
+DOT = re.compile(BRACKETED + r" ?(?:dot|punto) ?[\])}>] ?")
+# All in plain words, "sam at greenleaf-landscaping dot com": taken only where the words before it
+# speak of writing or mail, and only for a top-level domain that exists (clean_email).
+PLAIN = re.compile(
+    r" at ([a-z0-9][a-z0-9-]{0,62}(?: dot [a-z0-9][a-z0-9-]{0,62}){0,3}) dot ([a-z]{2,24})(?![a-z0-9])"
+)
+MAIL_CUE = re.compile(r"e-?mail|mail|write|contact|reach|correo|escr[ií]b|kontakt|courriel")
 # A plus must be followed by a digit; a number may not start inside a longer one.
 PHONE = re.compile(r"[+\d](?<![\d+].)(?:(?<=\+)\d|(?<=\d))(?:[ ().\-]{0,3}+\d){6,14}+(?!\d)")
 # White space other than the line breaks between blocks, read as plain spaces (str.translate is
 # some twenty times faster than a regular expression on a 5 MB page).
 SPACES = str.maketrans(dict.fromkeys("\t\x0b\x0c\r\xa0\u2007\u2009\u200a\u202f", " "))
+# Microdata and RDFa values kept in attributes: <meta itemprop="telephone" content="+34…">.
+META_CONTACT = re.compile(
+    r"""<[Mm][Ee][Tt][Aa]\s[^>]{0,400}?(?:itemprop|property)=["'](?:schema:|https?://schema\.org/)?"""
+    r"""(telephone|email)["'][^>]{0,400}>"""
+)
+CONTENT = re.compile(r"""content=["']([^"'<>]{3,200})["']""")
 JSON_LD = re.compile(
     r"""<script[^>]{0,200}?type=["']application/ld\+json["'][^>]{0,200}>(.*?)</script>""",
     re.IGNORECASE | re.DOTALL,
@@ -148,9 +161,15 @@ def clean_email(candidate: str) -> str | None:
 def deobfuscate(text: str) -> str:
     """[at], (at) and [dot] written out, in text whose white space is single spaces; lower-cased."""
     text = text.lower()
-    if "at" not in text:
+    if "at" not in text and "arroba" not in text:
         return text
-    return DOT.sub(".", AT_WORD.sub("@", AT.sub("@", text)))
+    return PLAIN.sub(_plain_address, DOT.sub(".", AT_WORD.sub("@", AT.sub("@", text))))
+
+
+def _plain_address(match: re.Match) -> str:
+    if not MAIL_CUE.search(match.string, max(match.start() - 60, 0), match.start() + 1):
+        return match.group()
+    return "@" + match.group(1).replace(" dot ", ".") + "." + match.group(2)
 
 
 # Elements that start a new line on the page. A phone is read within one line, so the postal code
@@ -288,6 +307,12 @@ def extract(html: str, url: str, language: str | None = None) -> Contacts:
         decoded = decode_cfemail(a or b)
         if decoded:
             raw_emails.append(decoded)
+    for tag in META_CONTACT.finditer(html):
+        value = CONTENT.search(tag.group())
+        if value:
+            (raw_phones if tag.group(1) == "telephone" else raw_emails).append(
+                htmllib.unescape(value.group(1)).removeprefix("mailto:").removeprefix("tel:")
+            )
     for block in JSON_LD.findall(html)[:20]:
         try:
             _walk_json_ld(json.loads(htmllib.unescape(block.strip())), raw_emails, raw_phones, named)

@@ -207,3 +207,31 @@ def test_block_elements_separate_numbers(html, expected):
 )
 def test_a_number_after_another_group_on_one_line(text, expected):
     assert phones(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("mail &lt;at&gt; studio &lt;dot&gt; com", ["mail@studio.com"]),
+        ("Escríbanos: ventas (arroba) estudio (punto) es", ["ventas@estudio.es"]),
+        ("Email sam at greenleaf-landscaping dot com for a quote", ["sam@greenleaf-landscaping.com"]),
+        ("Write to maria at studio dot co dot uk", ["maria@studio.co.uk"]),
+        ("We meet at noon dot com, then lunch", []),  # no word of mail or writing before it
+        ("Contact us at the studio dot zzzz", []),  # no such top-level domain
+    ],
+)
+def test_more_obfuscations(text, expected):
+    assert emails(text) == expected
+
+
+def test_microdata_and_rdfa_values():
+    page = (
+        '<html><body><div itemscope itemtype="https://schema.org/LocalBusiness">'
+        '<meta itemprop="telephone" content="+34 983 878 011">'
+        '<meta content="reservas@bodega-ejemplo.es" itemprop="email">'
+        '<div vocab="https://schema.org/" typeof="Winery"><meta property="telephone" content="+34659843463">'
+        "</div></div></body></html>"
+    )
+    found = extract.extract(page, "https://bodega-ejemplo.es/")
+    assert sorted(found.phones) == ["+34659843463", "+34983878011"]
+    assert found.emails == ["reservas@bodega-ejemplo.es"]
