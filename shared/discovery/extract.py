@@ -251,15 +251,38 @@ def written_as_phone(text: str, start: int, end: int) -> bool:
     return not DATE_START.match(candidate)
 
 
-def region_for(url: str, language: str | None) -> str | None:
-    """The phone region: the language's country (es-MX), else the site's country-code TLD."""
-    if language and "-" in language:
-        return language.split("-")[1].upper()
-    suffix = (urlsplit(url).hostname or "").rsplit(".", 1)[-1].upper()
-    if len(suffix) == 2 and suffix != "UK" and suffix in phonenumbers.SUPPORTED_REGIONS:
-        return suffix
-    if suffix == "UK":
-        return "GB"
+HTML_LANG = re.compile(
+    r"""<[Hh][Tt][Mm][Ll]\s[^>]{0,300}?\blang=["']?[A-Za-z]{2,3}[-_]([A-Za-z]{2})(?![A-Za-z])"""
+)
+OG_LOCALE = re.compile(r"""og:locale["'][^>]{0,100}?content=["'][A-Za-z]{2,3}_([A-Za-z]{2})(?![A-Za-z])""")
+ADDRESS_COUNTRY = re.compile(r""""addressCountry"\s*:\s*(?:\{[^{}]{0,200}?"name"\s*:\s*)?"([A-Za-z]{2})\"""")
+HEAD_CHARS = 64 * 1024
+
+
+def page_region(html: str, json_ld: list[str]) -> str | None:
+    """The country the page says it is from: <html lang="en-GB">, og:locale, a JSON-LD address."""
+    head = html[:HEAD_CHARS]
+    for match in (HTML_LANG.search(head), OG_LOCALE.search(head), *map(ADDRESS_COUNTRY.search, json_ld)):
+        if match and (region := _region(match.group(1))):
+            return region
+    return None
+
+
+def _region(code: str) -> str | None:
+    code = "GB" if code.upper() == "UK" else code.upper()
+    return code if code in phonenumbers.SUPPORTED_REGIONS else None
+
+
+def region_for(url: str, language: str | None, page: str | None = None) -> str | None:
+    """The phone region for national numbers: the page's own (page_region), then the site's
+    country-code domain, then the campaign's language (es-MX, or es for Spain)."""
+    if page:
+        return page
+    suffix = (urlsplit(url).hostname or "").rsplit(".", 1)[-1]
+    if len(suffix) == 2 and (region := _region(suffix)):
+        return region
+    if language and "-" in language and (region := _region(language.split("-")[1])):
+        return region
     return {"es": "ES", "de": "DE", "fr": "FR", "it": "IT", "pt": "PT", "nl": "NL"}.get((language or "")[:2])
 
 
@@ -313,7 +336,8 @@ def extract(html: str, url: str, language: str | None = None) -> Contacts:
             (raw_phones if tag.group(1) == "telephone" else raw_emails).append(
                 htmllib.unescape(value.group(1)).removeprefix("mailto:").removeprefix("tel:")
             )
-    for block in JSON_LD.findall(html)[:20]:
+    blocks = JSON_LD.findall(html)[:20]
+    for block in blocks:
         try:
             _walk_json_ld(json.loads(htmllib.unescape(block.strip())), raw_emails, raw_phones, named)
         except (ValueError, RecursionError):
@@ -333,7 +357,7 @@ def extract(html: str, url: str, language: str | None = None) -> Contacts:
         if len(written) > MAX_CANDIDATES:
             break
 
-    region = region_for(url, language)
+    region = region_for(url, language, page_region(html, blocks))
     found = Contacts()
     for candidate in raw_emails:
         email = clean_email(candidate)

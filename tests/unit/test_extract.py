@@ -235,3 +235,26 @@ def test_microdata_and_rdfa_values():
     found = extract.extract(page, "https://bodega-ejemplo.es/")
     assert sorted(found.phones) == ["+34659843463", "+34983878011"]
     assert found.emails == ["reservas@bodega-ejemplo.es"]
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        '<html lang="en-GB"><head></head>',
+        '<html><head><meta property="og:locale" content="en_GB"></head>',
+        '<html><head><script type="application/ld+json">{"@type": "Dentist", "address":'
+        ' {"@type": "PostalAddress", "addressCountry": "GB"}}</script></head>',
+        '<html><head><script type="application/ld+json">{"address": {"addressCountry":'
+        ' {"@type": "Country", "name": "UK"}}}</script></head>',
+    ],
+)
+def test_the_page_says_which_country_its_national_numbers_are_from(head):
+    page = f"{head}<body><p>Call 0161 496 0742</p></body></html>"
+    assert extract.extract(page, "https://manchester-dental.com/").phones == ["+441614960742"]
+
+
+def test_without_a_signal_the_domain_and_then_the_language_decide():
+    page = "<html><body><p>Llame al 912 345 678</p></body></html>"
+    assert extract.extract(page, "https://estudio.es/").phones == ["+34912345678"]
+    assert extract.extract(page, "https://estudio.com/", "es").phones == ["+34912345678"]
+    assert extract.extract(page, "https://estudio.com/").phones == []
