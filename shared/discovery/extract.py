@@ -62,9 +62,10 @@ PHONE = re.compile(r"[+\d](?<![\d+].)(?:(?<=\+)\d|(?<=\d))(?:[ ().\-]{0,3}+\d){6
 # White space other than the line breaks between blocks, read as plain spaces (str.translate is
 # some twenty times faster than a regular expression on a 5 MB page).
 SPACES = str.maketrans(dict.fromkeys("\t\x0b\x0c\r\xa0\u2007\u2009\u200a\u202f", " "))
-# Microdata and RDFa values kept in attributes: <meta itemprop="telephone" content="+34…">.
+# Microdata and RDFa values kept in attributes: <meta itemprop="telephone" content="+34…">,
+# <div property="email" content="…">.
 META_CONTACT = re.compile(
-    r"""<[Mm][Ee][Tt][Aa]\s[^>]{0,400}?(?:itemprop|property)=["'](?:schema:|https?://schema\.org/)?"""
+    r"""<[A-Za-z][A-Za-z0-9]{0,9}\s[^>]{0,400}?(?:itemprop|property)=["'](?:schema:|https?://schema\.org/)?"""
     r"""(telephone|email)["'][^>]{0,400}>"""
 )
 CONTENT = re.compile(r"""content=["']([^"'<>]{3,200})["']""")

@@ -229,7 +229,7 @@ def test_microdata_and_rdfa_values():
         '<html><body><div itemscope itemtype="https://schema.org/LocalBusiness">'
         '<meta itemprop="telephone" content="+34 983 878 011">'
         '<meta content="reservas@bodega-ejemplo.es" itemprop="email">'
-        '<div vocab="https://schema.org/" typeof="Winery"><meta property="telephone" content="+34659843463">'
+        '<div vocab="https://schema.org/" typeof="Winery"><div property="telephone" content="+34659843463"></div>'
         "</div></div></body></html>"
     )
     found = extract.extract(page, "https://bodega-ejemplo.es/")
