@@ -164,7 +164,26 @@ def deobfuscate(text: str) -> str:
     text = text.lower()
     if "at" not in text and "arroba" not in text:
         return text
-    return PLAIN.sub(_plain_address, DOT.sub(".", AT_WORD.sub("@", AT.sub("@", text))))
+    text = PLAIN.sub(_plain_address, DOT.sub(".", AT_WORD.sub("@", AT.sub("@", text))))
+    return text + _spaced_out(text)
+
+
+# "m a i l@e x a m p l e.c o m", once [at] and [dot] are read: letters spaced out around an @.
+SPACED_AT = re.compile(r"@(?<= [a-z0-9]@)")
+SPACED_RUN = re.compile(r"[a-z0-9](?<![a-z0-9].)(?: [a-z0-9]){1,63}(?![a-z0-9])")
+
+
+def _spaced_out(text: str) -> str:
+    """The neighbourhood of each @ that follows a lone letter, with runs of lone letters joined,
+    appended to the text (only there: joining them everywhere costs a pass over the whole page
+    and would glue unrelated initials together)."""
+    windows = []
+    for match in SPACED_AT.finditer(text):
+        window = text[max(match.start() - 130, 0) : match.end() + 130]
+        windows.append(SPACED_RUN.sub(lambda run: run.group().replace(" ", ""), window))
+        if len(windows) >= 20:
+            break
+    return "".join(" " + w for w in windows)
 
 
 def _plain_address(match: re.Match) -> str:

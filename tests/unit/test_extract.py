@@ -258,3 +258,15 @@ def test_without_a_signal_the_domain_and_then_the_language_decide():
     assert extract.extract(page, "https://estudio.es/").phones == ["+34912345678"]
     assert extract.extract(page, "https://estudio.com/", "es").phones == ["+34912345678"]
     assert extract.extract(page, "https://estudio.com/").phones == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("m a i l [at] s t u d i o [dot] c o m bar", ["mail@studio.com"]),
+        ("write: h o l a (at) e s t u d i o (dot) e s", ["hola@estudio.es"]),
+        ("A B C at the studio", []),
+    ],
+)
+def test_letters_spaced_out(text, expected):
+    assert emails(text) == expected
