@@ -23,7 +23,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from lxml import etree
 from lxml import html as lxml_html
-from tld import is_tld
+from tld import get_tld
 
 LOCAL = r"A-Za-z0-9._%+\-"
 # A domain label is alphanumeric runs joined by hyphens, possessive so it never backtracks
@@ -150,13 +150,22 @@ def clean_email(candidate: str) -> str | None:
         return None
     if any(part in domain for part in TRACKING_DOMAIN_PARTS):
         return None
-    if not is_tld(domain.rsplit(".", 1)[-1]):
+    if registered_domain(domain) is None:
         return None
     try:
         valid = validate_email(candidate, check_deliverability=False)
     except EmailNotValidError:
         return None
     return valid.normalized.lower()
+
+
+def registered_domain(domain: str) -> str | None:
+    """The domain someone registered (studio.co.uk for mail.studio.co.uk), by the public suffix
+    list; None for a public suffix itself (co.uk) or an unknown top-level domain."""
+    found = get_tld(domain, fix_protocol=True, as_object=True, fail_silently=True)
+    if found is None or found.fld == found.tld:
+        return None
+    return found.fld
 
 
 def deobfuscate(text: str) -> str:

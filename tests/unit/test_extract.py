@@ -270,3 +270,38 @@ def test_without_a_signal_the_domain_and_then_the_language_decide():
 )
 def test_letters_spaced_out(text, expected):
     assert emails(text) == expected
+
+
+LOCALS = st.sampled_from(["maria", "info", "a.b", "x+y", "ventas", "email", "test"])
+DOMAINS = st.sampled_from(
+    [
+        "studio.com",
+        "co.uk",
+        "studio.co.uk",
+        "example.com",
+        "site.test",
+        "foo.zzzz",
+        "com",
+        "estudio.es",
+        "logo.png",
+    ]
+)
+WRAPS = st.sampled_from(["{}", "mailto:{}", "({})", "{}.", "<b>{}</b>", "{} ", "[{}]"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.tuples(LOCALS, DOMAINS, WRAPS, st.sampled_from(["@", " [at] ", " (at) "])), max_size=6),
+    st.text(max_size=40),
+)
+def test_extraction_keeps_to_its_address_rules(parts, noise):
+    text = noise.join(wrap.format(local + at + domain) for local, domain, wrap, at in parts)
+    for page in (f"<html><body><p>{text}</p></body></html>", f'<a href="mailto:{text[:200]}">x</a>'):
+        found = extract.extract(page, "https://studio.com/").emails
+        for address in found:
+            local, _, domain = address.rpartition("@")
+            assert local.isascii() and local not in extract.PLACEHOLDER_LOCALS, address
+            assert extract.registered_domain(domain) is not None, address  # never co.uk, com or .zzzz
+            assert domain not in extract.PLACEHOLDER_DOMAINS and not domain.endswith((".test", ".png")), (
+                address
+            )
