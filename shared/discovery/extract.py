@@ -31,7 +31,7 @@ LOCAL = r"A-Za-z0-9._%+\-"
 # finds a@b.com before the sentence's full stop.
 LABEL = r"[A-Za-z0-9]++(?:-++[A-Za-z0-9]++){0,20}+"
 EMAIL = re.compile(
-    rf"(?<![{LOCAL}])[{LOCAL}]{{1,64}}+@(?:{LABEL}\.){{1,8}}[A-Za-z]{{2,24}}+(?![A-Za-z0-9\-])"
+    rf"(?<![{LOCAL}])[{LOCAL}]{{1,64}}+@(?:{LABEL}\.){{1,8}}[A-Za-z]{{2,24}}+(?![A-Za-z0-9]|-[A-Za-z0-9])"
 )
 MAILTO = re.compile(r"""[Mm][Aa][Ii][Ll][Tt][Oo]:([^"'<>\s?]{3,320})""")
 # tel:, tel:/, tel://, phone:, telephone:, callto: in any case; the value may be percent- or

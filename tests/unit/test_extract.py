@@ -305,3 +305,14 @@ def test_extraction_keeps_to_its_address_rules(parts, noise):
             assert domain not in extract.PLACEHOLDER_DOMAINS and not domain.endswith((".test", ".png")), (
                 address
             )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Reach us: info@studio.com- or by phone", ["info@studio.com"]),  # a dash after the address
+        ("info@studio.com-shop.net", ["info@studio.com-shop.net"]),  # a domain that goes on
+    ],
+)
+def test_a_dash_after_an_address(text, expected):
+    assert emails(text) == expected
