@@ -274,8 +274,7 @@ def written_as_phone(text: str, start: int, end: int) -> bool:
     if after in ".:," and end + 1 < len(text) and text[end + 1].isdigit():
         return False  # continues as a decimal, a time or a list of numbers
     candidate = text[start:end]
-    opened = candidate.count("(") + (text[max(start - 3, 0) : start].rstrip().endswith("("))
-    if opened != candidate.count(")"):
+    if candidate.count("(") != candidate.count(")"):
         return False  # "213(3734253": a bracket left open is not how a phone is written
     return not DATE_START.match(candidate)
 
@@ -326,22 +325,29 @@ def clean_phone(candidate: str, region: str | None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def grouped(candidate: str, region: str | None) -> str | None:
+    """The number, if the candidate is written whole as its region groups numbers
+    (libphonenumber's strict grouping): "(305) 674-1234" and "912 34 56 78", not "(800) 555-55-55"
+    in the US."""
+    for match in phonenumbers.PhoneNumberMatcher(
+        candidate, region or "US", phonenumbers.Leniency.STRICT_GROUPING
+    ):
+        if match.start == 0 and match.end == len(candidate):
+            return phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+    return None
+
+
 def clean_written_phone(candidate: str, region: str | None) -> str | None:
-    """A number from the text; when the run is not one, a number it ends with after a space: on
-    one line "CA 94086 (408) 714-1489" is a postal code, then the phone."""
+    """A number from the text; when the run is not one, a number it ends with after a space,
+    grouped as its region writes numbers: on one line "CA 94086 (408) 714-1489" is a postal code,
+    then the phone, but "8 (800) 555-55-55" holds no US "(800) 555-55-55"."""
     phone = clean_phone(candidate, region)
     start = candidate.find(" ")
     while phone is None and start != -1:
         rest = candidate[start + 1 :]
         if sum(c.isdigit() for c in rest) < 7:
             break
-        # The part must also be grouped as the region writes its numbers: "8 (800) 555-55-55"
-        # does not hold a US "(800) 555-55-55".
-        for match in phonenumbers.PhoneNumberMatcher(
-            rest, region or "US", phonenumbers.Leniency.STRICT_GROUPING
-        ):
-            if match.start == 0 and match.end == len(rest):
-                phone = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+        phone = grouped(rest, region)
         start = candidate.find(" ", start + 1)
     return phone
 
@@ -381,8 +387,12 @@ def extract(html: str, url: str, language: str | None = None) -> Contacts:
     lines = lines.translate(SPACES)
     written: list[str] = []
     for match in PHONE.finditer(lines):
-        if written_as_phone(lines, match.start(), match.end()):
-            written.append(match.group())
+        # The pattern starts on a digit; an opening bracket just before it belongs to the number.
+        start = match.start()
+        if lines[max(start - 3, 0) : start].rstrip().endswith("("):
+            start = lines.rindex("(", 0, start)
+        if written_as_phone(lines, start, match.end()):
+            written.append(lines[start : match.end()])
         if len(written) > MAX_CANDIDATES:
             break
 
