@@ -253,6 +253,11 @@ def _strings(value) -> list[str]:
     return []
 
 
+# A label that names something else: tax and company ids, book and product codes, orders.
+NOT_A_PHONE_LABEL = re.compile(
+    r"(?i)(?:vat|tva|iva|ust-?id(?:nr)?|cif|nif|siret|siren|ein|abn|isbn|ean|gtin|upc|sku|order|invoice|"
+    r"tracking|ref(?:erence)?|ticket|pedido|factura|bestell|commande|n[ºo°]\.?)\b[^\n\d]{0,12}$"
+)
 DOI_PREFIX = re.compile(r"10\.\d{4,9}/$")
 DATE_START = re.compile(r"(?:19|20)\d\d[-/.][01]?\d[-/.][0-3]?\d(?!\d)")
 
@@ -271,6 +276,8 @@ def written_as_phone(text: str, start: int, end: int) -> bool:
         return False
     if before == "/" and DOI_PREFIX.search(text, max(start - 16, 0), start):
         return False  # 10.1080/01639374.2012.682254
+    if NOT_A_PHONE_LABEL.search(text, max(start - 24, 0), start):
+        return False  # VAT: 443 061 841, ISBN 978 3 16 148410 0, Order no. 702 555 0183
     if after in ".:," and end + 1 < len(text) and text[end + 1].isdigit():
         return False  # continues as a decimal, a time or a list of numbers
     candidate = text[start:end]

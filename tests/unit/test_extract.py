@@ -316,3 +316,25 @@ def test_extraction_keeps_to_its_address_rules(parts, noise):
 )
 def test_a_dash_after_an_address(text, expected):
     assert emails(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "url"),
+    [
+        ("TVA : 443 061 841", "https://studio.fr/"),  # a French company id that is also a valid number
+        ("SIREN 443 061 841", "https://studio.fr/"),
+        ("ISBN 978 3 16 148410 0", "https://studio.com/"),
+        ("Order no. 702 555 0183", "https://studio.com/"),
+        ("Tracking: 7025550183", "https://studio.com/"),
+        ("Pedido nº 912 345 678", "https://estudio.es/"),
+        ("CIF B12345678", "https://estudio.es/"),
+        ("40.416775, -3.703790", "https://estudio.es/"),  # coordinates
+        ("Madrid 28013, Spain", "https://estudio.es/"),  # a postal code
+    ],
+)
+def test_labelled_numbers_that_are_not_phones(text, url):
+    assert phones(text, url) == []
+
+
+def test_a_phone_label_next_to_another_number_still_counts():
+    assert phones("CIF B12345678 · Tel. 912 345 678", "https://estudio.es/") == ["+34912345678"]
