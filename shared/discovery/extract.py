@@ -255,8 +255,8 @@ def _strings(value) -> list[str]:
 
 # A label that names something else: tax and company ids, book and product codes, orders.
 NOT_A_PHONE_LABEL = re.compile(
-    r"(?i)(?:vat|tva|iva|ust-?id(?:nr)?|cif|nif|siret|siren|ein|abn|isbn|ean|gtin|upc|sku|order|invoice|"
-    r"tracking|ref(?:erence)?|ticket|pedido|factura|bestell|commande|n[ºo°]\.?)\b[^\n\d]{0,12}$"
+    r"(?i)\b(?:vat|tva|iva|ust-?id(?:nr)?|cif|nif|siret|siren|abn|isbn|ean|gtin|upc|sku|order|invoice|"
+    r"tracking|ref|reference|ticket|pedido|factura|bestellnummer|commande|n[º°])(?![a-zà-ÿ])[^\n\d]{0,12}$"
 )
 DOI_PREFIX = re.compile(r"10\.\d{4,9}/$")
 DATE_START = re.compile(r"(?:19|20)\d\d[-/.][01]?\d[-/.][0-3]?\d(?!\d)")

@@ -338,3 +338,16 @@ def test_labelled_numbers_that_are_not_phones(text, url):
 
 def test_a_phone_label_next_to_another_number_still_counts():
     assert phones("CIF B12345678 · Tel. 912 345 678", "https://estudio.es/") == ["+34912345678"]
+
+
+@pytest.mark.parametrize(
+    ("text", "url", "expected"),
+    [
+        ("Phone no. 702 555 0183", "https://studio.com/", ["+17025550183"]),
+        ("Ocean Drive, tel 305-674-1234", "https://studio.com/", ["+13056741234"]),
+        ("Ivan: 912 345 678", "https://estudio.es/", ["+34912345678"]),
+        ("Rufen Sie an, ein Anruf genügt: 030 1234567", "https://studio.de/", ["+49301234567"]),
+    ],
+)
+def test_words_that_only_look_like_labels(text, url, expected):
+    assert phones(text, url) == expected
