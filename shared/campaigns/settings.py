@@ -70,6 +70,8 @@ class AiSettings(Strict):
     sending_window: SendingWindow = SendingWindow()
     daily_cap: StrictInt = Field(default=200, ge=1, le=10_000)
     review_before_send: StrictBool = False
+    # "text": plain-text messages only, the norm in one-to-one outreach; "html": text and HTML.
+    format: Literal["html", "text"] = "html"
     sender_name: str | None = Field(default=None, min_length=1, max_length=100)
     sender_email: EmailStr | None = None
     # What the unsubscribe page shows recipients; the internal campaign name never reaches them.

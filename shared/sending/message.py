@@ -99,16 +99,6 @@ def compose(ctx: dict, message_id: str) -> Outgoing:
 
     body = (ctx["body"] or "").rstrip()
     text = f"{body}\n\n--\n{signature}, {postal}\n{notice}\n{objection.format(url=url)}\n"
-    paragraphs = "".join(
-        f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in body.split("\n\n") if p.strip()
-    )
-    page = (
-        f'<!doctype html><html lang="{language}"><body>{paragraphs}'
-        '<hr style="border:none;border-top:1px solid #ddd">'
-        f'<p style="font-size:12px;color:#666">{html.escape(signature)}, '
-        f"{html.escape(postal)}<br>{html.escape(notice)}<br>"
-        f'<a href="{html.escape(url)}">{html.escape(unsubscribe_word)}</a></p></body></html>\n'
-    )
 
     unsubscribe = f"<{url}>"
     if settings.unsubscribe_mailto:
@@ -131,19 +121,37 @@ def compose(ctx: dict, message_id: str) -> Outgoing:
         "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
         "Auto-Submitted: no\r\n",
         "MIME-Version: 1.0\r\n",
-        f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n',
     ]
-    data = b"".join(
-        [
-            "".join(headers).encode("ascii"),
-            f"\r\n--{boundary}\r\n".encode(),
-            text_part("plain", text),
-            f"--{boundary}\r\n".encode(),
-            text_part("html", page),
-            f"--{boundary}--\r\n".encode(),
-        ]
-    )
+    if (ctx.get("ai_settings") or {}).get("format") == "text":
+        # Plain text only, as one person writes to another (ai_settings.format = "text").
+        data = "".join(headers).encode("ascii") + text_part("plain", text)
+    else:
+        page = html_page(body, language, signature, postal, notice, url, unsubscribe_word)
+        data = b"".join(
+            [
+                "".join(headers).encode("ascii"),
+                f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n'.encode(),
+                f"\r\n--{boundary}\r\n".encode(),
+                text_part("plain", text),
+                f"--{boundary}\r\n".encode(),
+                text_part("html", page),
+                f"--{boundary}--\r\n".encode(),
+            ]
+        )
     return Outgoing(ctx["id"], message_id, smtp_address(sender.addr_spec), recipient, data)
+
+
+def html_page(body: str, language: str, signature: str, postal: str, notice: str, url: str, word: str) -> str:
+    paragraphs = "".join(
+        f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in body.split("\n\n") if p.strip()
+    )
+    return (
+        f'<!doctype html><html lang="{language}"><body>{paragraphs}'
+        '<hr style="border:none;border-top:1px solid #ddd">'
+        f'<p style="font-size:12px;color:#666">{html.escape(signature)}, '
+        f"{html.escape(postal)}<br>{html.escape(notice)}<br>"
+        f'<a href="{html.escape(url)}">{html.escape(word)}</a></p></body></html>\n'
+    )
 
 
 def smtp_address(addr: str) -> str:

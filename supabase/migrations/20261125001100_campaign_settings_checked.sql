@@ -45,7 +45,7 @@ BEGIN
     RETURN 'ai_settings must be a JSON object';
   END IF;
   name := private.unknown_key(settings, ARRAY['steps', 'sending_window', 'daily_cap', 'review_before_send',
-                                               'sender_name', 'sender_email', 'public_name']);
+                                               'sender_name', 'sender_email', 'public_name', 'format']);
   IF name IS NOT NULL THEN
     RETURN format('ai_settings.%s is not a known setting', name);
   END IF;
@@ -110,6 +110,10 @@ BEGIN
   END IF;
   IF settings ? 'review_before_send' AND jsonb_typeof(settings -> 'review_before_send') IS DISTINCT FROM 'boolean' THEN
     RETURN 'ai_settings.review_before_send must be true or false';
+  END IF;
+  IF settings ? 'format' AND (jsonb_typeof(settings -> 'format') IS DISTINCT FROM 'string'
+                               OR (settings ->> 'format') NOT IN ('html', 'text')) THEN
+    RETURN 'ai_settings.format must be "html" or "text"';
   END IF;
   IF settings ? 'sender_name' AND NOT private.plain_name(settings -> 'sender_name') THEN
     RETURN 'ai_settings.sender_name must be a plain name on one line, 1 to 100 characters, without <, > or quotes';

@@ -189,6 +189,7 @@ SETTINGS = st.fixed_dictionaries(
         "sender_name": NAMES,
         "public_name": NAMES,
         "sender_email": st.sampled_from([None, "ana@studio.example", "nobody", "josé@studio.example", 5]),
+        "format": st.sampled_from(["html", "text", "HTML", None, 1, "rich"]),
         "extra": st.just(1),
     },
 )
@@ -214,6 +215,7 @@ VALID = st.fixed_dictionaries(
         "sender_name": st.one_of(st.none(), st.sampled_from(["Ana", "Zoë Ñúñez", " Sam "])),
         "public_name": st.one_of(st.none(), st.just("Spring offer")),
         "sender_email": st.sampled_from([None, "ana@studio.example"]),
+        "format": st.sampled_from(["html", "text"]),
     },
 )
 # Valid settings with one value replaced by anything at all: the boundary of every rule.

@@ -154,3 +154,11 @@ def test_control_characters_never_reach_a_header_raw(control):
     head = headers_of(raw).decode("ascii")
     assert control not in head and "\x0b" not in head and "\x1c" not in head
     assert msg["Subject"] == "Quick question" and not msg.defects
+
+
+def test_plain_text_only_when_the_campaign_asks():
+    raw, msg = written(context(ai_settings={"format": "text"}))
+    assert msg.get_content_type() == "text/plain" and not msg.is_multipart() and not msg.defects
+    text = msg.get_content()
+    assert "Hello there." in text and "https://outreach.test/" in text and "Calle Mayor 1" in text
+    assert b"<html" not in raw and msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
