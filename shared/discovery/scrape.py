@@ -45,8 +45,11 @@ def scrape_url(row: dict) -> str:
             log.info("extra page skipped", extra={"url": link, "reason": str(exc)})
 
     found = extract.Contacts()
+    found_on: dict[str, str] = {}  # address -> the page it was first found on (GDPR Article 14)
     for page in pages:
         more = extract.extract(page.text, page.url, language)
+        for email in more.emails:
+            found_on.setdefault(email, page.url)
         found.emails += [e for e in more.emails if e not in found.emails]
         found.phones += [p for p in more.phones if p not in found.phones]
         found.names.update(more.names)
@@ -86,7 +89,11 @@ def scrape_url(row: dict) -> str:
                 name=found.names.get(email),
                 language=language.split("-")[0] if language else None,
                 extra=Jsonb(
-                    {"source_url": url, "page_title": summary["title"], "site_name": summary["site_name"]}
+                    {
+                        "source_url": found_on.get(email, url),
+                        "page_title": summary["title"],
+                        "site_name": summary["site_name"],
+                    }
                 ),
             )["id"]
             linked += bool(

@@ -43,6 +43,30 @@ FOOTER = {
         "Darse de baja",
     ),
 }
+# Where the address came from, in the first message (GDPR Article 14 asks the sender to name the
+# source of data it did not collect from the person).
+SOURCE = {
+    "en": "We found this address on {page} on {date}.",
+    "es": "Encontramos esta dirección en {page} el {date}.",
+}
+MONTHS = {
+    "en": "January February March April May June July August September October November December",
+    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+}
+
+
+def source_line(ctx: dict, language: str) -> str:
+    """The first message's line naming the page the address was found on, or "" when unknown."""
+    page, found_at = ctx.get("source_url"), ctx.get("found_at")
+    if ctx["sequence_order"] != 0 or not page or not found_at or not page.startswith(("http://", "https://")):
+        return ""
+    month = MONTHS[language].split()[found_at.month - 1]
+    date = (
+        f"{found_at.day} de {month} de {found_at.year}"
+        if language == "es"
+        else f"{found_at.day} {month} {found_at.year}"
+    )
+    return SOURCE[language].format(page=page, date=date)
 
 
 class Unsendable(ValueError):
@@ -98,7 +122,9 @@ def compose(ctx: dict, message_id: str) -> Outgoing:
         subject = f"Re: {ctx['thread_subject']}"
 
     body = (ctx["body"] or "").rstrip()
-    text = f"{body}\n\n--\n{signature}, {postal}\n{notice}\n{objection.format(url=url)}\n"
+    source = source_line(ctx, language)
+    notice_lines = f"{notice}\n{source}" if source else notice
+    text = f"{body}\n\n--\n{signature}, {postal}\n{notice_lines}\n{objection.format(url=url)}\n"
 
     unsubscribe = f"<{url}>"
     if settings.unsubscribe_mailto:
@@ -126,7 +152,7 @@ def compose(ctx: dict, message_id: str) -> Outgoing:
         # Plain text only, as one person writes to another (ai_settings.format = "text").
         data = "".join(headers).encode("ascii") + text_part("plain", text)
     else:
-        page = html_page(body, language, signature, postal, notice, url, unsubscribe_word)
+        page = html_page(body, language, signature, postal, notice_lines, url, unsubscribe_word)
         data = b"".join(
             [
                 "".join(headers).encode("ascii"),
@@ -149,7 +175,7 @@ def html_page(body: str, language: str, signature: str, postal: str, notice: str
         f'<!doctype html><html lang="{language}"><body>{paragraphs}'
         '<hr style="border:none;border-top:1px solid #ddd">'
         f'<p style="font-size:12px;color:#666">{html.escape(signature)}, '
-        f"{html.escape(postal)}<br>{html.escape(notice)}<br>"
+        f"{html.escape(postal)}<br>{html.escape(notice).replace(chr(10), '<br>')}<br>"
         f'<a href="{html.escape(url)}">{html.escape(word)}</a></p></body></html>\n'
     )
 

@@ -165,6 +165,7 @@ SELECT array(SELECT id FROM claimed) AS claimed, (SELECT count(*) FROM deferred)
 -- Everything the message needs, for the claimed rows, oldest due first.
 SELECT f.id, f.campaign_id, f.contact_id, f.sequence_order, f.subject, f.body, f.attempts,
        ct.email, ct.name AS contact_name, ct.language_preference,
+       ct.extra_data ->> 'source_url' AS source_url, ct.created_at AS found_at,
        c.campaign_name, c.ai_settings, c.default_language, o.org_name, o.id AS organization_id,
        first.message_id AS thread_message_id, first.subject AS thread_subject
 FROM outreach_flows f

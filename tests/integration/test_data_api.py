@@ -67,6 +67,8 @@ COLUMN_GRANTS = {
 FUNCTION_GRANTS = {
     ("public.add_contacts", "authenticated"),
     ("public.add_contacts", "service_role"),
+    ("public.contact_data", "authenticated"),
+    ("public.contact_data", "service_role"),
     ("private.user_organizations", "authenticated"),
     ("private.user_admin_organizations", "authenticated"),
     ("private.unknown_key", "authenticated"),
@@ -422,3 +424,19 @@ def test_admin_manages_members(database_url, conn, tenants):
             == 1
         )
         assert api.execute("DELETE FROM organization_members WHERE user_id = %s", (newcomer,)).rowcount == 1
+
+
+def test_everything_held_about_one_person(database_url, conn, tenants):
+    a, b = tenants
+    email = conn.execute("SELECT email FROM contacts WHERE id = %s", (a["contact"],)).fetchone()[0]
+    conn.execute(
+        'UPDATE contacts SET extra_data = \'{"source_url": "https://studio.example/contact"}\' WHERE id = %s',
+        (a["contact"],),
+    )
+    with as_role(database_url, "authenticated", a["member"]) as api:
+        (held,) = api.execute("SELECT public.contact_data(%s, %s)", (a["org"], email.upper())).fetchone()[0]
+        elsewhere = api.execute("SELECT public.contact_data(%s, %s)", (b["org"], email)).fetchone()[0]
+    assert held["contact"]["email"] == email and held["found_on"] == "https://studio.example/contact"
+    assert [c["campaign_id"] for c in held["campaigns"]] == [str(a["campaign"])]
+    assert [m["status"] for m in held["messages"]] == ["draft"] and len(held["campaign_unsubscribes"]) == 1
+    assert elsewhere == []  # another organization's data stays out of reach

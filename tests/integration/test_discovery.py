@@ -279,3 +279,18 @@ def test_contacts_are_kept_when_the_page_summary_fails(conn, discovery_env, monk
     assert sunrise[8] == "" and sunrise[7] is None  # no summary, no site name
     found = conn.execute("SELECT count(*) FROM contacts WHERE organization_id = %s", (org_id,)).fetchone()[0]
     assert found >= 6
+
+
+def test_each_contact_keeps_the_page_its_address_was_found_on(conn, discovery_env):
+    org_id, _, _ = discover(conn)
+    sources = dict(
+        conn.execute(
+            "SELECT email, extra_data ->> 'source_url' FROM contacts WHERE organization_id = %s", (org_id,)
+        ).fetchall()
+    )
+    home = discovery_env.urls[0]
+    assert (
+        sources["maria@sunriseyoga.studio"].startswith(home)
+        and "about" in sources["maria@sunriseyoga.studio"]
+    )
+    assert all(url.startswith("http://127.0.0.1:") for url in sources.values())

@@ -7,6 +7,7 @@ import email
 import email.policy
 import re
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 
@@ -162,3 +163,21 @@ def test_plain_text_only_when_the_campaign_asks():
     text = msg.get_content()
     assert "Hello there." in text and "https://outreach.test/" in text and "Calle Mayor 1" in text
     assert b"<html" not in raw and msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_the_first_message_names_where_the_address_was_found():
+
+    found = {
+        "source_url": "https://sunriseyoga.studio/contact",
+        "found_at": datetime(2026, 11, 20, 9, 30, tzinfo=UTC),
+    }
+    _, first = written(context(**found))
+    line = "We found this address on https://sunriseyoga.studio/contact on 20 November 2026."
+    assert line in first.get_body(("plain",)).get_content()
+    assert "We found this address on" in first.get_body(("html",)).get_content()
+    _, spanish = written(context(**found, language_preference="es"))
+    assert "el 20 de noviembre de 2026" in spanish.get_body(("plain",)).get_content()
+    _, follow_up = written(context(**found, sequence_order=1))
+    assert "We found this address" not in follow_up.get_body(("plain",)).get_content()
+    _, hostile = written(context(source_url="javascript:alert(1)", found_at=found["found_at"]))
+    assert "We found" not in hostile.get_body(("plain",)).get_content()
