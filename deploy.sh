@@ -34,7 +34,10 @@ run() {  # print in a dry run, otherwise execute; arguments holding secrets are 
 }
 
 missing=()
-for tool in gcloud supabase psql python3; do
+# The scheduler jobs are made with google-cloud-scheduler, from the project's own environment
+# (`make` creates .venv/ from requirements-dev.lock), or from PYTHON if given.
+PYTHON="${PYTHON:-$( [[ -x .venv/bin/python ]] && echo .venv/bin/python || echo python3 )}"
+for tool in gcloud supabase psql "$PYTHON"; do
   command -v "$tool" >/dev/null || missing+=("the $tool command")
 done
 for var in GCP_PROJECT GCP_REGION SUPABASE_PROJECT_REF DATABASE_URL SUPABASE_DB_URL WEBHOOK_SECRET UNSUBSCRIBE_SECRET SENDER_POSTAL_ADDRESS MAIL_FROM; do
@@ -117,12 +120,12 @@ done
 
 echo "== 5. Cloud Scheduler"
 if (( DRY_RUN )); then
-  WEBHOOK_SECRET="${WEBHOOK_SECRET:-dry-run}" python3 -m deploy.scheduler --project "$PROJECT" --region "$REGION" \
+  WEBHOOK_SECRET="${WEBHOOK_SECRET:-dry-run}" "$PYTHON" -m deploy.scheduler --project "$PROJECT" --region "$REGION" \
     --base-url "$BASE_URL" --service-account "$SCHEDULER_SA" --dry-run
 else
   run gcloud functions add-invoker-policy-binding send_due --project "$PROJECT" --region "$REGION" \
     --member "serviceAccount:$SCHEDULER_SA"
-  python3 -m deploy.scheduler --project "$PROJECT" --region "$REGION" --base-url "$BASE_URL" \
+  "$PYTHON" -m deploy.scheduler --project "$PROJECT" --region "$REGION" --base-url "$BASE_URL" \
     --service-account "$SCHEDULER_SA"
 fi
 echo "done: functions at $BASE_URL"

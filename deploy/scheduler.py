@@ -33,8 +33,14 @@ JOBS = (
 
 
 def build_jobs(project: str, region: str, base_url: str, secret: str, service_account: str) -> list:
-    from google.cloud import scheduler_v1
-    from google.protobuf import duration_pb2
+    try:
+        from google.cloud import scheduler_v1
+        from google.protobuf import duration_pb2
+    except ImportError:
+        raise SystemExit(
+            "google-cloud-scheduler is missing: run deploy.sh from the project's environment"
+            " (make creates .venv/ from requirements-dev.lock) or set PYTHON to one that has it"
+        ) from None
 
     parent = f"projects/{project}/locations/{region}"
     jobs = []
