@@ -22,7 +22,12 @@ from shared.core.config import ROOT
 
 SUPABASE_DIR = ROOT / "supabase"
 MIGRATIONS_DIR = SUPABASE_DIR / "migrations"
-AUTH_BOOTSTRAP = SUPABASE_DIR / "bootstrap" / "auth.sql"
+# What a Supabase project has before any migration, made where it is missing: the table that
+# tells whether it is there, and the file that makes it.
+BOOTSTRAP = (
+    ("auth.users", SUPABASE_DIR / "bootstrap" / "auth.sql"),
+    ("vault.secrets", SUPABASE_DIR / "bootstrap" / "vault.sql"),
+)
 SEED = SUPABASE_DIR / "seed.sql"
 _FILENAME = re.compile(r"^(\d{14})_([a-z0-9_]+)\.sql$")
 _LOCK_KEY = 7_046_311_226  # advisory lock: one runner at a time per database
@@ -49,11 +54,10 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
     return found
 
 
-def _bootstrap_auth(conn: psycopg.Connection) -> bool:
-    if conn.execute("SELECT to_regclass('auth.users') IS NOT NULL").fetchone()[0]:
-        return False
-    conn.execute(AUTH_BOOTSTRAP.read_text(encoding="utf-8"))
-    return True
+def _bootstrap(conn: psycopg.Connection) -> None:
+    for table, path in BOOTSTRAP:
+        if not conn.execute("SELECT to_regclass(%s) IS NOT NULL", (table,)).fetchone()[0]:
+            conn.execute(path.read_text(encoding="utf-8"))
 
 
 def apply(url: str, directory: Path = MIGRATIONS_DIR, echo=None) -> list[str]:
@@ -64,7 +68,7 @@ def apply(url: str, directory: Path = MIGRATIONS_DIR, echo=None) -> list[str]:
         conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
         try:
             with conn.transaction():
-                _bootstrap_auth(conn)
+                _bootstrap(conn)
                 conn.execute("CREATE SCHEMA IF NOT EXISTS supabase_migrations")
                 conn.execute(
                     "CREATE TABLE IF NOT EXISTS supabase_migrations.schema_migrations"

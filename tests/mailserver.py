@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from local.run import free_port
 
@@ -69,6 +70,22 @@ class Recorder:
 
     def message_ids(self) -> Counter:
         return Counter(m["Message-ID"] for m in self.parsed())
+
+
+class Logins:
+    """An aiosmtpd authenticator that accepts one user and records every attempt."""
+
+    def __init__(self, user: str = "mailer", password: str = "s3cret pass"):  # noqa: S107 (a test server)
+        self.user, self.password = user.encode(), password.encode()
+        self.attempts: list[tuple[str, bool]] = []
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+            self.user,
+            self.password,
+        )
+        self.attempts.append((mechanism, ok))
+        return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535 itself
 
 
 class MailServer:

@@ -76,6 +76,8 @@ class AiSettings(Strict):
     sender_email: EmailStr | None = None
     # What the unsubscribe page shows recipients; the internal campaign name never reaches them.
     public_name: str | None = Field(default=None, min_length=1, max_length=100)
+    # The organization's mailboxes this campaign sends from, by address; unset: every one.
+    mailboxes: list[EmailStr] | None = Field(default=None, min_length=1, max_length=100)
 
     @field_validator("steps")
     @classmethod

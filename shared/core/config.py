@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     send_rate_per_second: float = Field(default=14.0, ge=0)  # 0: no ceiling
     send_domain_spacing_seconds: float = Field(default=2.0, ge=0)
     send_retry_base_seconds: int = Field(default=60, ge=1)
+    # How long a mailbox whose login was refused waits before it is tried again.
+    mailbox_retry_seconds: int = Field(default=900, ge=1)
+
+    imap_timeout: float = Field(default=30.0, gt=0)
+    # How much of each inbound message is read: enough for any reply or bounce report.
+    imap_fetch_bytes: int = Field(default=1024 * 1024, ge=16 * 1024)
+    imap_batch_size: int = Field(default=100, ge=1, le=1000)
 
     work_lease_seconds: int = Field(default=300, ge=5)
     work_max_attempts: int = Field(default=3, ge=1, le=20)

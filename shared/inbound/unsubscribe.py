@@ -8,6 +8,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
+import psycopg
+
 from shared.core import db
 from shared.core.http import HttpError
 from shared.inbound import tokens
@@ -60,31 +62,37 @@ def unsubscribe(ctx: dict, scope: Scope, source: str) -> Outcome:
                 reason="canceled: the contact unsubscribed from this campaign",
             )
         else:
-            changed = db.fetch_one(
-                conn,
-                "unsubscribe-globally",
-                contact_id=ctx["contact_id"],
-                reason=f"unsubscribed from everything ({source})",
-            )
-            canceled = db.fetch_all(
-                conn,
-                "cancel-contact-flows",
-                contact_id=ctx["contact_id"],
-                campaign_id=None,
-                reason="canceled: the contact unsubscribed from everything the organization sends",
-            )
+            return unsubscribe_everywhere(conn, ctx["contact_id"], source)
+    return Outcome(changed is not None, len(canceled))
+
+
+def unsubscribe_everywhere(conn: psycopg.Connection, contact_id: uuid.UUID, source: str) -> Outcome:
+    changed = db.fetch_one(
+        conn, "unsubscribe-globally", contact_id=contact_id, reason=f"unsubscribed from everything ({source})"
+    )
+    canceled = db.fetch_all(
+        conn,
+        "cancel-contact-flows",
+        contact_id=contact_id,
+        campaign_id=None,
+        reason="canceled: the contact unsubscribed from everything the organization sends",
+    )
     return Outcome(changed is not None, len(canceled))
 
 
 def record_event(contact_id: uuid.UUID, event: Event, detail: str) -> Outcome:
-    """A reply, bounce or complaint: the contact's status, and every waiting message canceled."""
     with db.transaction() as conn:
-        changed = db.fetch_one(
-            conn, "mark-contact-status", contact_id=contact_id, status=EVENT_STATUS[event], reason=detail
-        )
-        canceled = db.fetch_all(
-            conn, "cancel-contact-flows", contact_id=contact_id, campaign_id=None, reason=EVENT_REASON[event]
-        )
+        return apply_event(conn, contact_id, event, detail)
+
+
+def apply_event(conn: psycopg.Connection, contact_id: uuid.UUID, event: Event, detail: str) -> Outcome:
+    """A reply, bounce or complaint: the contact's status, and every waiting message canceled."""
+    changed = db.fetch_one(
+        conn, "mark-contact-status", contact_id=contact_id, status=EVENT_STATUS[event], reason=detail
+    )
+    canceled = db.fetch_all(
+        conn, "cancel-contact-flows", contact_id=contact_id, campaign_id=None, reason=EVENT_REASON[event]
+    )
     return Outcome(changed is not None, len(canceled))
 
 

@@ -11,9 +11,11 @@ import functools
 import queue
 import re
 import smtplib
+import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -29,9 +31,12 @@ class Accepted:
 
 @dataclass(frozen=True)
 class Temporary:
-    """Nothing was delivered; try again later (SMTP 4xx, throttling, connection lost before DATA)."""
+    """Nothing was delivered; try again later (SMTP 4xx, throttling, connection lost before DATA).
+    `account`: the sending account itself could not be used (login refused, no TLS where it is
+    required, a host outside the address rules), so its other messages wait too."""
 
     reason: str
+    account: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,11 @@ class Unknown:
 
 
 Outcome = Accepted | Temporary | Permanent | Unknown
+
+
+class AccountRefused(OSError):
+    """A mailbox's server that must not be used: it resolves to an address outside the rules,
+    or offers no TLS where a password would cross the network."""
 
 
 class Transport:
@@ -109,6 +119,34 @@ class SmtpConfig:
         )
 
 
+Connector = Callable[[str, int, float], socket.socket]
+
+
+class _SMTP(smtplib.SMTP):
+    """smtplib's client, opening its socket through `connector` when one is given (a mailbox's
+    checked address); TLS still verifies the host name."""
+
+    connector: Connector | None = None
+
+    def _get_socket(self, host, port, timeout):
+        if self.connector is None:
+            return super()._get_socket(host, port, timeout)
+        return self.connector(host, port, timeout)
+
+
+class _SMTP_SSL(smtplib.SMTP_SSL, _SMTP):
+    pass
+
+
+# Failures of the account rather than of one message.
+ACCOUNT_ERRORS = (
+    smtplib.SMTPAuthenticationError,
+    smtplib.SMTPNotSupportedError,
+    ssl.SSLCertVerificationError,
+    AccountRefused,
+)
+
+
 class SmtpTransport(Transport):
     """A small pool of SMTP connections, each reused for up to `per_connection` messages.
 
@@ -116,9 +154,16 @@ class SmtpTransport(Transport):
     next send opens a new one.
     """
 
-    def __init__(self, config: SmtpConfig, pool_size: int = 4, per_connection: int = 100):
+    def __init__(
+        self,
+        config: SmtpConfig,
+        pool_size: int = 4,
+        per_connection: int = 100,
+        connector: Connector | None = None,
+    ):
         self.config = config
         self.per_connection = per_connection
+        self.connector = connector
         self._idle: queue.LifoQueue = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(pool_size)
 
@@ -129,15 +174,21 @@ class SmtpTransport(Transport):
 
     def _open(self) -> smtplib.SMTP:
         c = self.config
-        if c.security == "tls":
-            conn = smtplib.SMTP_SSL(c.host, c.port, timeout=c.timeout, context=self._tls)
-            conn.ehlo()  # smtplib's mail() does not greet by itself; servers answer 503 without it
-        else:
-            conn = smtplib.SMTP(c.host, c.port, timeout=c.timeout)
+        conn = (
+            _SMTP_SSL(timeout=c.timeout, context=self._tls)
+            if c.security == "tls"
+            else _SMTP(timeout=c.timeout)
+        )
+        conn.connector = self.connector
+        conn._host = c.host  # what TLS verifies; smtplib sets it only when the constructor connects
+        code, greeting = conn.connect(c.host, c.port)
+        if code != 220:
+            conn.close()
+            raise smtplib.SMTPConnectError(code, greeting)
+        conn.ehlo()  # smtplib's mail() does not greet by itself; servers answer 503 without it
+        if c.security == "starttls-required" or (c.security == "starttls" and conn.has_extn("starttls")):
+            conn.starttls(context=self._tls)
             conn.ehlo()
-            if c.security == "starttls-required" or (c.security == "starttls" and conn.has_extn("starttls")):
-                conn.starttls(context=self._tls)
-                conn.ehlo()
         if c.username:
             conn.login(c.username, c.password or "")
         conn.sent_count = 0
@@ -166,7 +217,10 @@ class SmtpTransport(Transport):
             except (smtplib.SMTPException, OSError) as exc:
                 # Raised before the DATA phase began: nothing was delivered.
                 self._discard(conn)
-                return Temporary(f"SMTP connection problem: {type(exc).__name__}: {exc}"[:300])
+                return Temporary(
+                    f"SMTP connection problem: {type(exc).__name__}: {exc}"[:300],
+                    account=isinstance(exc, ACCOUNT_ERRORS),
+                )
             if isinstance(outcome, (Accepted, Permanent)) and conn.sent_count < self.per_connection:
                 self._idle.put(conn)
             else:

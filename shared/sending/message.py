@@ -87,12 +87,16 @@ class Outgoing:
         return self.data
 
 
-def sender_address(ai_settings: dict | None) -> Address:
-    """MAIL_FROM, with the campaign's own sender name and address where ai_settings gives them."""
+def sender_address(ctx: dict) -> Address:
+    """The mailbox sending the message (its name, else the campaign's sender name); without
+    one, MAIL_FROM with the campaign's own sender name and address where ai_settings gives them."""
     name, addr = parseaddr(get_settings().mail_from)
-    ai_settings = ai_settings or {}
+    ai_settings = ctx.get("ai_settings") or {}
     name = ai_settings.get("sender_name") or name
     addr = ai_settings.get("sender_email") or addr
+    if ctx.get("mailbox_email"):
+        name = ctx.get("mailbox_name") or ai_settings.get("sender_name") or ""
+        addr = ctx["mailbox_email"]
     local, _, domain = addr.partition("@")
     return Address(display_name=name or "", username=local, domain=domain)
 
@@ -108,7 +112,7 @@ def new_message_id(sender: Address) -> str:
 def compose(ctx: dict, message_id: str) -> Outgoing:
     """ctx is a row of load-send-context."""
     settings = get_settings()
-    sender = sender_address(ctx.get("ai_settings"))
+    sender = sender_address(ctx)
     recipient = smtp_address(ctx["email"])
     url = tokens.unsubscribe_url(ctx["id"])
     language = language_of(ctx.get("language_preference"), ctx.get("default_language"), supported=FOOTER)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import random
+import threading
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +24,8 @@ from shared.campaigns import settings as campaign_settings
 from shared.core import db
 from shared.core.config import get_settings
 from shared.core.logs import get_logger
-from shared.sending import mailer, message, window
+from shared.mailboxes import accounts
+from shared.sending import assign, mailer, message, window
 
 log = get_logger(__name__)
 CAP_RETRY_SECONDS = 900
@@ -51,29 +53,32 @@ def run(limit: int | None = None, transport: mailer.Transport | None = None) -> 
             spacing=settings.send_domain_spacing_seconds,
             cap_retry=CAP_RETRY_SECONDS,
         )
-        contexts = db.fetch_all(conn, "load-send-context", ids=claim["claimed"]) if claim["claimed"] else []
+        ids = assign.assign(conn, claim["claimed"], CAP_RETRY_SECONDS) if claim["claimed"] else []
+        counts["deferred"] += len(claim["claimed"]) - len(ids)
+        contexts = db.fetch_all(conn, "load-send-context", ids=ids) if ids else []
+        mailbox_urls = accounts.smtp_urls(conn, list({c["mailbox_id"] for c in contexts} - {None}))
     counts["deferred"] += claim["deferred"]
 
     if contexts:
         own_transport = transport is None
         transport = transport or mailer.from_settings()
-        workers = 1
-        if settings.mail_transport == "smtp" or not own_transport:
-            # Each thread holds an SMTP connection and a database connection.
-            workers = min(settings.smtp_pool_size, settings.db_pool_size)
+        # Each thread holds a database connection and, while it sends, an SMTP connection.
+        slots = settings.smtp_pool_size if settings.mail_transport == "smtp" or not own_transport else 1
+        workers = min(
+            settings.db_pool_size, slots + settings.smtp_pool_size * len(mailbox_urls), len(contexts)
+        )
         todo: queue.SimpleQueue[dict] = queue.SimpleQueue()
         for ctx in contexts:
             todo.put(ctx)
-        batch = _Batch(transport, mailer.RateLimiter(settings.send_rate_per_second), todo)
+        batch = _Batch(transport, mailer.RateLimiter(settings.send_rate_per_second), todo, mailbox_urls)
         try:
-            with ThreadPoolExecutor(max_workers=min(workers, len(contexts))) as pool:
-                for thread_counts in pool.map(
-                    lambda _: _Worker(batch).run(), range(min(workers, len(contexts)))
-                ):
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                for thread_counts in pool.map(lambda _: _Worker(batch).run(), range(workers)):
                     counts.update(thread_counts)
         finally:
             if own_transport:
                 transport.close()
+            batch.close_mailboxes()
     result = {key: counts.get(key, 0) for key in ("sent", "failed", "deferred", "canceled")}
     result["claimed"] = len(contexts)
     result["requeued"] = counts.get("requeued", 0)
@@ -90,7 +95,25 @@ class _Batch:
     transport: mailer.Transport
     limiter: mailer.RateLimiter
     todo: queue.SimpleQueue
+    mailbox_urls: dict[uuid.UUID, str] = field(default_factory=dict)
     settings: dict = field(default_factory=dict)  # campaign id -> its settings, None if unreadable
+    mailboxes: dict[uuid.UUID, mailer.Transport] = field(default_factory=dict)  # one pool each
+    failing: dict[uuid.UUID, str] = field(default_factory=dict)  # mailbox id -> why it cannot send
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def transport_for(self, ctx: dict) -> mailer.Transport:
+        if ctx["mailbox_id"] is None:
+            return self.transport
+        with self.lock:
+            if ctx["mailbox_id"] not in self.mailboxes:
+                self.mailboxes[ctx["mailbox_id"]] = accounts.smtp_transport(
+                    self.mailbox_urls[ctx["mailbox_id"]]
+                )
+            return self.mailboxes[ctx["mailbox_id"]]
+
+    def close_mailboxes(self) -> None:
+        for transport in self.mailboxes.values():
+            transport.close()
 
     def next(self) -> dict | None:
         try:
@@ -167,7 +190,11 @@ class _Worker:
                 _release(conn, ctx, opens, "deferred: outside the campaign's sending window")
                 return "deferred"
 
-            message_id = message.new_message_id(message.sender_address(ctx["ai_settings"]))
+            if ctx["mailbox_id"] in self.batch.failing:
+                retry = now + timedelta(seconds=get_settings().mailbox_retry_seconds)
+                _release(conn, ctx, retry, self.batch.failing[ctx["mailbox_id"]])
+                return "deferred"
+            message_id = message.new_message_id(message.sender_address(ctx))
             try:
                 outgoing = message.compose(ctx, message_id)
             except message.Unsendable as exc:
@@ -182,10 +209,12 @@ class _Worker:
             self.batch.limiter.wait()
             if not self.begin(conn, ctx, message_id):
                 return _not_sendable(conn, ctx)
-            outcome = self.batch.transport.send(outgoing)
+            outcome = self.batch.transport_for(ctx).send(outgoing)
             if isinstance(outcome, mailer.Accepted):
                 self.accepted = (flow_id, message_id, datetime.now(UTC))
                 return "sent"
+            if isinstance(outcome, mailer.Temporary) and outcome.account and ctx["mailbox_id"]:
+                return self.mailbox_failed(conn, ctx, outcome.reason)
             return _record(conn, ctx, outcome)
         except psycopg.OperationalError:
             raise
@@ -194,6 +223,18 @@ class _Worker:
             # was never stored, failed as "outcome unknown" if it was.
             log.exception("sending failed unexpectedly", extra={"flow_id": str(flow_id)})
             return "error"
+
+    def mailbox_failed(self, conn: psycopg.Connection, ctx: dict, reason: str) -> str:
+        """The mailbox refused the login (or its server broke a rule): nothing was sent. The
+        mailbox is marked failing and waits; its messages go back to the queue, no attempt
+        counted, and the other mailboxes go on."""
+        waiting = f"deferred: the sequence's mailbox {ctx['mailbox_email']} is failing: {reason}"[:300]
+        self.batch.failing[ctx["mailbox_id"]] = waiting
+        accounts.send_failed(conn, ctx["mailbox_id"], reason)
+        retry = datetime.now(UTC) + timedelta(seconds=get_settings().mailbox_retry_seconds)
+        _release(conn, ctx, retry, waiting)
+        log.warning("a mailbox cannot send", extra={"mailbox_id": str(ctx["mailbox_id"]), "reason": reason})
+        return "deferred"
 
     def begin(self, conn: psycopg.Connection, ctx: dict, message_id: str) -> bool:
         sent_id, sent_message_id, sent_at = self.accepted or (None, None, None)

@@ -167,11 +167,13 @@ SELECT f.id, f.campaign_id, f.contact_id, f.sequence_order, f.subject, f.body, f
        ct.email, ct.name AS contact_name, ct.language_preference,
        ct.extra_data ->> 'source_url' AS source_url, ct.created_at AS found_at,
        c.campaign_name, c.ai_settings, c.default_language, o.org_name, o.id AS organization_id,
-       first.message_id AS thread_message_id, first.subject AS thread_subject
+       first.message_id AS thread_message_id, first.subject AS thread_subject,
+       f.mailbox_id, m.email AS mailbox_email, m.display_name AS mailbox_name
 FROM outreach_flows f
 JOIN contacts ct ON ct.id = f.contact_id
 JOIN campaigns c ON c.id = f.campaign_id
 JOIN organizations o ON o.id = c.organization_id
+LEFT JOIN mailboxes m ON m.id = f.mailbox_id
 LEFT JOIN outreach_flows first
   ON first.campaign_id = f.campaign_id AND first.contact_id = f.contact_id AND first.sequence_order = 0
 WHERE f.id = ANY(%(ids)s)

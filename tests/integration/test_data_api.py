@@ -27,9 +27,13 @@ MEMBER_TABLES = {
     "campaign_unsubscribes",
     "sender_domains",
     "campaign_stats",
+    "inbound_messages",
 }
 # (role, table, privilege) beyond SELECT on MEMBER_TABLES for authenticated.
-TABLE_GRANTS = {("authenticated", "organization_members", "DELETE")}
+TABLE_GRANTS = {
+    ("authenticated", "organization_members", "DELETE"),
+    ("authenticated", "mailboxes", "DELETE"),
+}
 COLUMN_GRANTS = {
     ("organizations", "UPDATE"): {"org_name", "daily_send_cap"},
     ("organization_members", "INSERT"): {"organization_id", "user_id", "role"},
@@ -63,12 +67,36 @@ COLUMN_GRANTS = {
     ("campaign_contacts", "INSERT"): {"campaign_id", "contact_id"},
     ("outreach_flows", "UPDATE"): {"subject", "body", "status", "scheduled_send_time"},
     ("campaign_unsubscribes", "INSERT"): {"campaign_id", "contact_id", "reason"},
+    # Everything but the credentials' Vault ids and the reading cursor.
+    ("mailboxes", "SELECT"): {
+        "id",
+        "organization_id",
+        "email",
+        "display_name",
+        "smtp_endpoint",
+        "imap_endpoint",
+        "daily_cap",
+        "ramp_start",
+        "ramp_step",
+        "active",
+        "smtp_error",
+        "smtp_error_at",
+        "send_blocked_until",
+        "imap_error",
+        "imap_error_at",
+        "last_synced_at",
+        "created_at",
+        "updated_at",
+    },
+    ("mailboxes", "UPDATE"): {"display_name", "daily_cap", "ramp_start", "ramp_step", "active"},
 }
 FUNCTION_GRANTS = {
     ("public.add_contacts", "authenticated"),
     ("public.add_contacts", "service_role"),
     ("public.contact_data", "authenticated"),
     ("public.contact_data", "service_role"),
+    ("public.add_mailbox", "authenticated"),
+    ("public.add_mailbox", "service_role"),
     ("private.user_organizations", "authenticated"),
     ("private.user_admin_organizations", "authenticated"),
     ("private.unknown_key", "authenticated"),

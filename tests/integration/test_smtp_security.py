@@ -7,7 +7,6 @@ import ipaddress
 import ssl
 
 import pytest
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -16,7 +15,7 @@ from shared.sending import sender
 from tests import factories as f
 from tests.helpers import self_signed_certificate
 from tests.integration.test_send_due import prospect, status
-from tests.mailserver import MailServer
+from tests.mailserver import Logins, MailServer
 
 
 @pytest.fixture(scope="module")
@@ -44,21 +43,6 @@ def server_context(certificate) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(*certificate)
     return context
-
-
-class Logins:
-    """An aiosmtpd authenticator that accepts one user and records every attempt."""
-
-    def __init__(self):
-        self.attempts: list[tuple[str, bool]] = []
-
-    def __call__(self, server, session, envelope, mechanism, auth_data):
-        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-            b"mailer",
-            b"s3cret pass",
-        )
-        self.attempts.append((mechanism, ok))
-        return AuthResult(success=ok)
 
 
 def send_one(conn, env, url: str, certificate) -> tuple:

@@ -1,0 +1,78 @@
+"""Which mailbox sends each claimed message (issue 16).
+
+A sequence keeps one mailbox from its first message to its last, so follow-ups thread from the
+same address. The first message takes, among the campaign's mailboxes (ai_settings.mailboxes,
+or every mailbox of the organization), the usable one with the most capacity left today.
+Runs inside the claim's transaction, under its lock, so the per-mailbox caps and ramps count
+every instance's claims. An organization without mailboxes sends through MAIL_TRANSPORT.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import psycopg
+
+from shared.core import db
+
+NO_CAPACITY = "deferred: no mailbox of the campaign can send now (all paused, failing or at their daily cap)"
+
+
+@dataclass
+class Mailbox:
+    id: uuid.UUID
+    email: str
+    remaining: int
+    unusable: str | None
+
+    def why_not(self) -> str | None:
+        if self.unusable:
+            return f"deferred: the sequence's mailbox {self.email} is {self.unusable}"
+        if self.remaining <= 0:
+            return f"deferred: the sequence's mailbox {self.email} reached its daily cap"
+        return None
+
+
+def assign(conn: psycopg.Connection, claimed: list[uuid.UUID], wait: int) -> list[uuid.UUID]:
+    """Gives each claimed row of an organization with mailboxes its mailbox; returns the rows
+    that stay claimed. The others go back to the queue for `wait` seconds, with the reason."""
+    needs = db.fetch_all(conn, "mailbox-needs", ids=claimed)
+    if not needs:
+        return claimed
+    organizations = list({n["organization_id"] for n in needs})
+    boxes: dict[uuid.UUID, list[Mailbox]] = {org: [] for org in organizations}
+    by_id: dict[uuid.UUID, Mailbox] = {}
+    for row in db.fetch_all(conn, "mailbox-capacity", organizations=organizations, ids=claimed):
+        box = Mailbox(row["id"], row["email"], row["remaining"], row["unusable"])
+        boxes[row["organization_id"]].append(box)
+        by_id[box.id] = box
+
+    chosen: dict[uuid.UUID, uuid.UUID] = {}
+    held: dict[uuid.UUID, str] = {}
+    for need in needs:
+        if need["sequence_order"] > 0:
+            if need["thread_mailbox_id"] is None:
+                continue  # the sequence began through MAIL_TRANSPORT and ends there
+            box = by_id.get(need["thread_mailbox_id"])
+            reason = box.why_not() if box else "deferred: the sequence's mailbox is gone"
+        else:
+            allowed = need["allowed"]
+            usable = [
+                b
+                for b in boxes[need["organization_id"]]
+                if b.why_not() is None and (allowed is None or b.email in allowed)
+            ]
+            box = max(usable, key=lambda b: b.remaining, default=None)
+            reason = None if box else NO_CAPACITY
+        if reason:
+            held[need["id"]] = reason
+        else:
+            chosen[need["id"]] = box.id
+            box.remaining -= 1
+
+    if chosen:
+        db.execute(conn, "assign-mailboxes", ids=list(chosen), mailboxes=list(chosen.values()))
+    if held:
+        db.execute(conn, "hold-claimed-for-mailbox", ids=list(held), reasons=list(held.values()), wait=wait)
+    return [i for i in claimed if i not in held]

@@ -1,0 +1,134 @@
+"""A real IMAP server for the tests: Debian's Dovecot (dovecot-imapd), started on loopback with
+its own configuration, a passwd-file of users and Maildir mailboxes under a temporary directory.
+`.ci/run` installs it; a machine without it fails these tests with that instruction."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+from imapclient import IMAPClient
+
+from local.run import free_port
+
+CONFIG = """
+protocols = imap
+listen = 127.0.0.1
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+mail_location = maildir:{root}/mail/%u
+first_valid_uid = 1
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN {root}/passwd
+}}
+userdb {{
+  driver = passwd-file
+  args = {root}/passwd
+}}
+service imap-login {{
+  inet_listener imap {{
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+  chroot =
+}}
+service anvil {{
+  chroot =
+}}
+"""
+
+
+class Dovecot:
+    def __init__(self):
+        if shutil.which("dovecot") is None:
+            raise RuntimeError("Dovecot is not installed: apt-get install dovecot-imapd (.ci/run does)")
+        self.root = Path(tempfile.mkdtemp(prefix="dovecot-"))
+        self.port = free_port()
+        self.config = self.root / "dovecot.conf"
+        # Dovecot never gives mail to uid 0: as root, the mailboxes belong to nobody.
+        account = pwd.getpwnam("nobody") if os.geteuid() == 0 else pwd.getpwuid(os.geteuid())
+        self.uid, self.gid = account.pw_uid, account.pw_gid
+        self.users: dict[str, str] = {}
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> Dovecot:
+        self.root.chmod(0o755)  # Dovecot's auth process reads the passwd-file as its own user
+        for folder in ("run", "state", "mail", "home"):
+            (self.root / folder).mkdir()
+        os.chown(self.root / "mail", self.uid, self.gid)
+        os.chown(self.root / "home", self.uid, self.gid)
+        self.config.write_text(CONFIG.format(root=self.root, port=self.port))
+        (self.root / "passwd").write_text("")
+        self.process = subprocess.Popen(["dovecot", "-F", "-c", str(self.config)])
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=2).shutdown()
+                return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"Dovecot did not start: {(self.root / 'dovecot.log').read_text()}")
+
+    def __exit__(self, *exc) -> None:
+        if self.process:
+            self.process.terminate()
+            self.process.wait(10)
+        if not os.environ.get("KEEP_DOVECOT"):
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def add_user(self, user: str, password: str) -> None:
+        self.users[user] = password
+        lines = "".join(
+            f"{u}:{{PLAIN}}{p}:{self.uid}:{self.gid}::{self.root}/home/{u}\n" for u, p in self.users.items()
+        )
+        (self.root / "passwd").write_text(lines)
+
+    def url(self, user: str, password: str | None = None) -> str:
+        secret = self.users[user] if password is None else password
+        return f"imap://{quote(user, safe='')}:{quote(secret, safe='')}@127.0.0.1:{self.port}"
+
+    def client(self, user: str) -> IMAPClient:
+        client = IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=10)
+        client.login(user, self.users[user])
+        return client
+
+    def append(self, user: str, *messages: bytes) -> None:
+        """Puts messages in the user's INBOX with IMAP APPEND, as a mail server delivering them would."""
+        client = self.client(user)
+        try:
+            for raw in messages:
+                client.append("INBOX", raw)
+        finally:
+            client.logout()
+
+    def set_uidvalidity(self, user: str, value: int) -> None:
+        """Renumbers the INBOX, as a server does after its index is rebuilt."""
+        subprocess.run(
+            [
+                "doveadm",
+                "-c",
+                str(self.config),
+                "mailbox",
+                "update",
+                "-u",
+                user,
+                "--uid-validity",
+                str(value),
+                "INBOX",
+            ],
+            check=True,
+            capture_output=True,
+        )
