@@ -1,5 +1,5 @@
 """A real IMAP server for the tests: Debian's Dovecot (dovecot-imapd), started on loopback with
-its own configuration, a passwd-file of users and Maildir mailboxes under a temporary directory.
+its own configuration, a passwd-file per user and Maildir mailboxes under a temporary directory.
 `.ci/run` installs it; a machine without it fails these tests with that instruction."""
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ mail_location = maildir:{root}/mail/%u
 first_valid_uid = 1
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN {root}/passwd
+  args = scheme=PLAIN {root}/users/%u
 }}
 userdb {{
   driver = passwd-file
-  args = {root}/passwd
+  args = {root}/users/%u
 }}
 service imap-login {{
   inet_listener imap {{
@@ -66,12 +66,11 @@ class Dovecot:
 
     def __enter__(self) -> Dovecot:
         self.root.chmod(0o755)  # Dovecot's auth process reads the passwd-file as its own user
-        for folder in ("run", "state", "mail", "home"):
+        for folder in ("run", "state", "mail", "home", "users"):
             (self.root / folder).mkdir()
         os.chown(self.root / "mail", self.uid, self.gid)
         os.chown(self.root / "home", self.uid, self.gid)
         self.config.write_text(CONFIG.format(root=self.root, port=self.port))
-        (self.root / "passwd").write_text("")
         self.process = subprocess.Popen(["dovecot", "-F", "-c", str(self.config)])
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -91,10 +90,10 @@ class Dovecot:
 
     def add_user(self, user: str, password: str) -> None:
         self.users[user] = password
-        lines = "".join(
-            f"{u}:{{PLAIN}}{p}:{self.uid}:{self.gid}::{self.root}/home/{u}\n" for u, p in self.users.items()
-        )
-        (self.root / "passwd").write_text(lines)
+        # A passwd-file of its own: a new file is read at once, a changed one only when Dovecot
+        # notices its mtime (whole seconds) changed.
+        line = f"{user}:{{PLAIN}}{password}:{self.uid}:{self.gid}::{self.root}/home/{user}\n"
+        (self.root / "users" / user).write_text(line)
 
     def url(self, user: str, password: str | None = None) -> str:
         secret = self.users[user] if password is None else password

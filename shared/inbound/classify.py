@@ -14,7 +14,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from email.header import decode_header, make_header
+from email.header import decode_header
 from email.utils import parseaddr, parsedate_to_datetime
 
 import lxml.html
@@ -121,13 +121,27 @@ def fingerprint(msg: email.message.Message, raw: bytes) -> str:
 
 def header_text(msg: email.message.Message, name: str) -> str:
     """A header decoded (RFC 2047), "" when missing or undecodable."""
+    value = msg.get(name)
+    if value is None:
+        return ""
     try:
-        value = msg.get(name)
-        if value is None:
-            return ""
-        return str(make_header(decode_header(str(value))))
-    except Exception:  # a broken encoded word, an unknown charset: the raw value will do
-        return str(msg.get(name, ""))
+        chunks = decode_header(value)
+    except Exception:  # a broken encoded word
+        return str(value)
+    return "".join(chunk if isinstance(chunk, str) else _decoded(chunk, charset) for chunk, charset in chunks)
+
+
+def _decoded(data: bytes, charset: str | None) -> str:
+    """Bytes in the charset they name; raw 8-bit text (UTF-8 sent without RFC 2047, or a charset
+    Python does not know) as UTF-8, else Latin-1, which decodes anything."""
+    for name in (charset, "utf-8", "latin-1"):
+        if not name or name == "unknown-8bit":
+            continue
+        try:
+            return data.decode(name)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("latin-1")
 
 
 def _date(msg: email.message.Message) -> datetime | None:

@@ -1,0 +1,318 @@
+"""sync_mailboxes against a real IMAP server (Dovecot): a message sent through a mailbox, then
+the reply, the out-of-office answer, the bounce report and the request to stop that come back
+to it, each ending in the right state; and the hostile cases of issue 16."""
+
+from __future__ import annotations
+
+import glob
+import os
+import secrets
+from datetime import UTC, date, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+
+from shared.inbound import sync
+from shared.sending import sender
+from tests import factories as f
+from tests.helpers import function_client
+from tests.imapserver import Dovecot
+from tests.integration.test_mailboxes import PASSWORD, add_mailbox, mailbox_url
+from tests.integration.test_send_due import ALWAYS_OPEN, status
+from tests.mailserver import Logins, MailServer
+
+
+@pytest.fixture(scope="module")
+def dovecot():
+    with Dovecot() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp(env, database_url, empty_queue):
+    with MailServer(authenticator=Logins("mailer", PASSWORD), auth_require_tls=False) as server:
+        env(
+            MAIL_TRANSPORT="file",
+            ALLOW_PRIVATE_NETWORK="true",
+            SEND_DOMAIN_SPACING_SECONDS=0,
+            SEND_RATE_PER_SECOND=0,
+        )
+        yield server
+
+
+class Team:
+    """An organization with one mailbox (SMTP on aiosmtpd, IMAP on Dovecot), a campaign of
+    three steps, and helpers to send its first messages and to put mail in its INBOX."""
+
+    def __init__(self, conn, dovecot: Dovecot, smtp: MailServer):
+        self.conn, self.dovecot, self.smtp = conn, dovecot, smtp
+        self.org = f.org(conn)
+        self.user = f"ana-{secrets.token_hex(4)}@team.example"
+        dovecot.add_user(self.user, "imap pass/1")
+        self.mailbox = add_mailbox(conn, self.org, self.user, mailbox_url(smtp), dovecot.url(self.user))
+        self.campaign = f.campaign(conn, self.org, ai_settings=ALWAYS_OPEN)
+        self.other_campaign = f.campaign(conn, self.org, ai_settings=ALWAYS_OPEN)
+
+    def contact_with_sent_first_message(self, email: str | None = None) -> dict:
+        contact = f.contact(self.conn, self.org, email or f"lead-{secrets.token_hex(3)}@greenleaf.example")
+        f.link(self.conn, self.campaign, contact, status="drafted")
+        first = f.flow(self.conn, self.campaign, contact, subject="Quick question about your studio")
+        later = [
+            f.flow(
+                self.conn,
+                self.campaign,
+                contact,
+                step=step,
+                when=datetime.now(UTC) + timedelta(days=3 * step),
+            )
+            for step in (1, 2)
+        ]
+        elsewhere = f.flow(
+            self.conn, self.other_campaign, contact, when=datetime.now(UTC) + timedelta(days=1)
+        )
+        assert sender.run()["sent"] == 1
+        message_id, address = self.conn.execute(
+            "SELECT f.message_id, ct.email FROM outreach_flows f JOIN contacts ct ON ct.id = f.contact_id WHERE f.id = %s",
+            (first,),
+        ).fetchone()
+        return {
+            "id": contact,
+            "first": first,
+            "later": [*later, elsewhere],
+            "message_id": message_id,
+            "email": address,
+        }
+
+    def deliver(self, *messages: bytes) -> None:
+        self.dovecot.append(self.user, *messages)
+
+    def contact_state(self, contact) -> str:
+        return self.conn.execute(
+            "SELECT reached_status FROM contacts WHERE id = %s", (contact["id"],)
+        ).fetchone()[0]
+
+    def waiting(self, contact) -> list[tuple]:
+        return [status(self.conn, flow)[:2] for flow in contact["later"]]
+
+    def inbound(self) -> list[tuple]:
+        return self.conn.execute(
+            "SELECT kind, contact_id, snippet, return_date, bounced_address FROM inbound_messages"
+            " WHERE organization_id = %s ORDER BY received_at",
+            (self.org,),
+        ).fetchall()
+
+
+@pytest.fixture
+def team(conn, dovecot, smtp):
+    return Team(conn, dovecot, smtp)
+
+
+def reply(
+    to: dict,
+    body: str,
+    subject: str = "Re: Quick question about your studio",
+    headers: str = "",
+    in_reply_to: str | None = "",
+) -> bytes:
+    reference = to["message_id"] if in_reply_to == "" else in_reply_to
+    threading = f"In-Reply-To: {reference}\r\nReferences: {reference}\r\n" if reference else ""
+    return (
+        f"From: Sam <{to['email']}>\r\nTo: ana@team.example\r\nSubject: {subject}\r\n"
+        f"Date: {format_datetime(datetime.now(UTC))}\r\nMessage-ID: <{secrets.token_hex(8)}@greenleaf.example>\r\n"
+        f"{threading}{headers}Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    ).encode()
+
+
+def bounce_report(to: dict) -> bytes:
+    return (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.greenleaf.example>\r\nTo: ana@team.example\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn-"
+        + secrets.token_hex(6)
+        + "@mx.greenleaf.example>\r\n"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        "--B\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.greenleaf.example\r\n\r\n"
+        f"Final-Recipient: rfc822; {to['email']}\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        f"Diagnostic-Code: smtp; 550 5.1.1 <{to['email']}>: Recipient address rejected\r\n"
+        f"--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {to['message_id']}\r\nSubject: Quick question\r\n--B--\r\n"
+    ).encode()
+
+
+def test_a_reply_stops_the_contact_in_every_campaign_and_shows_in_campaign_stats(team):
+    contact = team.contact_with_sent_first_message()
+    team.deliver(reply(contact, "Yes, call me Thursday.\r\n\r\nOn Tue, Ana wrote:\r\n> Would a call help?"))
+    counts = sync.run()
+    assert counts["reply"] == 1 and counts["read"] == 1 and counts["mailboxes"] >= 1
+    assert team.contact_state(contact) == "responded"
+    assert all(row == ("canceled", "canceled: the contact replied") for row in team.waiting(contact))
+    assert team.inbound() == [("reply", contact["id"], "Yes, call me Thursday.", None, None)]
+    stats = team.conn.execute(
+        "SELECT replied FROM campaign_stats WHERE campaign_id = %s", (team.campaign,)
+    ).fetchone()
+    assert stats == (1,)
+    assert team.conn.execute(
+        "SELECT last_synced_at IS NOT NULL, imap_error FROM mailboxes WHERE id = %s", (team.mailbox,)
+    ).fetchone() == (True, None)
+
+
+def test_an_out_of_office_answer_moves_the_next_message_to_the_return_date(team):
+    contact = team.contact_with_sent_first_message()
+    back = date.today() + timedelta(days=20)
+    before = status(team.conn, contact["later"][0])
+    team.deliver(
+        reply(
+            contact,
+            f"I am away until {back.isoformat()}.",
+            "Automatic reply: Quick question",
+            "Auto-Submitted: auto-replied\r\n",
+        )
+    )
+    assert sync.run()["auto_reply"] == 1
+    assert team.contact_state(contact) == "pending"
+    next_time = team.conn.execute(
+        "SELECT scheduled_send_time FROM outreach_flows WHERE id = %s", (contact["later"][0],)
+    ).fetchone()[0]
+    assert next_time == datetime(back.year, back.month, back.day, tzinfo=UTC)
+    assert status(team.conn, contact["later"][0])[0] == before[0] == "scheduled"
+    assert team.inbound()[0][0] == "auto_reply" and team.inbound()[0][3] == back
+
+
+def test_a_bounce_report_marks_the_address_bounced(team):
+    contact = team.contact_with_sent_first_message()
+    team.deliver(bounce_report(contact))
+    assert sync.run()["bounce"] == 1
+    assert team.contact_state(contact) == "bounced"
+    assert all(row[0] == "canceled" for row in team.waiting(contact))
+    assert team.inbound()[0][4] == contact["email"]
+
+
+def test_a_reply_asking_to_stop_unsubscribes_from_the_whole_organization(team):
+    contact = team.contact_with_sent_first_message()
+    team.deliver(reply(contact, "Please remove me from your list."))
+    assert sync.run()["stop_request"] == 1
+    assert team.contact_state(contact) == "unsubscribed"
+    assert team.conn.execute(
+        "SELECT unsubscribe_requested FROM contacts WHERE id = %s", (contact["id"],)
+    ).fetchone() == (True,)
+
+
+def test_a_reply_without_threading_headers_is_matched_by_sender_and_subject(team):
+    contact = team.contact_with_sent_first_message()
+    team.deliver(
+        reply(
+            contact, "Sounds interesting.", subject="RE: Quick question about your studio", in_reply_to=None
+        ),
+        reply(contact, "Unrelated subject from the same person.", subject="Invoice 42", in_reply_to=None),
+    )
+    counts = sync.run()
+    assert (counts["reply"], counts["ignored"]) == (1, 1)
+    assert team.contact_state(contact) == "responded"
+
+
+def test_mail_that_answers_nothing_of_ours_changes_nothing(team):
+    contact = team.contact_with_sent_first_message()
+    newsletter = reply(contact, "Our November news", "News", "List-Id: <news.greenleaf.example>\r\n")
+    stranger = reply(
+        {**contact, "email": "someone@else.example"}, "Hello?", "Hi", in_reply_to="<unknown@else.example>"
+    )
+    team.deliver(newsletter, stranger)
+    assert sync.run()["ignored"] == 2
+    assert team.contact_state(contact) == "pending" and team.inbound() == []
+
+
+def test_a_forged_in_reply_to_never_touches_another_organization(conn, dovecot, smtp):
+    victim, attacker = Team(conn, dovecot, smtp), Team(conn, dovecot, smtp)
+    target = victim.contact_with_sent_first_message()
+    # Mail in the attacker's mailbox naming the victim organization's Message-ID.
+    attacker.deliver(reply({**target, "email": "attacker@evil.example"}, "Stop everything"))
+    attacker.deliver(reply(target, "Yes!"))
+    assert sync.run()["ignored"] >= 2
+    assert victim.contact_state(target) == "pending"
+    assert all(row[0] == "scheduled" for row in victim.waiting(target))
+    assert conn.execute(
+        "SELECT count(*) FROM inbound_messages WHERE organization_id IN (%s, %s)", (victim.org, attacker.org)
+    ).fetchone() == (0,)
+
+
+def test_each_message_is_handled_once_across_runs_and_repeated_deliveries(team):
+    contact = team.contact_with_sent_first_message()
+    message = reply(contact, "Yes please.")
+    team.deliver(message, message)  # the same message twice in the INBOX
+    first = sync.run()
+    assert (first["reply"], first["ignored"]) == (1, 1)
+    team.conn.execute(
+        "UPDATE mailboxes SET imap_last_uid = 0 WHERE id = %s", (team.mailbox,)
+    )  # as after a crash
+    again = sync.run()
+    assert (again["read"], again["reply"]) == (2, 0)
+    assert len(team.inbound()) == 1
+
+
+def test_a_new_uidvalidity_reads_the_renumbered_inbox_without_missing_or_repeating(team):
+    contact = team.contact_with_sent_first_message()
+    team.deliver(
+        *[
+            reply({**contact, "email": f"n{i}@else.example"}, "noise", "Hi", in_reply_to=None)
+            for i in range(4)
+        ]
+    )
+    team.deliver(reply(contact, "Out of office", "Automatic reply", "Auto-Submitted: auto-replied\r\n"))
+    assert sync.run()["read"] == 5
+    # The server loses its index and numbers the INBOX again: the automatic reply, once UID 5,
+    # is now UID 1, and a new reply gets UID 2, below the last UID seen under the old numbering.
+    client = team.dovecot.client(team.user)
+    client.select_folder("INBOX")
+    client.delete_messages([1, 2, 3, 4])
+    client.expunge()
+    client.logout()
+    for path in glob.glob(str(team.dovecot.root / "mail" / team.user / "dovecot*")):
+        os.remove(path)
+    team.deliver(reply(contact, "Actually, yes: call me."))
+    team.dovecot.set_uidvalidity(team.user, 4242)
+    counts = sync.run()
+    assert (counts["read"], counts["reply"], counts["auto_reply"], counts["ignored"]) == (2, 1, 0, 1)
+    assert team.contact_state(contact) == "responded"
+    assert team.conn.execute(
+        "SELECT imap_uidvalidity, imap_last_uid FROM mailboxes WHERE id = %s", (team.mailbox,)
+    ).fetchone() == (4242, 2)
+
+
+def test_a_wrong_imap_password_is_recorded_and_the_other_mailboxes_are_read(conn, dovecot, smtp):
+    broken, healthy = Team(conn, dovecot, smtp), Team(conn, dovecot, smtp)
+    add_mailbox(
+        conn, broken.org, broken.user, mailbox_url(smtp), dovecot.url(broken.user, password="wrong-imap-pw")
+    )
+    contact = healthy.contact_with_sent_first_message()
+    healthy.deliver(reply(contact, "Yes."))
+    counts = sync.run()
+    assert counts["failed_mailboxes"] >= 1 and counts["reply"] == 1
+    error = conn.execute("SELECT imap_error FROM mailboxes WHERE id = %s", (broken.mailbox,)).fetchone()[0]
+    assert "LoginError" in error and "wrong-imap-pw" not in error
+    assert healthy.contact_state(contact) == "responded"
+
+
+def test_hostile_mail_is_survived(team):
+    contact = team.contact_with_sent_first_message()
+    huge = reply(contact, "Yes, see the attached plans.\r\n" + "A" * 76 + "\r\n") + b"X" * (20 * 1024 * 1024)
+    broken = [
+        b'Content-Type: multipart/mixed; boundary="open"\r\n\r\n--open\r\nContent-Type: text/plain\r\n\r\nhi',
+        b"From: =?utf-8?Q?broken\r\nSubject: =?x-unknown?B?SGVsbG8=?=\r\nContent-Type: text/plain; charset=nope\r\n\r\n\xe9\xe9",
+        b"\x00\x01\x02 not a message at all",
+    ]
+    team.deliver(*broken, huge)
+    counts = sync.run()
+    assert counts["read"] == 4 and counts["reply"] == 1
+    assert team.contact_state(contact) == "responded"
+
+
+def test_the_function_answers_with_counts_and_wants_the_webhook_secret(team):
+    client = function_client("sync_mailboxes")
+    assert client.post("/", json={}).status_code == 401
+    answer = client.post("/", json={}, headers={"X-Webhook-Secret": os.environ["WEBHOOK_SECRET"]})
+    assert answer.status_code == 200 and "reply" in answer.get_json()
+    assert (
+        client.post(
+            "/", json={"x": 1}, headers={"X-Webhook-Secret": os.environ["WEBHOOK_SECRET"]}
+        ).status_code
+        == 400
+    )
