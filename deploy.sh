@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Deploys Outreach to Google Cloud (six Cloud Functions, Cloud Scheduler) and Supabase
+# Deploys Outreach to Google Cloud (seven Cloud Functions, Cloud Scheduler) and Supabase
 # (migrations, Vault entries for the database webhooks). Idempotent: run it again after any change.
 #
 #   ./deploy.sh --dry-run    print every command instead of running it (secrets shown as <redacted>)
@@ -17,14 +17,15 @@ cd "$(dirname "$0")"
 
 DRY_RUN=0
 [[ "${1:-}" == "--dry-run" ]] && DRY_RUN=1
-FUNCTIONS=(create_campaign run_search scrape_url draft_message send_due unsubscribe_webhook)
+FUNCTIONS=(create_campaign run_search scrape_url draft_message send_due sync_mailboxes unsubscribe_webhook)
 SECRET_VARS=(DATABASE_URL WEBHOOK_SECRET UNSUBSCRIBE_SECRET UNSUBSCRIBE_PREVIOUS_SECRETS SUPABASE_JWT_SECRET
   SEARCH_API_KEY LLM_API_KEY SMTP_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY)
 PLAIN_VARS=(SUPABASE_URL SEARCH_PROVIDER SEARCH_RESULTS_PER_TASK SEARCH_SKIP_HOSTS SEARCH_BASE_URL
   SEARCH_RETRY_BASE_SECONDS LLM_BASE_URL LLM_MODEL LLM_TIMEOUT LLM_RETRY_BASE_SECONDS
   MAIL_TRANSPORT MAIL_FROM SENDER_POSTAL_ADDRESS UNSUBSCRIBE_MAILTO SNS_TOPIC_ARNS AWS_REGION
   SEND_RATE_PER_SECOND SEND_DOMAIN_SPACING_SECONDS SEND_MAX_ATTEMPTS SMTP_POOL_SIZE SEND_BATCH_SIZE
-  SEND_LEASE_SECONDS SEND_RETRY_BASE_SECONDS SMTP_MESSAGES_PER_CONNECTION
+  SEND_LEASE_SECONDS SEND_RETRY_BASE_SECONDS SMTP_MESSAGES_PER_CONNECTION MAILBOX_RETRY_SECONDS
+  IMAP_TIMEOUT IMAP_FETCH_BYTES IMAP_BATCH_SIZE
   WORK_MAX_ATTEMPTS WORK_LEASE_SECONDS WORK_RETRY_BASE_SECONDS DRAIN_GRACE_SECONDS DRAIN_CONCURRENCY
   DRAIN_BUDGET_SECONDS DB_POOL_SIZE MAX_BODY_BYTES CORS_ALLOWED_ORIGINS JWKS_REFRESH_COOLDOWN
   CRAWLER_USER_AGENT FETCH_CONNECT_TIMEOUT FETCH_READ_TIMEOUT FETCH_DEADLINE CRAWL_EXTRA_PAGES)
@@ -108,9 +109,10 @@ for fn in "${FUNCTIONS[@]}"; do
   find "$dir/shared" -name __pycache__ -prune -exec rm -rf {} +
   cp requirements.lock "$dir/requirements.txt"  # exact versions and hashes, as tested
   access=(--allow-unauthenticated)
-  [[ "$fn" == "send_due" ]] && access=(--no-allow-unauthenticated)
+  # Called only by Cloud Scheduler with its OIDC token (the drains also take webhooks from Supabase).
+  [[ "$fn" =~ ^(send_due|sync_mailboxes)$ ]] && access=(--no-allow-unauthenticated)
   memory=256Mi; timeout=60s
-  [[ "$fn" =~ ^(scrape_url|draft_message|run_search|send_due)$ ]] && timeout=540s
+  [[ "$fn" =~ ^(scrape_url|draft_message|run_search|send_due|sync_mailboxes)$ ]] && timeout=540s
   [[ "$fn" == "scrape_url" ]] && memory=512Mi
   secrets_flag=$(IFS=,; echo "${set_secrets[*]}")
   run gcloud functions deploy "$fn" --gen2 --runtime python312 --project "$PROJECT" --region "$REGION" \
@@ -123,8 +125,10 @@ if (( DRY_RUN )); then
   WEBHOOK_SECRET="${WEBHOOK_SECRET:-dry-run}" "$PYTHON" -m deploy.scheduler --project "$PROJECT" --region "$REGION" \
     --base-url "$BASE_URL" --service-account "$SCHEDULER_SA" --dry-run
 else
-  run gcloud functions add-invoker-policy-binding send_due --project "$PROJECT" --region "$REGION" \
-    --member "serviceAccount:$SCHEDULER_SA"
+  for fn in send_due sync_mailboxes; do
+    run gcloud functions add-invoker-policy-binding "$fn" --project "$PROJECT" --region "$REGION" \
+      --member "serviceAccount:$SCHEDULER_SA"
+  done
   "$PYTHON" -m deploy.scheduler --project "$PROJECT" --region "$REGION" --base-url "$BASE_URL" \
     --service-account "$SCHEDULER_SA"
 fi

@@ -20,6 +20,7 @@ FIRST_REQUEST = {
     "scrape_url": ("POST", {"drain": True, "limit": 1}, None),
     "draft_message": ("POST", {"drain": True, "limit": 1}, None),
     "send_due": ("POST", {}, None),
+    "sync_mailboxes": ("POST", {}, None),
     "unsubscribe_webhook": ("GET", None, None),
 }
 

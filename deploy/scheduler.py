@@ -1,4 +1,4 @@
-"""Cloud Scheduler jobs: send_due every minute (private, OIDC), the three drains every few
+"""Cloud Scheduler jobs: send_due every minute and sync_mailboxes every 2 minutes (private, OIDC), the three drains every few
 minutes (public functions that check X-Webhook-Secret). Created or updated, so deploying twice
 changes nothing.
 
@@ -26,6 +26,7 @@ class JobSpec:
 
 JOBS = (
     JobSpec("send_due", "* * * * *", {}, oidc=True),
+    JobSpec("sync_mailboxes", "*/2 * * * *", {}, oidc=True),
     JobSpec("run_search", "*/5 * * * *", {"drain": True, "limit": 50}, oidc=False),
     JobSpec("scrape_url", "*/3 * * * *", {"drain": True, "limit": 50}, oidc=False),
     JobSpec("draft_message", "*/3 * * * *", {"drain": True, "limit": 50}, oidc=False),

@@ -46,6 +46,7 @@ FUNCTIONS = (
     "scrape_url",
     "draft_message",
     "send_due",
+    "sync_mailboxes",
     "unsubscribe_webhook",
 )
 DRAINS = ("run_search", "scrape_url", "draft_message")
@@ -141,8 +142,11 @@ class Stack:
             self.webhooks["failed"] += 1
 
     def schedule(self, every: float) -> None:
-        """Cloud Scheduler's calls: the drains and send_due."""
-        calls = [(name, {"drain": True, "limit": 50}) for name in DRAINS] + [("send_due", {})]
+        """Cloud Scheduler's calls: the drains, send_due and sync_mailboxes."""
+        calls = [(name, {"drain": True, "limit": 50}) for name in DRAINS] + [
+            ("send_due", {}),
+            ("sync_mailboxes", {}),
+        ]
         while not self.stop.wait(every):
             for name, body in calls:
                 with contextlib.suppress(httpx.HTTPError, ValueError):  # the next tick tries again

@@ -84,7 +84,16 @@ def counts(conn) -> tuple:
 
 
 @pytest.mark.parametrize(
-    "fn", ["create_campaign", "run_search", "scrape_url", "draft_message", "send_due", "unsubscribe_webhook"]
+    "fn",
+    [
+        "create_campaign",
+        "run_search",
+        "scrape_url",
+        "draft_message",
+        "send_due",
+        "sync_mailboxes",
+        "unsubscribe_webhook",
+    ],
 )
 def test_generated_requests_never_5xx_never_partial_write(conn, env, fn):
     env(DRAIN_GRACE_SECONDS=3600, SEND_DOMAIN_SPACING_SECONDS=0)  # drains find nothing of their own to do

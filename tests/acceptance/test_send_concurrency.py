@@ -4,6 +4,7 @@ token each message carries), since a second send would carry a new Message-ID.""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -18,7 +19,7 @@ from shared.inbound import tokens
 from shared.sending import sender
 from tests.acceptance.bulk import due_messages
 from tests.helpers import ROOT
-from tests.mailserver import Behaviour, MailServer
+from tests.mailserver import Behaviour, Logins, MailServer
 
 pytestmark = pytest.mark.slow
 
@@ -132,3 +133,48 @@ def test_sender_killed_mid_batch_never_sends_twice_and_settles_every_row(conn, e
             assert reason.startswith("outcome unknown"), reason
     # Unknown outcomes are bounded by what was in flight when the process died.
     assert by_status["failed"] <= 2
+
+
+def test_eight_senders_keep_every_mailbox_under_its_cap(conn, empty_queue):
+    """Promise 9: three mailboxes with caps of 40, 25 and 60, one of them on a ramp that allows
+    15 today, 400 due messages and 8 send_due processes at once: each mailbox sends exactly what
+    it may, the rest wait, and nothing goes twice."""
+    org_id, campaign_id = due_messages(conn, 400)
+    caps = {"a@team.example": 40, "b@team.example": 25, "c@team.example": 60}
+    logins = {address: Logins("mailer", "pw-" + address) for address in caps}
+    with contextlib.ExitStack() as stack:
+        servers = {
+            address: stack.enter_context(MailServer(authenticator=logins[address], auth_require_tls=False))
+            for address in caps
+        }
+        for address, cap in caps.items():
+            url = f"smtp://mailer:pw-{address.replace('@', '%40')}@127.0.0.1:{servers[address].port}"
+            conn.execute("SELECT public.add_mailbox(%s, %s, %s, NULL, %s)", (org_id, address, url, cap))
+        conn.execute(
+            "UPDATE mailboxes SET ramp_start = 5, ramp_step = 5, created_at = now() - interval '2 days'"
+            " WHERE email = 'c@team.example' AND organization_id = %s",
+            (org_id,),
+        )
+        env = sender_env(servers["a@team.example"], MAIL_TRANSPORT="file", ALLOW_PRIVATE_NETWORK="true")
+        procs = [start_sender(env, 30) for _ in range(8)]
+        outputs = [json.loads(p.communicate(timeout=600)[0]) for p in procs]
+        received = {address: flows_delivered(server) for address, server in servers.items()}
+    allowed = {"a@team.example": 40, "b@team.example": 25, "c@team.example": 15}
+    assert {address: len(flows) for address, flows in received.items()} == allowed
+    assert all(max(flows.values()) == 1 for flows in received.values())
+    by_mailbox = dict(
+        conn.execute(
+            "SELECT m.email, count(*) FROM outreach_flows f JOIN mailboxes m ON m.id = f.mailbox_id"
+            " WHERE f.campaign_id = %s AND f.status = 'sent' GROUP BY m.email",
+            (campaign_id,),
+        ).fetchall()
+    )
+    assert by_mailbox == allowed
+    assert sum(o["sent"] for o in outputs) == 80
+    statuses = dict(
+        conn.execute(
+            "SELECT status, count(*) FROM outreach_flows WHERE campaign_id = %s GROUP BY status",
+            (campaign_id,),
+        ).fetchall()
+    )
+    assert statuses == {"sent": 80, "scheduled": 320}

@@ -21,6 +21,7 @@ DEEP_OBJECT = '{"drain": ' * 20_000 + "true" + "}" * 20_000
         ("scrape_url", "/"),
         ("draft_message", "/"),
         ("send_due", "/"),
+        ("sync_mailboxes", "/"),
         ("unsubscribe_webhook", "/events"),
         ("unsubscribe_webhook", "/sns"),
         ("create_campaign", "/"),

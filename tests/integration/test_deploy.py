@@ -138,7 +138,7 @@ def test_dry_run_deploys_every_function(dry_run):
             and "--trigger-http" in line
             and f"--source build/{fn}" in line
         )
-        assert ("--no-allow-unauthenticated" in line) == (fn == "send_due")
+        assert ("--no-allow-unauthenticated" in line) == (fn in ("send_due", "sync_mailboxes"))
         assert (
             "DATABASE_URL=outreach-database-url:latest" in line
             and "LLM_API_KEY=outreach-llm-api-key:latest" in line
@@ -235,7 +235,10 @@ def test_scheduler_jobs_are_created_then_updated():
     lines = scheduler.apply(client, jobs)
     assert lines[0] == f"updated {send.name}" and all(line.startswith("created") for line in lines[1:])
     again = scheduler.apply(client, jobs)
-    assert all(line.startswith("updated") for line in again) and len(client.jobs) == 4
+    assert all(line.startswith("updated") for line in again) and len(client.jobs) == 5
+    sync = by_name["outreach-sync-mailboxes"]
+    assert sync.schedule == "*/2 * * * *" and sync.http_target.body == b"{}"
+    assert sync.http_target.oidc_token.service_account_email == "sched@acme.iam"
 
 
 def imported_modules(path) -> set[str]:
@@ -265,6 +268,6 @@ def test_nothing_under_shared_imports_the_local_stack_or_deployment():
 
 def test_shared_reads_as_the_pipeline():
     packages = sorted(p.name for p in (ROOT / "shared").iterdir() if p.is_dir() and p.name != "__pycache__")
-    assert packages == ["campaigns", "core", "discovery", "drafting", "inbound", "sending"]
+    assert packages == ["campaigns", "core", "discovery", "drafting", "inbound", "mailboxes", "sending"]
     top_modules = [p.name for p in (ROOT / "shared").glob("*.py")]
     assert top_modules == ["__init__.py"]
