@@ -14,7 +14,17 @@ import time
 from bench.common import ROOT, machine, today
 
 DOC = ROOT / "docs" / "PERFORMANCE.md"
-BENCHMARKS = ("extraction", "corpus", "sending", "claim", "rls", "drafting", "coldstart", "localrun")
+BENCHMARKS = (
+    "extraction",
+    "corpus",
+    "sending",
+    "mailboxes",
+    "claim",
+    "rls",
+    "drafting",
+    "coldstart",
+    "localrun",
+)
 
 
 def rewrite(name: str, body: str) -> None:

@@ -66,6 +66,7 @@ CREATE TABLE public.inbound_messages (
 CREATE INDEX inbound_messages_campaign_idx ON public.inbound_messages (campaign_id, kind) INCLUDE (contact_id, organization_id);
 CREATE INDEX inbound_messages_organization_idx ON public.inbound_messages (organization_id, received_at DESC);
 CREATE INDEX inbound_messages_contact_idx ON public.inbound_messages (contact_id);
+CREATE INDEX inbound_messages_flow_idx ON public.inbound_messages (flow_id);
 
 -- A mailbox URL's problem, or NULL: scheme://user:password@host[:port], the user name and
 -- password URL-encoded. Which security each scheme means is the functions' part (README).
@@ -207,16 +208,19 @@ DECLARE
   item jsonb;
 BEGIN
   IF jsonb_typeof(settings) = 'object' AND settings ? 'mailboxes' THEN
-    IF jsonb_typeof(settings -> 'mailboxes') IS DISTINCT FROM 'array'
+    IF jsonb_typeof(settings -> 'mailboxes') = 'null' THEN
+      NULL;  -- the default: every mailbox of the organization
+    ELSIF jsonb_typeof(settings -> 'mailboxes') IS DISTINCT FROM 'array'
        OR jsonb_array_length(settings -> 'mailboxes') NOT BETWEEN 1 AND 100 THEN
       RETURN 'ai_settings.mailboxes must be a list of 1 to 100 mailbox addresses';
+    ELSE
+      FOR item IN SELECT jsonb_array_elements(settings -> 'mailboxes') LOOP
+        IF jsonb_typeof(item) IS DISTINCT FROM 'string'
+           OR (item #>> '{}') !~ '^[A-Za-z0-9.!#$%&''*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$' THEN
+          RETURN 'ai_settings.mailboxes: each is a mailbox''s email address';
+        END IF;
+      END LOOP;
     END IF;
-    FOR item IN SELECT jsonb_array_elements(settings -> 'mailboxes') LOOP
-      IF jsonb_typeof(item) IS DISTINCT FROM 'string'
-         OR (item #>> '{}') !~ '^[A-Za-z0-9.!#$%&''*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$' THEN
-        RETURN 'ai_settings.mailboxes: each is a mailbox''s email address';
-      END IF;
-    END LOOP;
     RETURN private.campaign_settings_problem_before_mailboxes(settings - 'mailboxes');
   END IF;
   RETURN private.campaign_settings_problem_before_mailboxes(settings);

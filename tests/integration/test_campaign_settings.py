@@ -190,6 +190,9 @@ SETTINGS = st.fixed_dictionaries(
         "public_name": NAMES,
         "sender_email": st.sampled_from([None, "ana@studio.example", "nobody", "josé@studio.example", 5]),
         "format": st.sampled_from(["html", "text", "HTML", None, 1, "rich"]),
+        "mailboxes": st.sampled_from(
+            [None, [], ["ana@team.example"], ["ana@team.example", "x"], "ana@team.example", [5], ["a@b"]]
+        ),
         "extra": st.just(1),
     },
 )
@@ -216,6 +219,7 @@ VALID = st.fixed_dictionaries(
         "public_name": st.one_of(st.none(), st.just("Spring offer")),
         "sender_email": st.sampled_from([None, "ana@studio.example"]),
         "format": st.sampled_from(["html", "text"]),
+        "mailboxes": st.sampled_from([None, ["ana@team.example"], ["Ana@Team.example", "sam@team.example"]]),
     },
 )
 # Valid settings with one value replaced by anything at all: the boundary of every rule.

@@ -62,21 +62,21 @@ def test_nothing_is_sent_for_a_rolled_back_insert(database_url, conn):
 
 @pytest.fixture
 def supabase_like(conn):
-    """pg_net's net.http_post and Vault's decrypted_secrets, recorded instead of sent."""
+    """pg_net's net.http_post, recorded instead of sent, and the Vault entries deploy.sh writes."""
     conn.execute("""
         CREATE SCHEMA net;
         CREATE TABLE net.sent (url text, body jsonb, headers jsonb, timeout_milliseconds int);
         CREATE FUNCTION net.http_post(url text, body jsonb, params jsonb DEFAULT '{}', headers jsonb DEFAULT '{}',
                                       timeout_milliseconds int DEFAULT 5000) RETURNS bigint
         LANGUAGE sql AS $$ INSERT INTO net.sent VALUES (url, body, headers, timeout_milliseconds) RETURNING 1::bigint $$;
-        CREATE SCHEMA vault;
-        CREATE TABLE vault.decrypted_secrets (name text, decrypted_secret text);
-        INSERT INTO vault.decrypted_secrets VALUES
-          ('outreach_functions_url', 'https://europe-west1-acme.cloudfunctions.net/'),
-          ('outreach_webhook_secret', 's3cret-from-vault');
+        SELECT vault.create_secret('https://europe-west1-acme.cloudfunctions.net/', 'outreach_functions_url');
+        SELECT vault.create_secret('s3cret-from-vault', 'outreach_webhook_secret');
     """)
     yield
-    conn.execute("DROP SCHEMA net CASCADE; DROP SCHEMA vault CASCADE;")
+    conn.execute("DROP SCHEMA net CASCADE;")
+    conn.execute(
+        "DELETE FROM vault.secrets WHERE name IN ('outreach_functions_url', 'outreach_webhook_secret')"
+    )
 
 
 def test_on_supabase_the_trigger_posts_with_pg_net(conn, supabase_like):
