@@ -6,12 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import subprocess
 import sys
-import time
-from datetime import UTC, datetime
-from email.utils import format_datetime
 from pathlib import Path
 
 import psycopg
@@ -93,41 +89,8 @@ def sending() -> dict:
     }
 
 
-def inbox_messages(flows: list[tuple[str, str]], count: int) -> list[bytes]:
-    """Mail as it comes back: one in ten a reply to a message sent, one in fifty a bounce
-    report, one in twenty an automatic reply, the rest newsletters and strangers' mail."""
-    out = []
-    for i in range(count):
-        message_id, address = flows[i % len(flows)]
-        date = format_datetime(datetime.now(UTC))
-        own = f"<{secrets.token_hex(8)}@greenleaf.example>"
-        if i % 10 == 0:
-            head = f"From: <{address}>\r\nSubject: Re: Hello\r\nIn-Reply-To: {message_id}\r\n"
-            body = "Yes, tell me more.\r\n\r\nOn Monday, Ana wrote:\r\n> Hello\r\n"
-        elif i % 50 == 1:
-            head = (
-                "From: MAILER-DAEMON@mx.example\r\nSubject: Undelivered Mail Returned to Sender\r\n"
-                'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n'
-            )
-            body = (
-                "--B\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
-                "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\n"
-                f"Final-Recipient: rfc822; {address}\r\nAction: failed\r\nStatus: 5.1.1\r\n--B--\r\n"
-            )
-        elif i % 20 == 2:
-            head = f"From: <{address}>\r\nSubject: Out of office\r\nAuto-Submitted: auto-replied\r\nIn-Reply-To: {message_id}\r\n"
-            body = "I am away until 7 January.\r\n"
-        else:
-            head = f"From: news{i}@list.example\r\nSubject: November news {i}\r\nList-Id: <news.list.example>\r\n"
-            body = "Our news this month. " * 40 + "\r\n"
-        if "Content-Type" not in head:
-            head += "Content-Type: text/plain; charset=utf-8\r\n"
-        out.append(f"{head}To: box@team.example\r\nDate: {date}\r\nMessage-ID: {own}\r\n\r\n{body}".encode())
-    return out
-
-
 def syncing() -> dict:
-    from tests.acceptance.bulk import due_messages
+    from tests.acceptance.bulk import due_messages, inbound_mail, sent_through_mailbox
     from tests.imapserver import Dovecot
 
     with fresh_database() as url, Dovecot() as dovecot:
@@ -139,49 +102,20 @@ def syncing() -> dict:
                 "SELECT public.add_mailbox(%s, %s, 'smtp://u:p@127.0.0.1:1', %s, 100)",
                 (org, user, dovecot.url(user)),
             ).fetchone()[0]
-            flows = conn.execute(
-                "UPDATE outreach_flows SET status = 'sent', sent_at = now(), mailbox_id = %s,"
-                " message_id = '<' || id || '@team.example>' WHERE campaign_id = %s AND sequence_order = 0"
-                " RETURNING message_id, (SELECT email FROM contacts WHERE id = contact_id)",
-                (box, campaign),
-            ).fetchall()
+            flows = sent_through_mailbox(conn, box, campaign)
         progress(f"mailboxes: {INBOX} messages into the INBOX (Maildir)")
-        deliver_to_maildir(
-            dovecot.root / "mail" / user, inbox_messages(flows, INBOX), dovecot.uid, dovecot.gid
-        )
+        dovecot.deliver_to_maildir(user, inbound_mail(flows, INBOX))
         runs = []
         for label in ("first", "second"):
             progress(f"mailboxes: sync_mailboxes, {label} run")
             out = run_child(
-                ["-m", "bench.mailboxes", "sync"],
+                ["-m", "tests.acceptance.sync_process"],
                 DATABASE_URL=url,
                 ALLOW_PRIVATE_NETWORK="true",
                 IMAP_TIMEOUT="120",
             )
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     return {"messages": INBOX, "runs": runs}
-
-
-def deliver_to_maildir(maildir: Path, messages: list[bytes], uid: int, gid: int) -> None:
-    """As a delivery agent does: each message a file in new/, which Dovecot takes in on SELECT."""
-    for folder in ("new", "cur", "tmp"):
-        (maildir / folder).mkdir(parents=True, exist_ok=True)
-    stamp = int(time.time())
-    for i, raw in enumerate(messages):
-        path = maildir / "new" / f"{stamp}.M{i}P{os.getpid()}.bench"
-        path.write_bytes(raw)
-        os.chown(path, uid, gid)
-    for path in [maildir, *maildir.iterdir()]:
-        os.chown(path, uid, gid)
-
-
-def _sync_child() -> None:
-    from bench.common import peak_rss_mb
-    from shared.inbound import sync
-
-    started = time.perf_counter()
-    counts = sync.run()
-    print(json.dumps({"seconds": time.perf_counter() - started, "rss_mb": peak_rss_mb(), **counts}))
 
 
 def run() -> dict:
@@ -193,7 +127,7 @@ def table(result: dict) -> str:
     lines = [
         f"send_due, one instance, {s['rows']:,} due messages over {MAILBOXES} mailboxes, each behind its own "
         f"aiosmtpd server adding {LATENCY * 1000:.0f} ms to every reply ({REPLIES_PER_MESSAGE} replies a message, so "
-        f"one connection carries at most {1 / (REPLIES_PER_MESSAGE * LATENCY):.0f} messages a second), "
+        f"one connection carries at most {1 / (REPLIES_PER_MESSAGE * LATENCY):.1f} messages a second), "
         f"{CONNECTIONS_PER_MAILBOX} connections a mailbox:",
         "",
         "| messages | time | throughput | concurrency bound | ratio | delivered per mailbox | PostgreSQL and the rest, CPU per message | send_due CPU per message | peak RSS |",
@@ -215,8 +149,3 @@ def table(result: dict) -> str:
             f"{r['seconds']:.2f} s | {per} | {r['rss_mb']:.0f} MB |"
         )
     return "\n".join(lines)
-
-
-if __name__ == "__main__":
-    if sys.argv[1:] == ["sync"]:
-        _sync_child()

@@ -113,6 +113,20 @@ class Dovecot:
         finally:
             client.logout()
 
+    def deliver_to_maildir(self, user: str, messages: list[bytes]) -> None:
+        """Many messages at once, as a delivery agent writes them: each a file in the user's
+        Maildir new/, which Dovecot takes in on the next SELECT (APPEND takes a round trip each)."""
+        maildir = self.root / "mail" / user
+        for folder in ("new", "cur", "tmp"):
+            (maildir / folder).mkdir(parents=True, exist_ok=True)
+        stamp = int(time.time())
+        for i, raw in enumerate(messages):
+            path = maildir / "new" / f"{stamp}.M{i}P{os.getpid()}.outreach-test"
+            path.write_bytes(raw)
+            os.chown(path, self.uid, self.gid)
+        for path in [maildir, *maildir.iterdir()]:
+            os.chown(path, self.uid, self.gid)
+
     def set_uidvalidity(self, user: str, value: int) -> None:
         """Renumbers the INBOX, as a server does after its index is rebuilt."""
         subprocess.run(

@@ -12,7 +12,8 @@ ON CONFLICT (search_task_id, website_url) DO NOTHING
 RETURNING id;
 
 -- name: get-scrape-context
-SELECT s.id, s.website_url, t.language, t.campaign_id, c.organization_id, c.default_language
+SELECT s.id, s.website_url, t.language, t.campaign_id, c.organization_id, c.default_language,
+       c.ai_settings #>> '{sending_window,timezone}' AS timezone
 FROM scrape_results s
 JOIN search_tasks t ON t.id = s.search_task_id
 JOIN campaigns c ON c.id = t.campaign_id

@@ -13,13 +13,15 @@ a match at every position, which made the scan of a 5 MB page about twice as fas
 
 from __future__ import annotations
 
+import functools
 import html as htmllib
 import json
 import re
 from dataclasses import dataclass, field
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import phonenumbers
+import pytz
 from email_validator import EmailNotValidError, validate_email
 from lxml import etree
 from lxml import html as lxml_html
@@ -290,16 +292,34 @@ HTML_LANG = re.compile(
     r"""<[Hh][Tt][Mm][Ll]\s[^>]{0,300}?\blang=["']?[A-Za-z]{2,3}[-_]([A-Za-z]{2})(?![A-Za-z])"""
 )
 OG_LOCALE = re.compile(r"""og:locale["'][^>]{0,100}?content=["'][A-Za-z]{2,3}_([A-Za-z]{2})(?![A-Za-z])""")
+LINK_TAG = re.compile(r"<link\b[^>]{0,600}>", re.IGNORECASE)
+HREFLANG = re.compile(r"""\bhreflang\s*=\s*["']?[A-Za-z]{2,3}[-_]([A-Za-z]{2})(?![A-Za-z])""", re.IGNORECASE)
+HREF = re.compile(r"""\bhref\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 ADDRESS_COUNTRY = re.compile(r""""addressCountry"\s*:\s*(?:\{[^{}]{0,200}?"name"\s*:\s*)?"([A-Za-z]{2})\"""")
 HEAD_CHARS = 64 * 1024
 
 
-def page_region(html: str, json_ld: list[str]) -> str | None:
-    """The country the page says it is from: <html lang="en-GB">, og:locale, a JSON-LD address."""
+def page_region(html: str, json_ld: list[str], url: str = "") -> str | None:
+    """The country the page says it is from: <html lang="en-GB">, og:locale, the hreflang of the
+    alternate that is this very page, a JSON-LD address."""
     head = html[:HEAD_CHARS]
-    for match in (HTML_LANG.search(head), OG_LOCALE.search(head), *map(ADDRESS_COUNTRY.search, json_ld)):
+    found = (HTML_LANG.search(head), OG_LOCALE.search(head), _own_hreflang(head, url))
+    for match in (*found, *map(ADDRESS_COUNTRY.search, json_ld)):
         if match and (region := _region(match.group(1))):
             return region
+    return None
+
+
+def _own_hreflang(head: str, url: str) -> re.Match | None:
+    """<link rel="alternate" hreflang="en-GB" href="…"> naming this page: a site lists every
+    language's version, and only the page's own says where it is from."""
+    if not url:
+        return None
+    here = url.split("#")[0].rstrip("/")
+    for tag in LINK_TAG.findall(head):
+        lang, href = HREFLANG.search(tag), HREF.search(tag)
+        if lang and href and urljoin(url, htmllib.unescape(href.group(1))).split("#")[0].rstrip("/") == here:
+            return lang
     return None
 
 
@@ -308,9 +328,12 @@ def _region(code: str) -> str | None:
     return code if code in phonenumbers.SUPPORTED_REGIONS else None
 
 
-def region_for(url: str, language: str | None, page: str | None = None) -> str | None:
+def region_for(
+    url: str, language: str | None, page: str | None = None, zone: str | None = None
+) -> str | None:
     """The phone region for national numbers: the page's own (page_region), then the site's
-    country-code domain, then the campaign's language (es-MX, or es for Spain)."""
+    country-code domain, then the campaign's language (es-MX, or es for Spain), then the country
+    of the campaign's sending time zone."""
     if page:
         return page
     suffix = (urlsplit(url).hostname or "").rsplit(".", 1)[-1]
@@ -318,7 +341,20 @@ def region_for(url: str, language: str | None, page: str | None = None) -> str |
         return region
     if language and "-" in language and (region := _region(language.split("-")[1])):
         return region
-    return {"es": "ES", "de": "DE", "fr": "FR", "it": "IT", "pt": "PT", "nl": "NL"}.get((language or "")[:2])
+    by_language = {"es": "ES", "de": "DE", "fr": "FR", "it": "IT", "pt": "PT", "nl": "NL"}.get(
+        (language or "")[:2]
+    )
+    return by_language or zone_country(zone)
+
+
+@functools.cache
+def _zone_countries() -> dict[str, str]:
+    # zone.tab through pytz: each zone's country ("Europe/Madrid" -> ES); UTC and Etc/* have none.
+    return {zone: country for country, zones in pytz.country_timezones.items() for zone in zones}
+
+
+def zone_country(zone: str | None) -> str | None:
+    return _region(_zone_countries().get(zone or "", "")) if zone else None
 
 
 def clean_phone(candidate: str, region: str | None) -> str | None:
@@ -359,7 +395,7 @@ def clean_written_phone(candidate: str, region: str | None) -> str | None:
     return phone
 
 
-def extract(html: str, url: str, language: str | None = None) -> Contacts:
+def extract(html: str, url: str, language: str | None = None, zone: str | None = None) -> Contacts:
     raw_emails: list[str] = []
     raw_phones: list[str] = []
     named: list[tuple[str, str]] = []
@@ -403,7 +439,7 @@ def extract(html: str, url: str, language: str | None = None) -> Contacts:
         if len(written) > MAX_CANDIDATES:
             break
 
-    region = region_for(url, language, page_region(html, blocks))
+    region = region_for(url, language, page_region(html, blocks, url), zone)
     found = Contacts()
     for candidate in raw_emails:
         email = clean_email(candidate)

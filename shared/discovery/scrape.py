@@ -47,7 +47,7 @@ def scrape_url(row: dict) -> str:
     found = extract.Contacts()
     found_on: dict[str, str] = {}  # address -> the page it was first found on (GDPR Article 14)
     for page in pages:
-        more = extract.extract(page.text, page.url, language)
+        more = extract.extract(page.text, page.url, language, ctx["timezone"])
         for email in more.emails:
             found_on.setdefault(email, page.url)
         found.emails += [e for e in more.emails if e not in found.emails]

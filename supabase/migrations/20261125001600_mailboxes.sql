@@ -306,3 +306,30 @@ LEFT JOIN LATERAL (
   SELECT count(DISTINCT m.contact_id) AS replied FROM public.inbound_messages m
   WHERE m.campaign_id = c.id AND m.kind IN ('reply', 'stop_request')
 ) im ON true;
+
+-- The right of access includes what the person wrote back (migration …1500, one key more).
+CREATE OR REPLACE FUNCTION public.contact_data(organization_id uuid, email text) RETURNS jsonb
+LANGUAGE sql STABLE SECURITY INVOKER SET search_path = '' AS $$
+  SELECT coalesce(jsonb_agg(jsonb_build_object(
+    'contact', to_jsonb(ct) - 'organization_id',
+    'found_on', ct.extra_data ->> 'source_url',
+    'found_at', ct.created_at,
+    'campaigns', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                    'campaign_id', cc.campaign_id, 'enrolled_at', cc.created_at, 'status', cc.status)), '[]')
+                  FROM public.campaign_contacts cc WHERE cc.contact_id = ct.id),
+    'messages', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'campaign_id', f.campaign_id, 'step', f.sequence_order, 'status', f.status,
+                   'subject', f.subject, 'body', f.body, 'scheduled_send_time', f.scheduled_send_time,
+                   'sent_at', f.sent_at) ORDER BY f.campaign_id, f.sequence_order), '[]')
+                 FROM public.outreach_flows f WHERE f.contact_id = ct.id),
+    'campaign_unsubscribes', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                                'campaign_id', u.campaign_id, 'at', u.unsubscribed_at, 'reason', u.reason)), '[]')
+                              FROM public.campaign_unsubscribes u WHERE u.contact_id = ct.id),
+    'received', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'kind', m.kind, 'from', m.from_address, 'subject', m.subject, 'date', m.sent_at,
+                   'received_at', m.received_at, 'text', m.snippet) ORDER BY m.received_at), '[]')
+                 FROM public.inbound_messages m WHERE m.contact_id = ct.id)
+  )), '[]')
+  FROM public.contacts ct
+  WHERE ct.organization_id = contact_data.organization_id AND lower(ct.email) = lower(btrim(contact_data.email))
+$$;

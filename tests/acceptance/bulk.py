@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import secrets
+from datetime import UTC, datetime
+from email.utils import format_datetime
 
 
 def due_messages(conn, count: int, *, steps: int = 1, domains: int | None = None) -> tuple:
@@ -91,3 +94,50 @@ def long_sequences(conn, contacts: int, steps: int, due: int) -> str:
     conn.execute("ALTER TABLE campaign_contacts ENABLE TRIGGER USER")
     conn.execute("ANALYZE")
     return str(campaign)
+
+
+def inbound_mail(flows: list[tuple[str, str]], count: int) -> list[bytes]:
+    """Mail as it comes back to a mailbox, for (Message-ID, address) pairs of messages it sent:
+    one in ten a reply, one in fifty an RFC 3464 bounce report, one in twenty an automatic
+    reply, the rest newsletters."""
+    out = []
+    for i in range(count):
+        message_id, address = flows[i % len(flows)]
+        if i % 10 == 0:
+            head = f"From: <{address}>\r\nSubject: Re: Hello\r\nIn-Reply-To: {message_id}\r\n"
+            body = "Yes, tell me more.\r\n\r\nOn Monday, Ana wrote:\r\n> Hello\r\n"
+        elif i % 50 == 1:
+            head = (
+                "From: MAILER-DAEMON@mx.example\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+                'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n'
+            )
+            body = (
+                "--B\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+                "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\n"
+                f"Final-Recipient: rfc822; {address}\r\nAction: failed\r\nStatus: 5.1.1\r\n--B--\r\n"
+            )
+        elif i % 20 == 2:
+            head = (
+                f"From: <{address}>\r\nSubject: Out of office\r\nAuto-Submitted: auto-replied\r\n"
+                f"In-Reply-To: {message_id}\r\n"
+            )
+            body = "I am away until 7 January.\r\n"
+        else:
+            head = f"From: news{i}@list.example\r\nSubject: November news {i}\r\nList-Id: <news.list.example>\r\n"
+            body = "Our news this month. " * 40 + "\r\n"
+        if "Content-Type" not in head:
+            head += "Content-Type: text/plain; charset=utf-8\r\n"
+        own = f"<{secrets.token_hex(8)}@greenleaf.example>"
+        date = format_datetime(datetime.now(UTC))
+        out.append(f"{head}To: box@team.example\r\nDate: {date}\r\nMessage-ID: {own}\r\n\r\n{body}".encode())
+    return out
+
+
+def sent_through_mailbox(conn, mailbox_id, campaign_id) -> list[tuple[str, str]]:
+    """Marks the campaign's first messages sent from the mailbox; returns (Message-ID, address)."""
+    return conn.execute(
+        "UPDATE outreach_flows SET status = 'sent', sent_at = now(), mailbox_id = %s,"
+        " message_id = '<' || id || '@team.example>' WHERE campaign_id = %s AND sequence_order = 0"
+        " RETURNING message_id, (SELECT email FROM contacts WHERE id = contact_id)",
+        (mailbox_id, campaign_id),
+    ).fetchall()

@@ -146,6 +146,10 @@ def test_a_reply_stops_the_contact_in_every_campaign_and_shows_in_campaign_stats
     assert team.contact_state(contact) == "responded"
     assert all(row == ("canceled", "canceled: the contact replied") for row in team.waiting(contact))
     assert team.inbound() == [("reply", contact["id"], "Yes, call me Thursday.", None, None)]
+    (held,) = team.conn.execute(
+        "SELECT public.contact_data(%s, %s)", (team.org, contact["email"])
+    ).fetchone()[0]
+    assert [(m["kind"], m["text"]) for m in held["received"]] == [("reply", "Yes, call me Thursday.")]
     stats = team.conn.execute(
         "SELECT replied FROM campaign_stats WHERE campaign_id = %s", (team.campaign,)
     ).fetchone()

@@ -246,6 +246,9 @@ def test_microdata_and_rdfa_values():
         ' {"@type": "PostalAddress", "addressCountry": "GB"}}</script></head>',
         '<html><head><script type="application/ld+json">{"address": {"addressCountry":'
         ' {"@type": "Country", "name": "UK"}}}</script></head>',
+        '<html><head><link rel="alternate" hreflang="es-ES" href="https://manchester-dental.com/es/">'
+        '<link rel="alternate" hreflang="en-GB" href="https://manchester-dental.com/"></head>',
+        '<html><head><link rel=alternate hreflang=en-gb href="/"></head>',
     ],
 )
 def test_the_page_says_which_country_its_national_numbers_are_from(head):
@@ -253,11 +256,19 @@ def test_the_page_says_which_country_its_national_numbers_are_from(head):
     assert extract.extract(page, "https://manchester-dental.com/").phones == ["+441614960742"]
 
 
+def test_only_the_hreflang_of_the_page_itself_counts():
+    head = '<html><head><link rel="alternate" hreflang="en-GB" href="https://manchester-dental.com/uk/">'
+    page = f"{head}</head><body><p>Call 0161 496 0742</p></body></html>"
+    assert extract.extract(page, "https://manchester-dental.com/").phones == []
+
+
 def test_without_a_signal_the_domain_and_then_the_language_decide():
     page = "<html><body><p>Llame al 912 345 678</p></body></html>"
     assert extract.extract(page, "https://estudio.es/").phones == ["+34912345678"]
     assert extract.extract(page, "https://estudio.com/", "es").phones == ["+34912345678"]
     assert extract.extract(page, "https://estudio.com/").phones == []
+    assert extract.extract(page, "https://estudio.com/", None, "Europe/Madrid").phones == ["+34912345678"]
+    assert extract.extract(page, "https://estudio.com/", None, "UTC").phones == []
 
 
 @pytest.mark.parametrize(
