@@ -15,6 +15,7 @@ from pydantic import (
     EmailStr,
     Field,
     StrictBool,
+    StrictFloat,
     StrictInt,
     field_validator,
     model_validator,
@@ -38,11 +39,14 @@ class SendingWindow(Strict):
     days: list[Weekday] = Field(default=["mon", "tue", "wed", "thu", "fri"], min_length=1, max_length=7)
     start_hour: StrictInt = Field(default=9, ge=0, le=23)
     end_hour: StrictInt = Field(default=17, ge=1, le=24)
-    timezone: str = "UTC"
+    # An IANA zone, or "recipient": the days and hours apply in each contact's own zone.
+    timezone: str = "recipient"
 
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
+        if value == "recipient":
+            return value
         if value not in available_timezones() and value != "UTC":
             raise ValueError("an IANA time zone such as 'Europe/Madrid' or 'America/New_York'")
         try:
@@ -63,6 +67,15 @@ class SendingWindow(Strict):
         return self
 
 
+class Breaker(Strict):
+    """The circuit breaker: over the last 7 days' delivery attempts, once at least `min_sent`
+    went out, a share of hard bounces or complaints at these rates pauses the campaign."""
+
+    bounce_rate: StrictFloat = Field(default=0.05, ge=0, le=1)
+    complaint_rate: StrictFloat = Field(default=0.001, ge=0, le=1)
+    min_sent: StrictInt = Field(default=20, ge=1, le=100_000)
+
+
 class AiSettings(Strict):
     steps: list[Step] = Field(
         default=[Step(delay_days=0), Step(delay_days=3), Step(delay_days=7)], min_length=1, max_length=10
@@ -78,6 +91,9 @@ class AiSettings(Strict):
     public_name: str | None = Field(default=None, min_length=1, max_length=100)
     # The organization's mailboxes this campaign sends from, by address; unset: every one.
     mailboxes: list[EmailStr] | None = Field(default=None, min_length=1, max_length=100)
+    # Contacts enrolled per company (per domain of their address; public mail domains apart).
+    per_company: StrictInt = Field(default=1, ge=1, le=50)
+    breaker: Breaker = Breaker()
 
     @field_validator("steps")
     @classmethod

@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     # How long a drain keeps taking new rows; a row started before then is finished.
     drain_budget_seconds: int = Field(default=240, ge=1)
 
+    # Before enrolling a found address: its domain's MX (or address) record, through these
+    # nameservers (host or host:port, comma-separated; unset: the system's).
+    email_check_deliverability: bool = True
+    dns_nameservers: str | None = None
+
     allow_private_network: bool = False
     crawler_user_agent: str = "OutreachBot/1.0 (+https://github.com/outreach-oss/outreach; contact discovery)"
     fetch_connect_timeout: float = Field(default=5.0, gt=0)

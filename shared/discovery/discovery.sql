@@ -13,7 +13,8 @@ RETURNING id;
 
 -- name: get-scrape-context
 SELECT s.id, s.website_url, t.language, t.campaign_id, c.organization_id, c.default_language,
-       c.ai_settings #>> '{sending_window,timezone}' AS timezone
+       c.ai_settings #>> '{sending_window,timezone}' AS timezone,
+       coalesce((c.ai_settings ->> 'per_company')::integer, 1) AS per_company
 FROM scrape_results s
 JOIN search_tasks t ON t.id = s.search_task_id
 JOIN campaigns c ON c.id = t.campaign_id
@@ -28,15 +29,16 @@ WHERE id = %(id)s;
 
 -- name: upsert-contact
 -- An address already known in the organization is kept and enriched, never duplicated.
-INSERT INTO contacts (organization_id, source_scrape_id, email, phone, name, language_preference, extra_data)
-VALUES (%(organization_id)s, %(scrape_id)s, %(email)s, %(phone)s, %(name)s, %(language)s, %(extra)s)
+INSERT INTO contacts (organization_id, source_scrape_id, email, phone, name, language_preference, extra_data, timezone)
+VALUES (%(organization_id)s, %(scrape_id)s, %(email)s, %(phone)s, %(name)s, %(language)s, %(extra)s, %(timezone)s)
 ON CONFLICT (organization_id, (lower(email))) DO UPDATE
 SET phone = coalesce(contacts.phone, EXCLUDED.phone),
+    timezone = coalesce(contacts.timezone, EXCLUDED.timezone),
     name = coalesce(contacts.name, EXCLUDED.name),
     source_scrape_id = coalesce(contacts.source_scrape_id, EXCLUDED.source_scrape_id),
     language_preference = coalesce(contacts.language_preference, EXCLUDED.language_preference),
     extra_data = EXCLUDED.extra_data || contacts.extra_data
-RETURNING id;
+RETURNING id, public.suppression_reason(id, %(campaign_id)s) IS NOT NULL AS suppressed;
 
 -- name: link-contact
 -- Not for contacts who said no (unsubscribed, bounced, complained, replied).
@@ -45,3 +47,14 @@ SELECT %(campaign_id)s, %(contact_id)s
 WHERE public.suppression_reason(%(contact_id)s, %(campaign_id)s) IS NULL
 ON CONFLICT (campaign_id, contact_id) DO NOTHING
 RETURNING contact_id;
+
+-- name: enrolled-at-company
+-- How many contacts of this campaign write from this company's domain (or a subdomain of it).
+SELECT count(*) AS n
+FROM campaign_contacts x JOIN contacts ct ON ct.id = x.contact_id
+WHERE x.campaign_id = %(campaign_id)s
+  AND (lower(split_part(ct.email, '@', 2)) = %(domain)s
+       OR lower(split_part(ct.email, '@', 2)) LIKE '%%.' || %(domain)s);
+
+-- name: is-public-mail-domain
+SELECT EXISTS (SELECT 1 FROM public_mail_domains WHERE domain = %(domain)s) AS public;

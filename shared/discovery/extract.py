@@ -13,7 +13,6 @@ a match at every position, which made the scan of a 5 MB page about twice as fas
 
 from __future__ import annotations
 
-import functools
 import html as htmllib
 import json
 import re
@@ -21,11 +20,12 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urljoin, urlsplit
 
 import phonenumbers
-import pytz
 from email_validator import EmailNotValidError, validate_email
 from lxml import etree
 from lxml import html as lxml_html
 from tld import get_tld
+
+from shared.core import places
 
 LOCAL = r"A-Za-z0-9._%+\-"
 # A domain label is alphanumeric runs joined by hyphens, possessive so it never backtracks
@@ -122,6 +122,7 @@ class Contacts:
     emails: list[str] = field(default_factory=list)
     phones: list[str] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # email -> a person's name the page gives
+    region: str | None = None  # the country the page says it is from, or its domain's
 
 
 def decode_cfemail(hexstr: str) -> str | None:
@@ -344,17 +345,7 @@ def region_for(
     by_language = {"es": "ES", "de": "DE", "fr": "FR", "it": "IT", "pt": "PT", "nl": "NL"}.get(
         (language or "")[:2]
     )
-    return by_language or zone_country(zone)
-
-
-@functools.cache
-def _zone_countries() -> dict[str, str]:
-    # zone.tab through pytz: each zone's country ("Europe/Madrid" -> ES); UTC and Etc/* have none.
-    return {zone: country for country, zones in pytz.country_timezones.items() for zone in zones}
-
-
-def zone_country(zone: str | None) -> str | None:
-    return _region(_zone_countries().get(zone or "", "")) if zone else None
+    return by_language or _region(places.zone_country(zone) or "")
 
 
 def clean_phone(candidate: str, region: str | None) -> str | None:
@@ -440,7 +431,7 @@ def extract(html: str, url: str, language: str | None = None, zone: str | None =
             break
 
     region = region_for(url, language, page_region(html, blocks, url), zone)
-    found = Contacts()
+    found = Contacts(region=region)
     for candidate in raw_emails:
         email = clean_email(candidate)
         if email and email not in found.emails:

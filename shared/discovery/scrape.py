@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
 from psycopg.types.json import Jsonb
 
-from shared.core import db
+from shared.core import db, places
 from shared.core.config import get_settings
 from shared.core.logs import get_logger
 from shared.core.work import SCRAPE
-from shared.discovery import extract, fetch
+from shared.discovery import addresses, companies, extract, fetch
 
 log = get_logger(__name__)
 # Worth another try later; anything else (not HTML, too large, 4xx, blocked) is final.
@@ -53,6 +55,18 @@ def scrape_url(row: dict) -> str:
         found.emails += [e for e in more.emails if e not in found.emails]
         found.phones += [p for p in more.phones if p not in found.phones]
         found.names.update(more.names)
+        found.region = found.region or more.region
+    checked, refused = [], []
+    for email in sorted(found.emails[:MAX_CONTACTS_PER_SITE]):
+        try:
+            reason = addresses.refusal(email)
+        except addresses.DnsUnavailable as exc:
+            with db.transaction() as conn:
+                return SCRAPE.retry(conn, row, str(exc))
+        if reason:
+            refused.append(f"{email}: {reason}")
+        else:
+            checked.append(email)
     try:
         summary = extract.page_summary(pages[0].text, pages[0].url)
     except Exception:
@@ -76,16 +90,19 @@ def scrape_url(row: dict) -> str:
             site_name=summary["site_name"],
             pages=len(pages),
         )
-        linked = 0
+        phone = found.phones[0] if found.phones else None
+        zone = ctx["timezone"] if ctx["timezone"] != "recipient" else None
+        reachable: dict[str, uuid.UUID] = {}
         # Sorted, so concurrent scrapes of one organization lock its contacts in the same order.
-        for email in sorted(found.emails[:MAX_CONTACTS_PER_SITE]):
-            contact_id = db.fetch_one(
+        for email in checked:
+            contact = db.fetch_one(
                 conn,
                 "upsert-contact",
                 organization_id=ctx["organization_id"],
+                campaign_id=ctx["campaign_id"],
                 scrape_id=row["id"],
                 email=email,
-                phone=found.phones[0] if found.phones else None,
+                phone=phone,
                 name=found.names.get(email),
                 language=language.split("-")[0] if language else None,
                 extra=Jsonb(
@@ -95,19 +112,28 @@ def scrape_url(row: dict) -> str:
                         "site_name": summary["site_name"],
                     }
                 ),
-            )["id"]
-            linked += bool(
-                db.fetch_one(conn, "link-contact", campaign_id=ctx["campaign_id"], contact_id=contact_id)
+                timezone=places.contact_zone(phone, email, found.region, zone),
             )
-        SCRAPE.finish(
-            conn,
-            row,
-            "completed",
-            f"{len(found.emails)} emails, {len(found.phones)} phones from {len(pages)} pages; {linked} linked"
-            + (
-                f" (the first {MAX_CONTACTS_PER_SITE} addresses only)"
-                if len(found.emails) > MAX_CONTACTS_PER_SITE
-                else ""
-            ),
+            if not contact["suppressed"]:
+                reachable[email] = contact["id"]
+        enrolled = companies.choose(
+            conn, ctx["campaign_id"], list(reachable), found.names, ctx["per_company"]
         )
+        linked = 0
+        for email in sorted(enrolled):
+            linked += bool(
+                db.fetch_one(
+                    conn, "link-contact", campaign_id=ctx["campaign_id"], contact_id=reachable[email]
+                )
+            )
+        outcome = (
+            f"{len(found.emails)} emails, {len(found.phones)} phones from {len(pages)} pages; {linked} linked"
+        )
+        if len(found.emails) > MAX_CONTACTS_PER_SITE:
+            outcome += f" (the first {MAX_CONTACTS_PER_SITE} addresses only)"
+        if others := [e for e in reachable if e not in enrolled]:
+            outcome += f"; one conversation per company, not enrolled: {', '.join(others)}"
+        if refused:
+            outcome += f"; undeliverable: {'; '.join(refused)}"
+        SCRAPE.finish(conn, row, "completed", outcome[:2000])
     return "completed"

@@ -14,7 +14,7 @@ from typing import Annotated
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from shared.campaigns import settings as campaign_settings
-from shared.core import db
+from shared.core import db, places
 from shared.core.logs import get_logger
 from shared.core.work import DRAFT
 from shared.drafting import llm
@@ -309,7 +309,8 @@ def draft(row: dict) -> str:
             DRAFT.finish(conn, row, "failed", f"failed: {exc}"[:500])
         return "failed"
 
-    times = window.sequence_times(datetime.now(UTC), steps, settings.sending_window)
+    zone = ctx["contact_timezone"] or places.contact_zone(ctx["phone"], ctx["email"], None, None)
+    times = window.sequence_times(datetime.now(UTC), steps, settings.sending_window, zone)
     status = "draft" if settings.review_before_send else "scheduled"
     with db.transaction() as conn:
         for order, (email, when) in enumerate(zip(drafted.emails, times, strict=True)):

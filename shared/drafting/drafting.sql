@@ -3,7 +3,8 @@
 -- name: get-draft-context
 SELECT cc.campaign_id, cc.contact_id, c.ai_settings ->> 'public_name' AS public_name, c.instructions, c.tone, c.word_limit, c.ai_settings,
        c.default_language, c.status AS campaign_status, o.org_name,
-       ct.email, ct.name AS contact_name, ct.language_preference, ct.extra_data,
+       ct.email, ct.name AS contact_name, ct.language_preference, ct.extra_data, ct.phone,
+       ct.timezone AS contact_timezone,
        s.website_url, s.page_title, s.page_description, s.site_name, s.raw_content AS site_text,
        (SELECT count(*) FROM outreach_flows f
         WHERE f.campaign_id = cc.campaign_id AND f.contact_id = cc.contact_id) AS existing_steps

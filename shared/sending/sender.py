@@ -21,7 +21,7 @@ import psycopg
 from pydantic import ValidationError
 
 from shared.campaigns import settings as campaign_settings
-from shared.core import db
+from shared.core import db, places
 from shared.core.config import get_settings
 from shared.core.logs import get_logger
 from shared.mailboxes import accounts
@@ -185,9 +185,9 @@ class _Worker:
                     conn, ctx, when, "deferred: the campaign's ai_settings are invalid; fix them to send"
                 )
                 return "deferred"
-            opens = window.next_send_time(now, settings.sending_window)
+            opens = window.next_send_time(now, settings.sending_window, _recipient_zone(ctx))
             if opens > now + timedelta(minutes=1):
-                _release(conn, ctx, opens, "deferred: outside the campaign's sending window")
+                _release(conn, ctx, opens, "deferred: outside the sending window")
                 return "deferred"
 
             if ctx["mailbox_id"] in self.batch.failing:
@@ -259,12 +259,17 @@ class _Worker:
             self.accepted = None
 
 
+def _recipient_zone(ctx: dict) -> str:
+    """The contact's zone: stored when it was found, else inferred now from what is known."""
+    return ctx["contact_timezone"] or places.contact_zone(ctx.get("phone"), ctx["email"], None, None)
+
+
 def _not_sendable(conn: psycopg.Connection, ctx: dict) -> str:
     """begin-send refused: the contact is suppressed or the campaign completed (canceled), the
-    campaign is paused (released), or the claim is no longer ours (left alone)."""
+    campaign or the mailbox is paused (released), or the claim is no longer ours (left alone)."""
     if db.fetch_one(conn, "cancel-claimed", id=ctx["id"], attempts=ctx["attempts"]):
         return "canceled"
-    if _release(conn, ctx, datetime.now(UTC), "released: the campaign is paused"):
+    if _release(conn, ctx, datetime.now(UTC), "released: the campaign or its mailbox is paused"):
         return "deferred"
     return "lost"
 

@@ -164,7 +164,7 @@ SELECT array(SELECT id FROM claimed) AS claimed, (SELECT count(*) FROM deferred)
 -- name: load-send-context
 -- Everything the message needs, for the claimed rows, oldest due first.
 SELECT f.id, f.campaign_id, f.contact_id, f.sequence_order, f.subject, f.body, f.attempts,
-       ct.email, ct.name AS contact_name, ct.language_preference,
+       ct.email, ct.name AS contact_name, ct.language_preference, ct.phone, ct.timezone AS contact_timezone,
        ct.extra_data ->> 'source_url' AS source_url, ct.created_at AS found_at,
        c.campaign_name, c.ai_settings, c.default_language, o.org_name, o.id AS organization_id,
        first.message_id AS thread_message_id, first.subject AS thread_subject,
@@ -180,7 +180,8 @@ WHERE f.id = ANY(%(ids)s)
 ORDER BY f.scheduled_send_time, f.id;
 
 -- name: begin-send
--- The check just before the send: still our claim, campaign active, contact not suppressed.
+-- The check just before the send: still our claim, campaign and mailbox active (a circuit
+-- breaker may have paused either since the claim), contact not suppressed.
 -- Stores the Message-ID first, so a crash after this point is "outcome unknown".
 -- "Our claim" is the attempt number the claim gave the row: a row whose lease ran out, was
 -- requeued by the reaper and claimed by another instance carries a higher one, so the slow
@@ -199,6 +200,7 @@ SET message_id = %(message_id)s, lease_expires_at = now() + make_interval(secs =
 FROM campaigns c
 WHERE f.id = %(id)s AND f.status = 'sending' AND f.attempts = %(attempts)s
   AND c.id = f.campaign_id AND c.status = 'active'
+  AND (f.mailbox_id IS NULL OR EXISTS (SELECT 1 FROM mailboxes m WHERE m.id = f.mailbox_id AND m.active))
   AND public.suppression_reason(f.contact_id, f.campaign_id) IS NULL
 RETURNING f.id;
 

@@ -1,4 +1,5 @@
-"""Sending-window arithmetic: the first moment a campaign may send, in its own time zone.
+"""Sending-window arithmetic: the first moment a campaign may send, in its own time zone or,
+with `timezone: "recipient"`, in each contact's.
 
 All comparisons are made in UTC: Python compares two datetimes of the same zone by wall
 time, which is wrong across a daylight-saving change.
@@ -7,7 +8,7 @@ time, which is wrong across a daylight-saving change.
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.campaigns.settings import WEEKDAYS, SendingWindow
 
@@ -21,9 +22,18 @@ def _bounds(day, window: SendingWindow, zone: ZoneInfo) -> tuple[datetime, datet
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def next_send_time(after: datetime, window: SendingWindow) -> datetime:
+def zone_of(window: SendingWindow, recipient_zone: str | None) -> ZoneInfo:
+    """The window's zone; for "recipient", the contact's (UTC when it is not known)."""
+    name = window.timezone if window.timezone != "recipient" else recipient_zone
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def next_send_time(after: datetime, window: SendingWindow, recipient_zone: str | None = None) -> datetime:
     """The first moment at or after `after` inside the window (UTC)."""
-    zone = ZoneInfo(window.timezone)
+    zone = zone_of(window, recipient_zone)
     after = after.astimezone(UTC)
     local_day = after.astimezone(zone).date()
     for offset in range(8):
@@ -37,19 +47,21 @@ def next_send_time(after: datetime, window: SendingWindow) -> datetime:
     raise ValueError("the sending window has no open hour")  # unreachable: days is never empty
 
 
-def in_window(moment: datetime, window: SendingWindow) -> bool:
-    return next_send_time(moment, window) == moment.astimezone(UTC)
+def in_window(moment: datetime, window: SendingWindow, recipient_zone: str | None = None) -> bool:
+    return next_send_time(moment, window, recipient_zone) == moment.astimezone(UTC)
 
 
-def sequence_times(start: datetime, delays_days: list[int], window: SendingWindow) -> list[datetime]:
+def sequence_times(
+    start: datetime, delays_days: list[int], window: SendingWindow, recipient_zone: str | None = None
+) -> list[datetime]:
     """When each step goes: the first at the first open moment after `start`, each follow-up
     at the first open moment after `delay_days` from that first one, and never before the step
     before it."""
-    first = next_send_time(start, window)
+    first = next_send_time(start, window, recipient_zone)
     times = []
     for delay in delays_days:
-        moment = next_send_time(first + timedelta(days=delay), window)
+        moment = next_send_time(first + timedelta(days=delay), window, recipient_zone)
         if times and moment <= times[-1]:
-            moment = next_send_time(times[-1] + timedelta(minutes=1), window)
+            moment = next_send_time(times[-1] + timedelta(minutes=1), window, recipient_zone)
         times.append(moment)
     return times

@@ -158,7 +158,19 @@ def test_an_internationalized_sender_domain_is_sent_as_idna(conn, smtp, creator)
 
 
 # The rules of the model and of the database, held to each other on generated settings.
-ZONES = st.sampled_from(["UTC", "Europe/Madrid", "America/New_York", "Asia/Tokyo", "Mars/Olympus", "", "utc"])
+ZONES = st.sampled_from(
+    [
+        "UTC",
+        "Europe/Madrid",
+        "America/New_York",
+        "Asia/Tokyo",
+        "Mars/Olympus",
+        "",
+        "utc",
+        "recipient",
+        "Recipient",
+    ]
+)
 NUMBERS = st.one_of(st.integers(-5, 30000), st.sampled_from([1.5, 3.0, True, False, None, "7", [], {}]))
 NAMES = st.one_of(
     st.none(), st.text(max_size=110), st.sampled_from(["Ana", "A\nB", "<x>", " ", 'Q"']), st.integers()
@@ -193,6 +205,19 @@ SETTINGS = st.fixed_dictionaries(
         "mailboxes": st.sampled_from(
             [None, [], ["ana@team.example"], ["ana@team.example", "x"], "ana@team.example", [5], ["a@b"]]
         ),
+        "per_company": NUMBERS,
+        "breaker": st.one_of(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "bounce_rate": st.sampled_from([0.05, 0, 1, 1.5, -0.1, "0.05", True, None]),
+                    "complaint_rate": st.sampled_from([0.001, 0.5, 2, "x"]),
+                    "min_sent": NUMBERS,
+                    "other": st.just(1),
+                },
+            ),
+            st.just(5),
+        ),
         "extra": st.just(1),
     },
 )
@@ -210,7 +235,7 @@ VALID = st.fixed_dictionaries(
                 "days": st.lists(st.sampled_from(campaign_settings.WEEKDAYS), min_size=1, max_size=7),
                 "start_hour": st.integers(0, 8),
                 "end_hour": st.integers(9, 24),
-                "timezone": st.sampled_from(["UTC", "Europe/Madrid", "Asia/Tokyo"]),
+                "timezone": st.sampled_from(["UTC", "Europe/Madrid", "Asia/Tokyo", "recipient"]),
             },
         ),
         "daily_cap": st.integers(1, 10000),
@@ -220,6 +245,15 @@ VALID = st.fixed_dictionaries(
         "sender_email": st.sampled_from([None, "ana@studio.example"]),
         "format": st.sampled_from(["html", "text"]),
         "mailboxes": st.sampled_from([None, ["ana@team.example"], ["Ana@Team.example", "sam@team.example"]]),
+        "per_company": st.integers(1, 50),
+        "breaker": st.fixed_dictionaries(
+            {},
+            optional={
+                "bounce_rate": st.floats(0, 1),
+                "complaint_rate": st.sampled_from([0.001, 0.0, 1.0, 1]),
+                "min_sent": st.integers(1, 100000),
+            },
+        ),
     },
 )
 # Valid settings with one value replaced by anything at all: the boundary of every rule.

@@ -28,6 +28,7 @@ MEMBER_TABLES = {
     "sender_domains",
     "campaign_stats",
     "inbound_messages",
+    "public_mail_domains",
 }
 # (role, table, privilege) beyond SELECT on MEMBER_TABLES for authenticated.
 TABLE_GRANTS = {
@@ -87,6 +88,7 @@ COLUMN_GRANTS = {
         "last_synced_at",
         "created_at",
         "updated_at",
+        "paused_reason",
     },
     ("mailboxes", "UPDATE"): {"display_name", "daily_cap", "ramp_start", "ramp_step", "active"},
 }

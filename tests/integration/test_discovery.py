@@ -43,9 +43,9 @@ def webhook(client, table, record):
     )
 
 
-def discover(conn, language="en", org_id=None):
+def discover(conn, language="en", org_id=None, **campaign_fields):
     org_id = org_id or f.org(conn)
-    campaign_id = f.campaign(conn, org_id)
+    campaign_id = f.campaign(conn, org_id, **campaign_fields)
     task_id = f.search_task(conn, campaign_id, "yoga studios", language=language)
     assert (
         webhook(function_client("run_search"), "search_tasks", {"id": str(task_id)}).get_json()["completed"]
@@ -93,10 +93,14 @@ def test_search_then_scrape_extracts_every_case(conn, discovery_env):
     )
     assert contacts["maria@sunriseyoga.studio"] == "Maria Alvarez"
     assert not any(e.endswith(("wixpress.com", "email.com", "domain.com", ".png")) for e in contacts)
+    # One conversation per company: the named person at Sunrise, the first role address at Pilates.
     linked = conn.execute(
-        "SELECT count(*) FROM campaign_contacts WHERE campaign_id = %s", (campaign_id,)
-    ).fetchone()
-    assert linked == (6,)
+        "SELECT ct.email FROM campaign_contacts x JOIN contacts ct ON ct.id = x.contact_id"
+        " WHERE x.campaign_id = %s ORDER BY 1",
+        (campaign_id,),
+    ).fetchall()
+    assert linked == [("info@pilatesretiro.es",), ("maria@sunriseyoga.studio",)]
+    assert "one conversation per company, not enrolled: events@sunriseyoga.studio" in sunrise[2]
 
 
 def test_phone_region_from_the_task_language(conn, discovery_env):
@@ -141,7 +145,7 @@ def test_known_contact_is_enriched_and_suppressed_one_not_linked(conn, discovery
     org_id = f.org(conn)
     known = f.contact(conn, org_id, "Hello@SunriseYoga.studio")
     gone = f.contact(conn, org_id, "maria@sunriseyoga.studio", unsubscribe_requested=True)
-    _, campaign_id, _ = discover(conn, org_id=org_id)
+    _, campaign_id, _ = discover(conn, org_id=org_id, ai_settings={"per_company": 10})
     row = conn.execute(
         "SELECT id, phone, extra_data->>'source_url' FROM contacts WHERE id = %s", (known,)
     ).fetchone()
@@ -249,7 +253,7 @@ def test_directory_page_links_at_most_25_contacts(conn, discovery_env):
 
     with http_server(respond) as base:
         org_id = f.org(conn)
-        campaign_id = f.campaign(conn, org_id)
+        campaign_id = f.campaign(conn, org_id, ai_settings={"per_company": 50})
         task_id = f.search_task(conn, campaign_id)
         scrape_id = f.scrape_result(conn, task_id, base + "/")
         assert (
