@@ -255,58 +255,6 @@ GRANT DELETE ON public.mailboxes TO authenticated;
 GRANT SELECT ON public.inbound_messages TO authenticated;
 GRANT ALL ON public.mailboxes, public.inbound_messages TO service_role;
 
--- Replies in campaign_stats: the contacts who answered (a reply or a request to stop).
-CREATE OR REPLACE VIEW public.campaign_stats WITH (security_invoker = true) AS
-SELECT
-  c.id AS campaign_id,
-  c.organization_id,
-  c.campaign_name,
-  c.status,
-  coalesce(st.counts, '{}') AS search_tasks,
-  coalesce(sr.counts, '{}') AS scrape_results,
-  coalesce(cc.counts, '{}') AS campaign_contacts,
-  coalesce(f.counts, '{}') AS outreach_flows,
-  coalesce(u.n, 0) AS campaign_unsubscribes,
-  coalesce(oo.unsubscribed, 0) AS unsubscribed_everywhere,
-  coalesce(oo.bounced, 0) AS bounced_or_complained,
-  coalesce(cc.prompt_tokens, 0)::bigint AS prompt_tokens,
-  coalesce(cc.completion_tokens, 0)::bigint AS completion_tokens,
-  coalesce(im.replied, 0) AS replied
-FROM public.campaigns c
-LEFT JOIN LATERAL (
-  SELECT jsonb_object_agg(status, n) AS counts FROM (
-    SELECT t.status, count(*) AS n FROM public.search_tasks t WHERE t.campaign_id = c.id GROUP BY t.status) s
-) st ON true
-LEFT JOIN LATERAL (
-  SELECT jsonb_object_agg(status, n) AS counts FROM (
-    SELECT r.status, count(*) AS n FROM public.search_tasks t JOIN public.scrape_results r ON r.search_task_id = t.id
-    WHERE t.campaign_id = c.id GROUP BY r.status) s
-) sr ON true
-LEFT JOIN LATERAL (
-  SELECT jsonb_object_agg(status, n) AS counts, sum(p) AS prompt_tokens, sum(q) AS completion_tokens FROM (
-    SELECT x.status, count(*) AS n, sum(x.prompt_tokens) AS p, sum(x.completion_tokens) AS q
-    FROM public.campaign_contacts x WHERE x.campaign_id = c.id GROUP BY x.status) s
-) cc ON true
-LEFT JOIN LATERAL (
-  SELECT jsonb_object_agg(status, n) AS counts FROM (
-    SELECT o.status, count(*) AS n FROM public.outreach_flows o WHERE o.campaign_id = c.id GROUP BY o.status) s
-) f ON true
-LEFT JOIN LATERAL (
-  SELECT count(*) AS n FROM public.campaign_unsubscribes x WHERE x.campaign_id = c.id
-) u ON true
-LEFT JOIN (
-  SELECT x.campaign_id, ct.organization_id,
-         count(*) FILTER (WHERE ct.unsubscribe_requested) AS unsubscribed,
-         count(*) FILTER (WHERE ct.reached_status IN ('bounced', 'complained')) AS bounced
-  FROM public.contacts ct JOIN public.campaign_contacts x ON x.contact_id = ct.id
-  WHERE ct.unsubscribe_requested OR ct.reached_status IN ('unsubscribed', 'bounced', 'complained')
-  GROUP BY x.campaign_id, ct.organization_id
-) oo ON oo.campaign_id = c.id AND oo.organization_id = c.organization_id
-LEFT JOIN LATERAL (
-  SELECT count(DISTINCT m.contact_id) AS replied FROM public.inbound_messages m
-  WHERE m.campaign_id = c.id AND m.kind IN ('reply', 'stop_request')
-) im ON true;
-
 -- The right of access includes what the person wrote back (migration …1500, one key more).
 CREATE OR REPLACE FUNCTION public.contact_data(organization_id uuid, email text) RETURNS jsonb
 LANGUAGE sql STABLE SECURITY INVOKER SET search_path = '' AS $$

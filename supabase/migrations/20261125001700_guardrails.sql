@@ -74,6 +74,19 @@ LANGUAGE sql IMMUTABLE AS $$
   END
 $$;
 
+-- The delivery attempts of the last 7 days of one campaign or one mailbox, and how many of their
+-- contacts bounced or complained.
+CREATE FUNCTION private.recent_attempts(campaign uuid, mailbox uuid,
+                                        OUT attempts bigint, OUT bounced bigint, OUT complained bigint)
+LANGUAGE sql STABLE SET search_path = '' AS $$
+  SELECT count(*), count(*) FILTER (WHERE ct.reached_status = 'bounced'),
+         count(*) FILTER (WHERE ct.reached_status = 'complained')
+  FROM public.outreach_flows f JOIN public.contacts ct ON ct.id = f.contact_id
+  WHERE (f.campaign_id = campaign OR f.mailbox_id = mailbox)
+    AND (f.status = 'sent' OR (f.status = 'failed' AND f.status_reason LIKE 'hard bounce:%'))
+    AND coalesce(f.sent_at, f.scheduled_send_time) > now() - interval '7 days'
+$$;
+
 CREATE FUNCTION private.trip_breakers() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
 DECLARE
@@ -85,13 +98,8 @@ BEGIN
     FROM public.outreach_flows f JOIN public.campaigns c ON c.id = f.campaign_id
     WHERE f.contact_id = NEW.id AND c.status = 'active'
   LOOP
-    SELECT private.breaker_reason(count(*), count(*) FILTER (WHERE ct.reached_status = 'bounced'),
-                                  count(*) FILTER (WHERE ct.reached_status = 'complained'), target.limits)
-    INTO reason
-    FROM public.outreach_flows f JOIN public.contacts ct ON ct.id = f.contact_id
-    WHERE f.campaign_id = target.id
-      AND (f.status = 'sent' OR (f.status = 'failed' AND f.status_reason LIKE 'hard bounce:%'))
-      AND coalesce(f.sent_at, f.scheduled_send_time) > now() - interval '7 days';
+    SELECT private.breaker_reason(r.attempts, r.bounced, r.complained, target.limits) INTO reason
+    FROM private.recent_attempts(target.id, NULL) r;
     IF reason IS NOT NULL THEN
       UPDATE public.campaigns SET status = 'paused', paused_reason = reason WHERE id = target.id;
     END IF;
@@ -101,13 +109,8 @@ BEGIN
     SELECT DISTINCT m.id FROM public.outreach_flows f JOIN public.mailboxes m ON m.id = f.mailbox_id
     WHERE f.contact_id = NEW.id AND m.active
   LOOP
-    SELECT private.breaker_reason(count(*), count(*) FILTER (WHERE ct.reached_status = 'bounced'),
-                                  count(*) FILTER (WHERE ct.reached_status = 'complained'), NULL)
-    INTO reason
-    FROM public.outreach_flows f JOIN public.contacts ct ON ct.id = f.contact_id
-    WHERE f.mailbox_id = target.id
-      AND (f.status = 'sent' OR (f.status = 'failed' AND f.status_reason LIKE 'hard bounce:%'))
-      AND coalesce(f.sent_at, f.scheduled_send_time) > now() - interval '7 days';
+    SELECT private.breaker_reason(r.attempts, r.bounced, r.complained, NULL) INTO reason
+    FROM private.recent_attempts(NULL, target.id) r;
     IF reason IS NOT NULL THEN
       UPDATE public.mailboxes SET active = false, paused_reason = reason WHERE id = target.id;
     END IF;
@@ -115,7 +118,8 @@ BEGIN
   RETURN NULL;
 END
 $$;
-REVOKE ALL ON FUNCTION private.trip_breakers(), private.breaker_reason(bigint, bigint, bigint, jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION private.trip_breakers(), private.breaker_reason(bigint, bigint, bigint, jsonb),
+  private.recent_attempts(uuid, uuid) FROM PUBLIC;
 CREATE TRIGGER contacts_trip_breakers
   AFTER UPDATE OF reached_status ON public.contacts
   FOR EACH ROW WHEN (NEW.reached_status IN ('bounced', 'complained') AND OLD.reached_status IS DISTINCT FROM NEW.reached_status)
@@ -207,7 +211,8 @@ CREATE TRIGGER campaign_unsubscribes_stop_the_company AFTER INSERT ON public.cam
   FOR EACH ROW EXECUTE FUNCTION private.stop_the_company_in_campaign();
 CREATE INDEX contacts_organization_domain_idx ON public.contacts (organization_id, lower(split_part(email, '@', 2)));
 
--- campaign_stats shows why a campaign paused itself.
+-- campaign_stats: the contacts who answered (a reply or a request to stop, read from the
+-- mailboxes, migration …1600), and why a campaign paused itself.
 CREATE OR REPLACE VIEW public.campaign_stats WITH (security_invoker = true) AS
 SELECT
   c.id AS campaign_id,

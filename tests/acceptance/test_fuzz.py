@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from local.run import FUNCTIONS
 from shared.discovery import extract
 from tests.helpers import function_client
 
@@ -83,18 +84,7 @@ def counts(conn) -> tuple:
     return tuple(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES)
 
 
-@pytest.mark.parametrize(
-    "fn",
-    [
-        "create_campaign",
-        "run_search",
-        "scrape_url",
-        "draft_message",
-        "send_due",
-        "sync_mailboxes",
-        "unsubscribe_webhook",
-    ],
-)
+@pytest.mark.parametrize("fn", FUNCTIONS)
 def test_generated_requests_never_5xx_never_partial_write(conn, env, fn):
     env(DRAIN_GRACE_SECONDS=3600, SEND_DOMAIN_SPACING_SECONDS=0)  # drains find nothing of their own to do
     client = function_client(fn)

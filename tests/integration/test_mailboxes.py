@@ -71,6 +71,21 @@ def due(conn, org, campaign, n, step=0):
     return flows
 
 
+def sent_first_message(conn, org, campaign, mailbox):
+    """A contact whose sequence began through this mailbox."""
+    contact = f.contact(conn, org)
+    f.flow(
+        conn,
+        campaign,
+        contact,
+        status="sent",
+        sent_at=datetime.now(UTC),
+        mailbox_id=mailbox,
+        message_id=f"<{contact}@team.example>",
+    )
+    return contact
+
+
 # --- adding mailboxes through the Data API ---
 
 
@@ -219,17 +234,7 @@ def test_a_member_sees_the_mailbox_and_its_health_but_only_an_admin_pauses_it(co
 
 def test_removing_a_mailbox_removes_its_secrets_and_the_sequences_it_was_sending(conn, servers):
     org, campaign, (box, _) = organization_with_mailboxes(conn, servers)
-    contact = f.contact(conn, org)
-    f.flow(
-        conn,
-        campaign,
-        contact,
-        step=0,
-        status="sent",
-        sent_at=datetime.now(UTC),
-        mailbox_id=box,
-        message_id="<a@team.example>",
-    )
+    contact = sent_first_message(conn, org, campaign, box)
     follow_up = f.flow(conn, campaign, contact, step=1, when=datetime.now(UTC) + timedelta(days=2))
     secret = conn.execute("SELECT smtp_secret_id FROM mailboxes WHERE id = %s", (box,)).fetchone()[0]
     conn.execute("DELETE FROM mailboxes WHERE id = %s", (box,))
@@ -284,17 +289,7 @@ def test_the_mailbox_cap_holds_and_the_rest_wait_with_the_reason(conn, servers):
 
 def test_a_follow_up_waits_for_its_own_mailbox_rather_than_switching(conn, servers):
     org, campaign, (full, _) = organization_with_mailboxes(conn, servers, caps=(1, 50))
-    contact = f.contact(conn, org)
-    f.flow(
-        conn,
-        campaign,
-        contact,
-        step=0,
-        status="sent",
-        sent_at=datetime.now(UTC),
-        mailbox_id=full,
-        message_id="<b@team.example>",
-    )
+    contact = sent_first_message(conn, org, campaign, full)
     follow_up = f.flow(conn, campaign, contact, step=1)
     assert sender.run()["sent"] == 0
     row = status(conn, follow_up)
