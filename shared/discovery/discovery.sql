@@ -58,3 +58,8 @@ WHERE x.campaign_id = %(campaign_id)s
 
 -- name: is-public-mail-domain
 SELECT EXISTS (SELECT 1 FROM public_mail_domains WHERE domain = %(domain)s) AS public;
+
+-- name: save-contact-form
+INSERT INTO contact_forms (organization_id, scrape_result_id, site, page_url, action, method, enctype, fields, roles)
+VALUES (%(organization_id)s, %(scrape_id)s, %(site)s, %(page_url)s, %(action)s, %(method)s, %(enctype)s, %(fields)s, %(roles)s)
+ON CONFLICT (scrape_result_id, page_url, action) DO NOTHING;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
 from psycopg.types.json import Jsonb
@@ -10,13 +11,30 @@ from shared.core import db, places
 from shared.core.config import get_settings
 from shared.core.logs import get_logger
 from shared.core.work import SCRAPE
-from shared.discovery import addresses, companies, extract, fetch
+from shared.discovery import addresses, companies, extract, fetch, forms
 
 log = get_logger(__name__)
 # Worth another try later; anything else (not HTML, too large, 4xx, blocked) is final.
 TRANSIENT = ("timeout", "unreachable", "HTTP status 5", "HTTP status 429", "does not resolve")
 # A business site lists a few addresses; a page with hundreds is a directory, not a prospect.
 MAX_CONTACTS_PER_SITE = 25
+
+
+def contact_forms(pages: list[fetch.Page]) -> tuple[list[forms.Form], list[str]]:
+    """The usable contact forms of the pages, and why the others are never used."""
+    usable, refused = [], []
+    for page in pages:
+        for form in forms.find(page.text, page.url):
+            try:
+                if form.refusal is None and not fetch.robots_allows(form.action):
+                    form.refusal = "robots.txt disallows its action"
+            except fetch.FetchError as exc:
+                form.refusal = f"its action cannot be reached safely ({exc})"
+            if form.refusal:
+                refused.append(f"{form.page_url}: {form.refusal}")
+            elif all(form.action != other.action for other in usable):
+                usable.append(form)
+    return usable, refused
 
 
 def scrape_url(row: dict) -> str:
@@ -56,6 +74,7 @@ def scrape_url(row: dict) -> str:
         found.phones += [p for p in more.phones if p not in found.phones]
         found.names.update(more.names)
         found.region = found.region or more.region
+    usable, refused_forms = contact_forms(pages)
     checked, refused = [], []
     for email in sorted(found.emails[:MAX_CONTACTS_PER_SITE]):
         try:
@@ -90,6 +109,20 @@ def scrape_url(row: dict) -> str:
             site_name=summary["site_name"],
             pages=len(pages),
         )
+        for form in usable:
+            db.execute(
+                conn,
+                "save-contact-form",
+                organization_id=ctx["organization_id"],
+                scrape_id=row["id"],
+                site=forms.site_of(form.page_url),
+                page_url=form.page_url,
+                action=form.action,
+                method=form.method,
+                enctype=form.enctype,
+                fields=Jsonb([dataclasses.asdict(f) for f in form.fields]),
+                roles=Jsonb(form.roles),
+            )
         phone = found.phones[0] if found.phones else None
         zone = ctx["timezone"] if ctx["timezone"] != "recipient" else None
         reachable: dict[str, uuid.UUID] = {}
@@ -135,5 +168,9 @@ def scrape_url(row: dict) -> str:
             outcome += f"; one conversation per company, not enrolled: {', '.join(others)}"
         if refused:
             outcome += f"; undeliverable: {'; '.join(refused)}"
+        if usable:
+            outcome += f"; {len(usable)} contact form{'s' if len(usable) > 1 else ''}"
+        if refused_forms:
+            outcome += f"; forms not used: {'; '.join(refused_forms)}"
         SCRAPE.finish(conn, row, "completed", outcome[:2000])
     return "completed"

@@ -29,6 +29,7 @@ MEMBER_TABLES = {
     "campaign_stats",
     "inbound_messages",
     "public_mail_domains",
+    "contact_forms",
 }
 # (role, table, privilege) beyond SELECT on MEMBER_TABLES for authenticated.
 TABLE_GRANTS = {

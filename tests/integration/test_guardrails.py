@@ -167,7 +167,9 @@ def test_a_campaign_where_one_address_in_five_bounces_pauses_before_it_writes_to
         state == "paused" and reason.startswith("paused by the circuit breaker:") and "hard bounces" in reason
     )
     attempted = result["sent"] + result["failed"]
-    assert 20 <= attempted <= 30, result  # it stopped within a few messages of the threshold
+    # It stops within a few messages of the threshold: when it trips, each of the 4 sending threads
+    # may hold a message in flight and one accepted but not yet recorded (recorded with the next).
+    assert 20 <= attempted <= 20 + 3 * 4, result
     waiting = [status(conn, x) for x in flows if status(conn, x)[0] == "scheduled"]
     assert len(waiting) >= 70
     assert len(smtp.recorder.messages) == result["sent"]
