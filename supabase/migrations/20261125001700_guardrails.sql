@@ -54,8 +54,8 @@ END
 $$;
 REVOKE ALL ON FUNCTION private.campaign_settings_problem(jsonb) FROM PUBLIC;
 
--- The circuit breaker. Over the delivery attempts of the last 7 days (messages sent, and those
--- refused for good at once), the share whose contact bounced or complained. Reaching a
+-- The circuit breaker. Over the delivery attempts of the last 7 days (messages sent or being
+-- sent, and those refused for good at once), the share whose contact bounced or complained. Reaching a
 -- threshold once at least min_sent went out pauses the campaign, and each mailbox the same way,
 -- with the reason. Run as each bounce or complaint is recorded, whichever way it arrives (the
 -- SMTP answer, a bounce report read from a mailbox, SES through SNS, an event), so the next
@@ -74,8 +74,8 @@ LANGUAGE sql IMMUTABLE AS $$
   END
 $$;
 
--- The delivery attempts of the last 7 days of one campaign or one mailbox, and how many of their
--- contacts bounced or complained.
+-- The delivery attempts of the last 7 days of one campaign or one mailbox (sent, begun and still
+-- in flight, or refused for good at once), and how many of their contacts bounced or complained.
 CREATE FUNCTION private.recent_attempts(campaign uuid, mailbox uuid,
                                         OUT attempts bigint, OUT bounced bigint, OUT complained bigint)
 LANGUAGE sql STABLE SET search_path = '' AS $$
@@ -83,7 +83,8 @@ LANGUAGE sql STABLE SET search_path = '' AS $$
          count(*) FILTER (WHERE ct.reached_status = 'complained')
   FROM public.outreach_flows f JOIN public.contacts ct ON ct.id = f.contact_id
   WHERE (f.campaign_id = campaign OR f.mailbox_id = mailbox)
-    AND (f.status = 'sent' OR (f.status = 'failed' AND f.status_reason LIKE 'hard bounce:%'))
+    AND (f.status = 'sent' OR (f.status = 'sending' AND f.message_id IS NOT NULL)
+         OR (f.status = 'failed' AND f.status_reason LIKE 'hard bounce:%'))
     AND coalesce(f.sent_at, f.scheduled_send_time) > now() - interval '7 days'
 $$;
 
