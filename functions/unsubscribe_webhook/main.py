@@ -61,7 +61,8 @@ def page(request: flask.Request) -> flask.Response:
             return html(400, pages.invalid_page())
         raise
     lang = pages.language_of(ctx["language_preference"], ctx["default_language"])
-    masked = unsubscribe.mask(ctx["email"])
+    # A business written to through its contact form has no address: its site stands for it.
+    masked = unsubscribe.mask(ctx["email"]) if ctx["email"] else ctx["form_site"]
     if request.method == "GET":
         # A GET never changes anything: mail scanners follow links.
         token = request.args["token"]

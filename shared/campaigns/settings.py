@@ -93,6 +93,8 @@ class AiSettings(Strict):
     mailboxes: list[EmailStr] | None = Field(default=None, min_length=1, max_length=100)
     # Contacts enrolled per company (per domain of their address; public mail domains apart).
     per_company: StrictInt = Field(default=1, ge=1, le=50)
+    # "form": businesses with a contact form and no address get one form message, reviewed first.
+    channels: list[Literal["email", "form"]] = Field(default=["email"], min_length=1, max_length=2)
     breaker: Breaker = Breaker()
 
     @field_validator("steps")
@@ -102,6 +104,13 @@ class AiSettings(Strict):
         if delays != sorted(set(delays)):
             raise ValueError("step delays must increase: the first message, then each follow-up later")
         return steps
+
+    @field_validator("channels")
+    @classmethod
+    def _unique_channels(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("each channel once")
+        return value
 
     @field_validator("sender_name", "public_name")
     @classmethod

@@ -14,7 +14,8 @@ RETURNING id;
 -- name: get-scrape-context
 SELECT s.id, s.website_url, t.language, t.campaign_id, c.organization_id, c.default_language,
        c.ai_settings #>> '{sending_window,timezone}' AS timezone,
-       coalesce((c.ai_settings ->> 'per_company')::integer, 1) AS per_company
+       coalesce((c.ai_settings ->> 'per_company')::integer, 1) AS per_company,
+       coalesce(c.ai_settings -> 'channels', '["email"]') ? 'form' AS form_channel
 FROM scrape_results s
 JOIN search_tasks t ON t.id = s.search_task_id
 JOIN campaigns c ON c.id = t.campaign_id
@@ -62,4 +63,16 @@ SELECT EXISTS (SELECT 1 FROM public_mail_domains WHERE domain = %(domain)s) AS p
 -- name: save-contact-form
 INSERT INTO contact_forms (organization_id, scrape_result_id, site, page_url, action, method, enctype, fields, roles)
 VALUES (%(organization_id)s, %(scrape_id)s, %(site)s, %(page_url)s, %(action)s, %(method)s, %(enctype)s, %(fields)s, %(roles)s)
-ON CONFLICT (scrape_result_id, page_url, action) DO NOTHING;
+ON CONFLICT (scrape_result_id, page_url, action) DO UPDATE SET fields = EXCLUDED.fields, roles = EXCLUDED.roles
+RETURNING id;
+
+-- name: upsert-form-contact
+-- A business reachable only by its contact form: one contact per site per organization, its
+-- newest form kept.
+INSERT INTO contacts (organization_id, source_scrape_id, contact_form_id, form_site, name, extra_data, timezone)
+VALUES (%(organization_id)s, %(scrape_id)s, %(form_id)s, %(site)s, %(name)s, %(extra)s, %(timezone)s)
+ON CONFLICT (organization_id, form_site) WHERE email IS NULL DO UPDATE
+SET contact_form_id = EXCLUDED.contact_form_id,
+    name = coalesce(contacts.name, EXCLUDED.name),
+    extra_data = EXCLUDED.extra_data || contacts.extra_data
+RETURNING id, public.suppression_reason(id, %(campaign_id)s) IS NOT NULL AS suppressed;

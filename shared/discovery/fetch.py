@@ -37,6 +37,10 @@ class Blocked(FetchError):
     pass
 
 
+class AnswerLost(FetchError):
+    """A form's data went out but no answer came back: it may have been received."""
+
+
 @dataclass(frozen=True)
 class Page:
     url: str  # after redirects
@@ -168,7 +172,12 @@ def _client() -> httpx.Client:
     return httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, http2=False)
 
 
-def fetch(url: str, *, accept: tuple[str, ...] = HTML_TYPES, cap: int = MAX_BYTES) -> Page:
+def fetch(
+    url: str, *, accept: tuple[str, ...] = HTML_TYPES, cap: int = MAX_BYTES, form: Form | None = None
+) -> Page:
+    """GET a page; with `form`, POST it instead and answer whatever the site answers, its status
+    and page, or the address it redirects to (not fetched: the form was received), so the
+    caller can read the outcome."""
     settings = get_settings()
     deadline = time.monotonic() + settings.fetch_deadline
     client = _client()
@@ -178,12 +187,14 @@ def fetch(url: str, *, accept: tuple[str, ...] = HTML_TYPES, cap: int = MAX_BYTE
     watchdog.daemon = True
     watchdog.start()
     try:
-        return _fetch(client, url, accept, cap, deadline)
+        return _fetch(client, url, accept, cap, deadline, form)
     except zlib.error:
         raise FetchError("unreadable: the page's gzip or deflate encoding is broken") from None
     except (httpx.InvalidURL, UnicodeError):
         # An address httpx cannot carry (an odd Location header, an invalid IDNA name): final.
         raise Blocked("blocked address: the URL cannot be parsed") from None
+    except AnswerLost:
+        raise
     except (httpx.HTTPError, RuntimeError, OSError) as exc:
         if time.monotonic() >= deadline:
             raise FetchError("timeout: the page took longer than the deadline") from None
@@ -193,7 +204,22 @@ def fetch(url: str, *, accept: tuple[str, ...] = HTML_TYPES, cap: int = MAX_BYTE
         client.close()
 
 
-def _fetch(client: httpx.Client, url: str, accept: tuple[str, ...], cap: int, deadline: float) -> Page:
+@dataclass(frozen=True)
+class Form:
+    """What a form sends: its fields, urlencoded or as multipart/form-data."""
+
+    fields: list[tuple[str, str]]
+    multipart: bool = False
+
+
+def _fetch(
+    client: httpx.Client,
+    url: str,
+    accept: tuple[str, ...],
+    cap: int,
+    deadline: float,
+    form: Form | None = None,
+) -> Page:
     settings = get_settings()
     headers = {
         "User-Agent": settings.crawler_user_agent,
@@ -206,24 +232,39 @@ def _fetch(client: httpx.Client, url: str, accept: tuple[str, ...], cap: int, de
         parts = urlsplit(url)
         literal = f"[{ip}]" if ":" in ip else ip
         direct = urlunsplit((scheme, f"{literal}:{port}", parts.path or "/", parts.query, ""))
+        body = {}
+        if form is not None:
+            body = (
+                {"files": [(k, (None, v)) for k, v in form.fields]}
+                if form.multipart
+                else {"data": dict(form.fields)}
+            )
         request = client.build_request(
-            "GET",
+            "POST" if form is not None else "GET",
             direct,
             headers={**headers, "Host": parts.netloc.rsplit("@", 1)[-1]},
             extensions={"sni_hostname": host, "timeout": client.timeout.as_dict()},
+            **body,
         )
         try:
             response = client.send(request, stream=True)
-        except httpx.TimeoutException:
+        except (httpx.ConnectError, httpx.ConnectTimeout):
+            raise FetchError("unreachable: the site did not accept the connection") from None
+        except (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+            if form is not None:
+                raise AnswerLost(f"the form was sent but no answer came: {type(exc).__name__}") from None
             raise FetchError("timeout: the site did not answer in time") from None
+        posted = form is not None
         try:
             if response.is_redirect and "Location" in response.headers:
+                if posted:
+                    return Page(urljoin(url, response.headers["Location"]), response.status_code, "", "")
                 url = urljoin(url, response.headers["Location"])
                 continue
-            if response.status_code >= 400:
+            if response.status_code >= 400 and not posted:
                 raise FetchError(f"HTTP status {response.status_code}")
             content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-            if content_type not in accept:
+            if content_type not in accept and not posted:
                 raise FetchError(f"not HTML: the content type is {content_type or 'missing'}")
             try:
                 body = _read_capped(response, cap, deadline)

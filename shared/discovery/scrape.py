@@ -37,6 +37,28 @@ def contact_forms(pages: list[fetch.Page]) -> tuple[list[forms.Form], list[str]]
     return usable, refused
 
 
+def _enroll_form(
+    conn, ctx: dict, row: dict, form: forms.Form, form_ids: dict, summary: dict, zone: str
+) -> int:
+    """No address to write to: the business is reached through its contact form (one contact
+    per site per organization)."""
+    contact = db.fetch_one(
+        conn,
+        "upsert-form-contact",
+        organization_id=ctx["organization_id"],
+        campaign_id=ctx["campaign_id"],
+        scrape_id=row["id"],
+        form_id=form_ids[form.action],
+        site=forms.site_of(form.page_url),
+        name=summary["site_name"] or summary["title"],
+        extra=Jsonb({"source_url": form.page_url, "site_name": summary["site_name"]}),
+        timezone=zone,
+    )
+    if contact["suppressed"]:
+        return 0
+    return bool(db.fetch_one(conn, "link-contact", campaign_id=ctx["campaign_id"], contact_id=contact["id"]))
+
+
 def scrape_url(row: dict) -> str:
     """One claimed scrape result: crawl the site politely, extract contacts, link them."""
     with db.transaction() as conn:
@@ -109,8 +131,9 @@ def scrape_url(row: dict) -> str:
             site_name=summary["site_name"],
             pages=len(pages),
         )
+        form_ids = {}
         for form in usable:
-            db.execute(
+            form_ids[form.action] = db.fetch_one(
                 conn,
                 "save-contact-form",
                 organization_id=ctx["organization_id"],
@@ -122,7 +145,7 @@ def scrape_url(row: dict) -> str:
                 enctype=form.enctype,
                 fields=Jsonb([dataclasses.asdict(f) for f in form.fields]),
                 roles=Jsonb(form.roles),
-            )
+            )["id"]
         phone = found.phones[0] if found.phones else None
         zone = ctx["timezone"] if ctx["timezone"] != "recipient" else None
         reachable: dict[str, uuid.UUID] = {}
@@ -158,6 +181,16 @@ def scrape_url(row: dict) -> str:
                 db.fetch_one(
                     conn, "link-contact", campaign_id=ctx["campaign_id"], contact_id=reachable[email]
                 )
+            )
+        if not reachable and usable and ctx["form_channel"]:
+            linked += _enroll_form(
+                conn,
+                ctx,
+                row,
+                usable[0],
+                form_ids,
+                summary,
+                places.contact_zone(phone, None, found.region, zone),
             )
         outcome = (
             f"{len(found.emails)} emails, {len(found.phones)} phones from {len(pages)} pages; {linked} linked"

@@ -270,6 +270,30 @@ def draft_with_template(ctx: dict, steps: list[int], word_limit: int, language: 
     return Drafted(emails, "template")
 
 
+# What the submission adds below a form message: who writes, where to answer, how to object.
+FORM_FOOTER_ROOM = 400
+
+
+def fit_form(email: Email, ctx: dict) -> Email:
+    """The message within the form's message field (its maxlength, leaving room for the footer
+    added when it is submitted), cut at a word; refused when even a short message cannot fit."""
+    field = (ctx.get("form_roles") or {}).get("message")
+    maxlength = next(
+        (f.get("maxlength") for f in ctx.get("form_fields") or [] if f.get("name") == field), None
+    )
+    if not maxlength:
+        return email
+    room = maxlength - FORM_FOOTER_ROOM
+    if room < 200:
+        raise DraftRejected(
+            f"the form's message field takes {maxlength} characters, too few for a message and its footer"
+        )
+    body = email.body
+    while len(body) > room:
+        body = body.rsplit(" ", 1)[0]
+    return Email(subject=email.subject, body=body)
+
+
 def draft(row: dict) -> str:
     """One claimed campaign contact: draft, check, schedule and store its sequence."""
     key = DRAFT.key_of(row)
@@ -292,7 +316,9 @@ def draft(row: dict) -> str:
         settings = campaign_settings.parse(ctx["ai_settings"])
     except ValidationError:
         settings = campaign_settings.AiSettings()
-    steps = [s.delay_days for s in settings.steps]
+    by_form = ctx["email"] is None
+    # A form takes one message: no follow-ups through a form.
+    steps = [0] if by_form else [s.delay_days for s in settings.steps]
     word_limit = ctx["word_limit"] or DEFAULT_WORD_LIMIT
     language = (ctx["language_preference"] or ctx["default_language"] or "en")[:2]
     client = llm.from_settings()
@@ -309,9 +335,17 @@ def draft(row: dict) -> str:
             DRAFT.finish(conn, row, "failed", f"failed: {exc}"[:500])
         return "failed"
 
+    if by_form:
+        try:
+            drafted.emails[0] = fit_form(drafted.emails[0], ctx)
+        except DraftRejected as exc:
+            with db.transaction() as conn:
+                DRAFT.finish(conn, row, "failed", f"failed: {exc}"[:500])
+            return "failed"
     zone = ctx["contact_timezone"] or places.contact_zone(ctx["phone"], ctx["email"], None, None)
     times = window.sequence_times(datetime.now(UTC), steps, settings.sending_window, zone)
-    status = "draft" if settings.review_before_send else "scheduled"
+    # A form message always waits for a person's approval.
+    status = "draft" if settings.review_before_send or by_form else "scheduled"
     with db.transaction() as conn:
         for order, (email, when) in enumerate(zip(drafted.emails, times, strict=True)):
             db.fetch_one(
@@ -322,6 +356,7 @@ def draft(row: dict) -> str:
                 subject=email.subject,
                 body=email.body,
                 when=when,
+                flow_type="form_submission" if by_form else "email",
                 **key,
             )
         db.execute(

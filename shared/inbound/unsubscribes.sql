@@ -2,7 +2,7 @@
 -- with the cancellation of the contact's waiting messages.
 
 -- name: get-unsubscribe-context
-SELECT f.id AS flow_id, f.campaign_id, f.contact_id, ct.email, ct.language_preference,
+SELECT f.id AS flow_id, f.campaign_id, f.contact_id, ct.email, ct.form_site, ct.language_preference,
        ct.unsubscribe_requested, c.ai_settings ->> 'public_name' AS public_name, c.default_language,
        o.org_name, o.id AS organization_id,
        EXISTS (SELECT 1 FROM campaign_unsubscribes u

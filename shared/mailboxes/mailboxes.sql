@@ -22,7 +22,7 @@ FROM outreach_flows f
 JOIN campaigns c ON c.id = f.campaign_id
 LEFT JOIN outreach_flows first
   ON first.campaign_id = f.campaign_id AND first.contact_id = f.contact_id AND first.sequence_order = 0
-WHERE f.id = ANY(%(ids)s)
+WHERE f.id = ANY(%(ids)s) AND f.flow_type = 'email'
   AND EXISTS (SELECT 1 FROM mailboxes m WHERE m.organization_id = c.organization_id)
 ORDER BY f.scheduled_send_time, f.id;
 

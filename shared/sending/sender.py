@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import psycopg
+from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
 from shared.campaigns import settings as campaign_settings
@@ -25,7 +26,7 @@ from shared.core import db, places
 from shared.core.config import get_settings
 from shared.core.logs import get_logger
 from shared.mailboxes import accounts
-from shared.sending import assign, mailer, message, window
+from shared.sending import assign, mailer, message, submit, window
 
 log = get_logger(__name__)
 CAP_RETRY_SECONDS = 900
@@ -190,6 +191,8 @@ class _Worker:
                 _release(conn, ctx, opens, "deferred: outside the sending window")
                 return "deferred"
 
+            if ctx["flow_type"] == "form_submission":
+                return self.submit_form(conn, ctx)
             if ctx["mailbox_id"] in self.batch.failing:
                 retry = now + timedelta(seconds=get_settings().mailbox_retry_seconds)
                 _release(conn, ctx, retry, self.batch.failing[ctx["mailbox_id"]])
@@ -235,6 +238,28 @@ class _Worker:
         _release(conn, ctx, retry, waiting)
         log.warning("a mailbox cannot send", extra={"mailbox_id": str(ctx["mailbox_id"]), "reason": reason})
         return "deferred"
+
+    def submit_form(self, conn: psycopg.Connection, ctx: dict) -> str:
+        """A form message: begun like an email (its marker stored first, so a crash is "outcome
+        unknown", never a second post), posted, and ended with what the site answered."""
+        marker = f"<form.{uuid.uuid4().hex}@{ctx['form_site'] or 'form'}>"
+        if not self.begin(conn, ctx, marker):
+            return _not_sendable(conn, ctx)
+        done = submit.submit(ctx)
+        if isinstance(done.outcome, mailer.Temporary):
+            return _record(conn, ctx, done.outcome)
+        sent = isinstance(done.outcome, mailer.Accepted)
+        reason = None if sent else _failure(done.outcome)
+        db.fetch_one(
+            conn,
+            "mark-form-outcome",
+            id=ctx["id"],
+            message_id=marker,
+            status="sent" if sent else "failed",
+            reason=reason,
+            evidence=Jsonb(done.evidence),
+        )
+        return "sent" if sent else "failed"
 
     def begin(self, conn: psycopg.Connection, ctx: dict, message_id: str) -> bool:
         sent_id, sent_message_id, sent_at = self.accepted or (None, None, None)
@@ -287,31 +312,34 @@ def retry_delay(attempt: int) -> int:
     return int(min(base, MAX_RETRY_DELAY) * random.uniform(0.8, 1.2))
 
 
+def _failure(outcome: mailer.Outcome, attempts: int = 0) -> str:
+    match outcome:
+        case mailer.Temporary(reason=reason):
+            return f"gave up after {attempts} attempts: {reason}"
+        case mailer.Permanent(reason=reason, recipient=True):
+            return f"hard bounce: {reason}"
+        case mailer.Permanent(reason=reason):
+            return f"refused: {reason}"
+        case mailer.Unknown(reason=reason):
+            return f"outcome unknown: {reason}; not sent again"
+    raise AssertionError(f"unhandled outcome {outcome!r}")
+
+
 def _record(conn: psycopg.Connection, ctx: dict, outcome: mailer.Outcome) -> str:
     """A send that was not accepted: retried later, or failed with the reason. A hard bounce
     also marks the contact and cancels their waiting messages, in one transaction."""
     flow_id, attempts = ctx["id"], ctx["attempts"]
-    match outcome:
-        case mailer.Temporary(reason=reason) if attempts < get_settings().send_max_attempts:
-            db.fetch_one(
-                conn,
-                "mark-retry",
-                id=flow_id,
-                attempts=attempts,
-                delay=retry_delay(attempts),
-                reason=f"retrying after a temporary failure: {reason}",
-            )
-            return "deferred"
-        case mailer.Temporary(reason=reason):
-            failure = f"gave up after {attempts} attempts: {reason}"
-        case mailer.Permanent(reason=reason, recipient=True):
-            failure = f"hard bounce: {reason}"
-        case mailer.Permanent(reason=reason):
-            failure = f"refused: {reason}"
-        case mailer.Unknown(reason=reason):
-            failure = f"outcome unknown: {reason}; not sent again"
-        case _:
-            raise AssertionError(f"unhandled outcome {outcome!r}")
+    if isinstance(outcome, mailer.Temporary) and attempts < get_settings().send_max_attempts:
+        db.fetch_one(
+            conn,
+            "mark-retry",
+            id=flow_id,
+            attempts=attempts,
+            delay=retry_delay(attempts),
+            reason=f"retrying after a temporary failure: {outcome.reason}",
+        )
+        return "deferred"
+    failure = _failure(outcome, attempts)
     with conn.transaction():
         db.fetch_one(conn, "mark-failed", id=flow_id, attempts=attempts, reason=failure)
         if isinstance(outcome, mailer.Permanent) and outcome.recipient:

@@ -26,6 +26,11 @@ WITH doomed AS (
            WHEN c.status = 'completed' THEN 'canceled: the campaign is completed'
            WHEN public.suppression_reason(f.contact_id, f.campaign_id) IS NOT NULL
              THEN 'canceled: ' || public.suppression_reason(f.contact_id, f.campaign_id)
+           WHEN f.flow_type = 'form_submission' AND EXISTS (
+             SELECT 1 FROM outreach_flows o
+             WHERE o.contact_id = f.contact_id AND o.flow_type = 'form_submission' AND o.id <> f.id
+               AND o.status = 'sent' AND o.sent_at > now() - interval '90 days')
+             THEN 'canceled: the site received a form message from the organization in the last 90 days'
            WHEN EXISTS (
              SELECT 1 FROM outreach_flows p
              WHERE p.campaign_id = f.campaign_id AND p.contact_id = f.contact_id
@@ -57,7 +62,7 @@ SELECT pg_advisory_xact_lock(7046311227);
 -- the spacing are pushed back (deferred), so they do not hold the head of the queue.
 WITH locked AS (
   SELECT f.id, f.campaign_id, f.contact_id, f.scheduled_send_time, c.organization_id,
-         lower(split_part(ct.email, '@', 2)) AS domain,
+         coalesce(lower(split_part(ct.email, '@', 2)), ct.form_site) AS domain, f.flow_type,
          private.campaign_daily_cap(c.ai_settings) AS campaign_cap,  -- NULL: unreadable
          o.daily_send_cap AS org_cap
   FROM outreach_flows f
@@ -84,7 +89,13 @@ WITH locked AS (
 -- (about 8 us a row). The cancel sweep, run just before, has already cleared suppressed rows
 -- from the head of the queue; any left are skipped here and canceled by the next sweep.
 eligible AS (
-  SELECT * FROM locked l WHERE public.suppression_reason(l.contact_id, l.campaign_id) IS NULL
+  SELECT * FROM locked l
+  WHERE public.suppression_reason(l.contact_id, l.campaign_id) IS NULL
+    -- A site gets one form message from the organization in 90 days, one at a time.
+    AND NOT (l.flow_type = 'form_submission' AND EXISTS (
+      SELECT 1 FROM outreach_flows o
+      WHERE o.contact_id = l.contact_id AND o.flow_type = 'form_submission' AND o.id <> l.id
+        AND (o.status = 'sending' OR (o.status = 'sent' AND o.sent_at > now() - interval '90 days'))))
 ),
 -- MATERIALIZED: computed once. Inlined, the planner (which often expects `locked` to hold a
 -- row or two) may recount them for every locked row, which took 300 ms for 2,000 rows.
@@ -108,6 +119,7 @@ ranked AS (
          row_number() OVER (PARTITION BY l.campaign_id ORDER BY l.scheduled_send_time, l.id) AS campaign_rank,
          row_number() OVER (PARTITION BY l.organization_id ORDER BY l.scheduled_send_time, l.id) AS org_rank,
          row_number() OVER (PARTITION BY l.domain ORDER BY l.scheduled_send_time, l.id) AS domain_rank,
+         row_number() OVER (PARTITION BY l.contact_id, l.flow_type ORDER BY l.scheduled_send_time, l.id) AS contact_rank,
          coalesce(uc.n, 0) AS campaign_used,
          coalesce(uo.n, 0) AS org_used,
          s.next_allowed_at
@@ -122,6 +134,7 @@ decided AS (
            WHEN r.campaign_cap IS NULL THEN 'deferred: the campaign''s ai_settings.daily_cap is not a whole number from 1 to 10000'
            WHEN r.campaign_used + r.campaign_rank > r.campaign_cap THEN 'deferred: the campaign''s daily cap is reached'
            WHEN r.org_used + r.org_rank > r.org_cap THEN 'deferred: the organization''s daily cap is reached'
+           WHEN r.flow_type = 'form_submission' AND r.contact_rank > 1 THEN 'deferred: one form message at a time to a site'
            WHEN %(spacing)s > 0 AND (r.domain_rank > 1 OR r.next_allowed_at > now())
              THEN 'deferred: spacing the messages to one recipient domain'
          END AS held,
@@ -129,6 +142,7 @@ decided AS (
          -- to its own turn, so one busy domain never crowds out everyone else's mail.
          CASE
            WHEN r.campaign_cap IS NULL OR r.campaign_used + r.campaign_rank > r.campaign_cap OR r.org_used + r.org_rank > r.org_cap
+                OR (r.flow_type = 'form_submission' AND r.contact_rank > 1)
              THEN %(cap_retry)s::float8
            ELSE greatest(extract(epoch FROM coalesce(r.next_allowed_at, now()) - now()), 0)
                 + %(spacing)s::float8 * (r.domain_rank - 1)
@@ -168,12 +182,14 @@ SELECT f.id, f.campaign_id, f.contact_id, f.sequence_order, f.subject, f.body, f
        ct.extra_data ->> 'source_url' AS source_url, ct.created_at AS found_at,
        c.campaign_name, c.ai_settings, c.default_language, o.org_name, o.id AS organization_id,
        first.message_id AS thread_message_id, first.subject AS thread_subject,
-       f.mailbox_id, m.email AS mailbox_email, m.display_name AS mailbox_name
+       f.mailbox_id, m.email AS mailbox_email, m.display_name AS mailbox_name,
+       f.flow_type, ct.form_site, cf.page_url AS form_page_url, cf.action AS form_action
 FROM outreach_flows f
 JOIN contacts ct ON ct.id = f.contact_id
 JOIN campaigns c ON c.id = f.campaign_id
 JOIN organizations o ON o.id = c.organization_id
 LEFT JOIN mailboxes m ON m.id = f.mailbox_id
+LEFT JOIN contact_forms cf ON cf.id = ct.contact_form_id
 LEFT JOIN outreach_flows first
   ON first.campaign_id = f.campaign_id AND first.contact_id = f.contact_id AND first.sequence_order = 0
 WHERE f.id = ANY(%(ids)s)
@@ -256,4 +272,12 @@ SET status = 'canceled', status_reason = %(reason)s, lease_expires_at = NULL
 WHERE contact_id = %(contact_id)s
   AND status IN ('draft', 'scheduled')
   AND (%(campaign_id)s::uuid IS NULL OR campaign_id = %(campaign_id)s::uuid)
+RETURNING id;
+
+-- name: mark-form-outcome
+-- A form submission's end, with what the site's answer showed.
+UPDATE outreach_flows
+SET status = %(status)s, sent_at = CASE WHEN %(status)s = 'sent' THEN now() END,
+    status_reason = %(reason)s, submission = %(evidence)s, lease_expires_at = NULL
+WHERE id = %(id)s AND status = 'sending' AND message_id = %(message_id)s
 RETURNING id;

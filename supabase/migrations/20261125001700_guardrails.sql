@@ -10,7 +10,8 @@ ALTER TABLE public.contacts ADD COLUMN timezone text
 ALTER TABLE public.campaigns ADD COLUMN paused_reason text;
 ALTER TABLE public.mailboxes ADD COLUMN paused_reason text;
 
--- ai_settings: sending_window.timezone may be "recipient" (each contact's own zone); per_company
+-- ai_settings: channels (["email"] by default; "form" reaches businesses with a contact form and
+-- no address, issue 18); sending_window.timezone may be "recipient" (each contact's own zone); per_company
 -- (contacts enrolled per company, 1 to 50, default 1); breaker (the thresholds of the circuit
 -- breaker: bounce_rate and complaint_rate from 0 to 1, min_sent from 1 to 100000).
 ALTER FUNCTION private.campaign_settings_problem(jsonb) RENAME TO campaign_settings_problem_before_guardrails;
@@ -22,6 +23,17 @@ DECLARE
 BEGIN
   IF jsonb_typeof(settings) IS DISTINCT FROM 'object' THEN
     RETURN private.campaign_settings_problem_before_guardrails(settings);
+  END IF;
+  IF settings ? 'channels' THEN
+    IF jsonb_typeof(settings -> 'channels') IS DISTINCT FROM 'array'
+       OR jsonb_array_length(settings -> 'channels') NOT BETWEEN 1 AND 2
+       OR EXISTS (SELECT 1 FROM jsonb_array_elements(settings -> 'channels') c
+                  WHERE jsonb_typeof(c) IS DISTINCT FROM 'string' OR c #>> '{}' NOT IN ('email', 'form'))
+       OR (SELECT count(DISTINCT c) FROM jsonb_array_elements(settings -> 'channels') c)
+          <> jsonb_array_length(settings -> 'channels') THEN
+      RETURN 'ai_settings.channels is ["email"], ["form"] or ["email", "form"]';
+    END IF;
+    rest := rest - 'channels';
   END IF;
   IF settings ? 'per_company' THEN
     IF NOT private.whole_number(settings -> 'per_company', 1, 50) THEN

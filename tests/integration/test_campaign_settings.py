@@ -206,6 +206,9 @@ SETTINGS = st.fixed_dictionaries(
             [None, [], ["ana@team.example"], ["ana@team.example", "x"], "ana@team.example", [5], ["a@b"]]
         ),
         "per_company": NUMBERS,
+        "channels": st.sampled_from(
+            [["email"], ["form"], ["email", "form"], [], ["sms"], ["email", "email"], "email", [1]]
+        ),
         "breaker": st.one_of(
             st.fixed_dictionaries(
                 {},
@@ -246,6 +249,7 @@ VALID = st.fixed_dictionaries(
         "format": st.sampled_from(["html", "text"]),
         "mailboxes": st.sampled_from([None, ["ana@team.example"], ["Ana@Team.example", "sam@team.example"]]),
         "per_company": st.integers(1, 50),
+        "channels": st.sampled_from([["email"], ["form"], ["email", "form"], ["form", "email"]]),
         "breaker": st.fixed_dictionaries(
             {},
             optional={
