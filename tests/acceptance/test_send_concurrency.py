@@ -178,3 +178,69 @@ def test_eight_senders_keep_every_mailbox_under_its_cap(conn, empty_queue):
         ).fetchall()
     )
     assert statuses == {"sent": 80, "scheduled": 320}
+
+
+def test_four_senders_post_each_approved_form_message_once(conn, empty_queue):
+    """Promise 10: 12 approved form messages, each to a site of its own, and 4 send_due
+    processes at once: each site receives exactly one post."""
+    from urllib.parse import parse_qs
+
+    from shared.discovery import forms
+    from tests import factories as f
+    from tests.helpers import http_server
+    from tests.unit.test_forms import CF7
+
+    posts: Counter = Counter()
+
+    def respond(handler):
+        if handler.path == "/robots.txt":
+            return 404, {}, b""
+        if handler.command == "POST":
+            length = int(handler.headers.get("Content-Length", 0))
+            parse_qs(handler.rfile.read(length).decode())
+            posts[handler.server.server_address[1]] += 1
+            return 303, {"Location": "/thanks"}, b""
+        return 200, {"Content-Type": "text/html"}, f"<html><body>{CF7}</body></html>".encode()
+
+    with contextlib.ExitStack() as stack:
+        bases = [stack.enter_context(http_server(respond)) for _ in range(12)]
+        for base in bases:
+            (form,) = forms.find(f"<html><body>{CF7}</body></html>", base + "/contact/")
+            org = f.org(conn)
+            campaign = f.campaign(
+                conn,
+                org,
+                ai_settings={
+                    "channels": ["form"],
+                    "sending_window": {
+                        "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                        "start_hour": 0,
+                        "end_hour": 24,
+                    },
+                },
+            )
+            task = f.search_task(conn, campaign)
+            scrape_id = f.scrape_result(conn, task, base + "/contact/")
+            form_id = conn.execute(
+                "INSERT INTO contact_forms (organization_id, scrape_result_id, site, page_url, action, method, enctype,"
+                " fields, roles) VALUES (%s, %s, %s, %s, %s, 'post', %s, '[]', '{}') RETURNING id",
+                (org, scrape_id, forms.site_of(base), base + "/contact/", form.action, form.enctype),
+            ).fetchone()[0]
+            contact = conn.execute(
+                "INSERT INTO contacts (organization_id, contact_form_id, form_site) VALUES (%s, %s, %s) RETURNING id",
+                (org, form_id, forms.site_of(base)),
+            ).fetchone()[0]
+            f.link(conn, campaign, contact)
+            f.flow(conn, campaign, contact, flow_type="form_submission")
+        env = {
+            **os.environ,
+            "MAIL_TRANSPORT": "file",
+            "ALLOW_PRIVATE_NETWORK": "true",
+            "SEND_DOMAIN_SPACING_SECONDS": "0",
+            "SEND_RATE_PER_SECOND": "0",
+            "PYTHONPATH": str(ROOT),
+        }
+        procs = [start_sender(env, 2) for _ in range(4)]
+        outputs = [json.loads(p.communicate(timeout=300)[0]) for p in procs]
+    assert sorted(posts.values()) == [1] * 12
+    assert sum(o["sent"] for o in outputs) == 12
