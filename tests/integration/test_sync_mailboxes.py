@@ -320,3 +320,27 @@ def test_the_function_answers_with_counts_and_wants_the_webhook_secret(team):
         ).status_code
         == 400
     )
+
+
+def test_an_imap_host_at_a_private_address_is_refused_without_allow_private_network(conn, dovecot, smtp, env):
+    team = Team(conn, dovecot, smtp)
+    env(ALLOW_PRIVATE_NETWORK="false")
+    counts = sync.run()
+    error = conn.execute("SELECT imap_error FROM mailboxes WHERE id = %s", (team.mailbox,)).fetchone()[0]
+    assert counts["failed_mailboxes"] >= 1 and "not a public address" in error
+
+
+def test_an_imap_password_never_crosses_a_network_without_tls(conn, dovecot, smtp, monkeypatch):
+    """imap:// to a host that is not loopback requires STARTTLS; this Dovecot offers none."""
+    from shared.discovery import fetch
+
+    team = Team(conn, dovecot, smtp)
+    remote = dovecot.url(team.user).replace("@127.0.0.1:", "@imap.team.example:")
+    add_mailbox(conn, team.org, team.user, mailbox_url(smtp), remote)
+    monkeypatch.setattr(fetch, "resolver", lambda host, port: ["127.0.0.1"])
+    log_before = (dovecot.root / "dovecot.log").read_text()
+    sync.run()
+    error = conn.execute("SELECT imap_error FROM mailboxes WHERE id = %s", (team.mailbox,)).fetchone()[0]
+    assert "offers no STARTTLS" in error
+    attempts = (dovecot.root / "dovecot.log").read_text()[len(log_before) :]
+    assert f"user=<{team.user}>" not in attempts, "no login was attempted"
