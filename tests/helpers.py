@@ -52,6 +52,32 @@ def self_signed_certificate(key, common_name: str, *extensions):
     return builder.sign(key, hashes.SHA256())
 
 
+def loopback_certificate(folder: Path, common_name: str) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, its own CA, written to folder: (cert, key) paths.
+    Clients trust it through SSL_CERT_FILE, as a private CA would be trusted."""
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = self_signed_certificate(
+        key,
+        common_name,
+        (x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False),
+        (x509.BasicConstraints(ca=True, path_length=None), True),
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_path, key_path
+
+
 def user_token(user_id, *, secret: str | None = None, expires_in: int = 3600, **claims) -> str:
     now = int(time.time())
     payload = {

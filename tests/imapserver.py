@@ -23,7 +23,7 @@ listen = 127.0.0.1
 base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
-ssl = no
+{tls}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{root}/mail/%u
@@ -41,7 +41,7 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    port = {tls_port}
   }}
   chroot =
 }}
@@ -52,11 +52,14 @@ service anvil {{
 
 
 class Dovecot:
-    def __init__(self):
+    def __init__(self, certificate: tuple | None = None):
+        """certificate: (cert path, key path) for imaps:// and STARTTLS; without it, plain IMAP."""
         if shutil.which("dovecot") is None:
             raise RuntimeError("Dovecot is not installed: apt-get install dovecot-imapd (.ci/run does)")
         self.root = Path(tempfile.mkdtemp(prefix="dovecot-"))
         self.port = free_port()
+        self.certificate = certificate
+        self.tls_port = free_port() if certificate else 0
         self.config = self.root / "dovecot.conf"
         # Dovecot never gives mail to uid 0: as root, the mailboxes belong to nobody.
         account = pwd.getpwnam("nobody") if os.geteuid() == 0 else pwd.getpwuid(os.geteuid())
@@ -70,7 +73,12 @@ class Dovecot:
             (self.root / folder).mkdir()
         os.chown(self.root / "mail", self.uid, self.gid)
         os.chown(self.root / "home", self.uid, self.gid)
-        self.config.write_text(CONFIG.format(root=self.root, port=self.port))
+        tls = (
+            f"ssl = yes\nssl_cert = <{self.certificate[0]}\nssl_key = <{self.certificate[1]}"
+            if self.certificate
+            else "ssl = no"
+        )
+        self.config.write_text(CONFIG.format(root=self.root, port=self.port, tls=tls, tls_port=self.tls_port))
         self.process = subprocess.Popen(["dovecot", "-F", "-c", str(self.config)])
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:

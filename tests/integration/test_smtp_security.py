@@ -3,17 +3,13 @@ makes and the client trusts through SSL_CERT_FILE (as a private CA would be trus
 
 from __future__ import annotations
 
-import ipaddress
 import ssl
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from shared.sending import sender
 from tests import factories as f
-from tests.helpers import self_signed_certificate
+from tests.helpers import loopback_certificate
 from tests.integration.test_send_due import prospect, status
 from tests.mailserver import Logins, MailServer
 
@@ -21,22 +17,7 @@ from tests.mailserver import Logins, MailServer
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):
     """A self-signed certificate for 127.0.0.1: (cert path, key path)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = self_signed_certificate(
-        key,
-        "outreach test mail server",
-        (x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False),
-        (x509.BasicConstraints(ca=True, path_length=None), True),
-    )
-    folder = tmp_path_factory.mktemp("tls")
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
+    return loopback_certificate(tmp_path_factory.mktemp("tls"), "outreach test mail server")
 
 
 def server_context(certificate) -> ssl.SSLContext:
@@ -103,3 +84,31 @@ def test_wrong_password_sends_nothing_and_the_password_is_never_logged(
         assert result["sent"] == 0 and server.recorder.messages == []
     assert row[0] in ("scheduled", "failed")
     assert "wrong-secret-value" not in caplog.text and "wrong-secret-value" not in (row[1] or "")
+
+
+@pytest.mark.parametrize("scheme", ["smtps", "smtp"])
+def test_a_mailbox_sends_over_implicit_tls_and_over_starttls(conn, env, empty_queue, certificate, scheme):
+    """A mailbox's connection goes to the checked address and TLS still verifies the name (here
+    the certificate's 127.0.0.1): smtps:// from the first byte, smtp:// with STARTTLS."""
+    logins = Logins()
+    tls = (
+        {"ssl_context": server_context(certificate)}
+        if scheme == "smtps"
+        else {"tls_context": server_context(certificate), "require_starttls": True}
+    )
+    # aiosmtpd offers AUTH under implicit TLS only when not asked to require STARTTLS first.
+    with MailServer(authenticator=logins, auth_require_tls=scheme == "smtp", **tls) as server:
+        env(
+            MAIL_TRANSPORT="file",
+            ALLOW_PRIVATE_NETWORK="true",
+            SEND_DOMAIN_SPACING_SECONDS=0,
+            SEND_RATE_PER_SECOND=0,
+            SSL_CERT_FILE=str(certificate[0]),
+        )
+        org, campaign, contact = prospect(conn)
+        url = f"{scheme}://mailer:s3cret%20pass@127.0.0.1:{server.port}"
+        conn.execute("SELECT public.add_mailbox(%s, 'ana@team.example', %s)", (org, url))
+        flow = f.flow(conn, campaign, contact)
+        assert sender.run()["sent"] == 1 and status(conn, flow)[0] == "sent"
+        assert server.recorder.senders == ["ana@team.example"]
+    assert logins.attempts and all(ok for _, ok in logins.attempts)

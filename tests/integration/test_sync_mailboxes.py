@@ -15,7 +15,7 @@ import pytest
 from shared.inbound import sync
 from shared.sending import sender
 from tests import factories as f
-from tests.helpers import function_client
+from tests.helpers import function_client, loopback_certificate
 from tests.imapserver import Dovecot
 from tests.integration.test_mailboxes import PASSWORD, add_mailbox, mailbox_url
 from tests.integration.test_send_due import ALWAYS_OPEN, status
@@ -344,3 +344,22 @@ def test_an_imap_password_never_crosses_a_network_without_tls(conn, dovecot, smt
     assert "offers no STARTTLS" in error
     attempts = (dovecot.root / "dovecot.log").read_text()[len(log_before) :]
     assert f"user=<{team.user}>" not in attempts, "no login was attempted"
+
+
+@pytest.mark.parametrize("scheme", ["imaps", "imap"])
+def test_a_mailbox_is_read_over_imaps_and_over_starttls(conn, smtp, env, scheme, tmp_path_factory):
+    """The IMAP connection goes to the checked address and TLS verifies the name (the
+    certificate's 127.0.0.1): imaps:// from the first byte, imap:// with STARTTLS."""
+    folder = tmp_path_factory.mktemp("imap-tls")
+    folder.chmod(0o755)  # Dovecot reads the key as root, its login processes the certificate
+    cert = loopback_certificate(folder, "outreach test imap server")
+    with Dovecot(certificate=cert) as secure:
+        env(SSL_CERT_FILE=str(cert[0]))
+        team = Team(conn, secure, smtp)
+        port = secure.tls_port if scheme == "imaps" else secure.port
+        url = f"{scheme}://{team.user.replace('@', '%40')}:imap%20pass%2F1@127.0.0.1:{port}"
+        add_mailbox(conn, team.org, team.user, mailbox_url(smtp), url)
+        contact = team.contact_with_sent_first_message()
+        team.deliver(reply(contact, "Yes, over TLS."))
+        counts = sync.run()
+        assert counts["reply"] == 1 and team.contact_state(contact) == "responded"
