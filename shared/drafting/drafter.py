@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -16,6 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from shared.campaigns import settings as campaign_settings
 from shared.core import db, places
 from shared.core.logs import get_logger
+from shared.core.text import one_line, plain_text
 from shared.core.work import DRAFT
 from shared.drafting import llm
 from shared.sending import window
@@ -29,29 +29,6 @@ PLACEHOLDER = re.compile(
     r"\{\{[^}]*\}\}|\{[A-Za-z_]+\}|\[[A-Z][A-Za-z _]{1,30}\]|<[a-z_ ]{2,30}>|\bXXX\b|\bTBD\b"
 )
 FOOTER = re.compile(r"unsubscribe|opt[ -]?out|darse de baja|darte de baja|dejar de recibir", re.IGNORECASE)
-
-
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def _visible(c: str) -> bool:
-    return unicodedata.category(c) != "Cc" and c not in BIDI_CONTROLS
-
-
-def one_line(text: object) -> object:
-    """A subject as a model may write it: control characters (NUL, VT, FF, FS…) and direction
-    overrides dropped, every kind of line break and space folded into one space."""
-    if not isinstance(text, str):
-        return text
-    return " ".join("".join(c if _visible(c) else " " for c in text).split())
-
-
-def plain_text(text: object) -> object:
-    """A body: lines kept (any line break becomes \\n), tabs kept, other control characters dropped."""
-    if not isinstance(text, str):
-        return text
-    lines = text.replace("\r\n", "\n").splitlines()
-    return "\n".join("".join(c for c in line if c == "\t" or _visible(c)) for line in lines).strip()
 
 
 class Email(BaseModel):

@@ -20,11 +20,13 @@ from email.utils import parseaddr, parsedate_to_datetime
 import lxml.html
 from flufl.bounce import all_failures
 
+from shared.core.text import one_line
+
 SNIPPET_CHARS = 500
 TEXT_CHARS = 20_000  # of a message's own text, before quoted text is cut
 RETURN_WITHIN_DAYS = 120
 
-MESSAGE_ID = re.compile(r"<[^<>\s]{1,250}>")
+MESSAGE_ID = re.compile(r"<[^<>\s\x00-\x1f\x7f]{1,250}>")
 REPLY_PREFIX = re.compile(
     r"^\s*((re|aw|sv|antw|ref|réf|rif|r|fw|fwd|wg|tr|rv|enc)\s*(\[\d+\])?\s*:\s*)+", re.I
 )
@@ -87,8 +89,9 @@ def read(raw: bytes, today: date) -> Inbound:
     """Classifies one message (its first IMAP_FETCH_BYTES, at most)."""
     msg = email.message_from_bytes(raw)
     found = Inbound(kind="other", fingerprint=fingerprint(msg, raw))
-    found.sender = parseaddr(header_text(msg, "From"))[1].lower()[:254]
-    found.subject = " ".join(header_text(msg, "Subject").split())[:300]
+    # Stored as text: NUL and other control characters, which hostile mail carries, are dropped.
+    found.sender = one_line(parseaddr(header_text(msg, "From"))[1].lower()).replace(" ", "")[:254]
+    found.subject = one_line(header_text(msg, "Subject"))[:300]
     found.sent_at = _date(msg)
     found.references = _references(msg)
     own_text = new_text(body_text(msg))
@@ -205,7 +208,7 @@ def new_text(text: str) -> str:
 
 
 def snippet(text: str) -> str:
-    lines = [" ".join(line.split()) for line in text.splitlines()]
+    lines = [one_line(line) for line in text.splitlines()]
     return "\n".join(line for line in lines if line)[:SNIPPET_CHARS]
 
 
@@ -226,7 +229,7 @@ def _permanent_failures(msg: email.message.Message) -> list[str]:
         _, permanent = all_failures(msg)
     except Exception:  # a detector meeting a shape it does not expect
         return []
-    addresses = {a.decode("utf-8", "replace").strip("<> ").lower() for a in permanent}
+    addresses = {one_line(a.decode("utf-8", "replace")).strip("<> ").lower() for a in permanent}
     return sorted(a for a in addresses if "@" in a and len(a) <= 254)[:20]
 
 

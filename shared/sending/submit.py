@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from shared.core.text import one_line
 from shared.discovery import fetch, forms
 from shared.inbound import tokens
 from shared.sending import mailer, message
@@ -120,7 +121,7 @@ def read_answer(answer: fetch.Page) -> Submission:
         return Submission(mailer.Unknown(f"the site answered {answer.status}"), evidence)
     if answer.status >= 400:
         return Submission(mailer.Permanent(f"the site answered {answer.status}"), evidence)
-    visible = " ".join(answer.text.split())
+    visible = one_line(answer.text)
     for pattern, outcome in ((REFUSED, mailer.Permanent), (CONFIRMED, mailer.Accepted)):
         match = pattern.search(answer.text)
         if match:

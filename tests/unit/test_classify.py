@@ -220,9 +220,29 @@ def test_a_latin_1_reply_is_decoded():
     assert classify.read(raw, TODAY).snippet == "Gracias, llámeme el jueves."
 
 
+def test_nul_and_control_characters_never_reach_what_is_stored():
+    raw = message("Yes\x00 please\x1b[31m", "Re: Quick\x00 question").replace(b"<reply-1@", b"<re\x00ply-1@")
+    found = classify.read(raw.replace(b"Sam Lee <sam@", b"Sam\x00 <s\x00am@"), TODAY)
+    assert (found.subject, found.snippet, found.sender) == (
+        "Re: Quick question",
+        "Yes please [31m",
+        "sam@greenleaf.example",
+    )
+    assert "\x00" not in found.fingerprint
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=2000))
 def test_any_bytes_are_classified_without_raising(raw):
     found = classify.read(raw, TODAY)
     assert found.kind in ("reply", "auto_reply", "bounce", "stop_request", "other")
     assert len(found.snippet) <= classify.SNIPPET_CHARS
+    stored = [
+        found.sender,
+        found.subject,
+        found.snippet,
+        found.fingerprint,
+        *found.references,
+        *found.bounced,
+    ]
+    assert not any("\x00" in value for value in stored)
