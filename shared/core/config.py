@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
@@ -101,6 +102,16 @@ class Settings(BaseSettings):
     # Set by Cloud Run and Cloud Functions (2nd gen): the process is deployed, not local.
     k_service: str | None = None
 
+    @field_validator("dns_nameservers")
+    @classmethod
+    def _nameserver_addresses(cls, value: str | None) -> str | None:
+        parse_nameservers(value)
+        return value
+
+    @property
+    def nameservers(self) -> list[tuple[str, int]]:
+        return parse_nameservers(self.dns_nameservers)
+
     @field_validator("public_base_url", "supabase_url", "llm_base_url", "search_base_url")
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
@@ -113,6 +124,31 @@ class Settings(BaseSettings):
     @property
     def outbox_dir(self) -> Path:
         return self.data_dir / "outbox"
+
+
+def parse_nameservers(value: str | None) -> list[tuple[str, int]]:
+    """DNS_NAMESERVERS: IP addresses, each with an optional port: 10.0.0.2, 10.0.0.2:5353,
+    2001:db8::53, [2001:db8::53]:5353."""
+    servers = []
+    for item in (value or "").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        host, port = item, "53"
+        if item.startswith("["):
+            host, bracket, rest = item[1:].partition("]")
+            port = (rest.removeprefix(":") or "53") if bracket else "no port"
+        elif item.count(":") == 1:
+            host, port = item.split(":")
+        try:
+            ipaddress.ip_address(host)
+            number = int(port)
+        except ValueError:
+            raise ValueError(f"{item!r} is not an IP address with an optional port") from None
+        if not 0 < number < 65536:
+            raise ValueError(f"{item!r} has a port outside 1 to 65535")
+        servers.append((host, number))
+    return servers
 
 
 def _local_secret(settings: Settings, name: str) -> SecretStr:

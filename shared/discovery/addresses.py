@@ -43,19 +43,14 @@ def refusal(email: str) -> str | None:
 
 
 def _resolver() -> dns.resolver.Resolver:
-    servers = get_settings().dns_nameservers
+    servers = get_settings().nameservers
     if not servers:
         resolver = dns.resolver.Resolver()
     else:
         resolver = dns.resolver.Resolver(configure=False)
-        resolver.nameservers = [_nameserver(s.strip()) for s in servers.split(",") if s.strip()]
+        resolver.nameservers = [dns.nameserver.Do53Nameserver(host, port) for host, port in servers]
     resolver.lifetime = 5.0
     return resolver
-
-
-def _nameserver(spec: str) -> dns.nameserver.Do53Nameserver:
-    host, _, port = spec.rpartition(":") if spec.count(":") == 1 else (spec, "", "")
-    return dns.nameserver.Do53Nameserver(host.strip("[]") or spec, int(port) if port else 53)
 
 
 def _lookup(domain: str) -> str | None:

@@ -33,6 +33,27 @@ def test_config_error_names_the_variable_not_its_value(monkeypatch):
     assert "altavista-secret-value" not in str(err.value)
 
 
+@pytest.mark.parametrize(
+    ("value", "servers"),
+    [
+        ("10.0.0.2", [("10.0.0.2", 53)]),
+        (" 10.0.0.2:5353 , 2001:db8::53", [("10.0.0.2", 5353), ("2001:db8::53", 53)]),
+        ("[2001:db8::53]:5353", [("2001:db8::53", 5353)]),
+        ("dns.example.com", None),
+        ("10.0.0.2:dns", None),
+        ("10.0.0.2:70000", None),
+        ("[2001:db8::53", None),
+    ],
+)
+def test_dns_nameservers_are_addresses_with_an_optional_port(monkeypatch, value, servers):
+    monkeypatch.setenv("DNS_NAMESERVERS", value)
+    if servers is None:
+        with pytest.raises(config.ConfigError, match="DNS_NAMESERVERS"):
+            config.load_settings()
+    else:
+        assert config.load_settings().nameservers == servers
+
+
 def test_deployed_function_refuses_to_start_without_webhook_secret(monkeypatch):
     monkeypatch.setenv("K_SERVICE", "run_search")
     monkeypatch.delenv("WEBHOOK_SECRET", raising=False)
