@@ -19,7 +19,6 @@ import psycopg
 
 from shared.core import db
 from shared.core.config import get_settings
-from shared.discovery import fetch
 from shared.sending import mailer
 
 
@@ -34,6 +33,8 @@ def is_loopback(host: str) -> bool:
 
 def connect(host: str, port: int, timeout: float) -> socket.socket:
     """A connection to the mailbox host's first address, after every address was checked."""
+    from shared.discovery import fetch  # the fetcher's address rules; httpx only when a mailbox connects
+
     try:
         addresses = fetch.resolver(host, port)
     except fetch.FetchError as exc:

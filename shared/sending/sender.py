@@ -22,11 +22,11 @@ from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
 from shared.campaigns import settings as campaign_settings
-from shared.core import db, places
+from shared.core import db
 from shared.core.config import get_settings
 from shared.core.logs import get_logger
 from shared.mailboxes import accounts
-from shared.sending import assign, mailer, message, submit, window
+from shared.sending import assign, mailer, message, window
 
 log = get_logger(__name__)
 CAP_RETRY_SECONDS = 900
@@ -242,6 +242,10 @@ class _Worker:
     def submit_form(self, conn: psycopg.Connection, ctx: dict) -> str:
         """A form message: begun like an email (its marker stored first, so a crash is "outcome
         unknown", never a second post), posted, and ended with what the site answered."""
+        # Imported here: the form path brings the fetcher and the form reader (httpx, lxml), about
+        # 25 ms of every send_due cold start that sends no form message.
+        from shared.sending import submit
+
         marker = f"<form.{uuid.uuid4().hex}@{ctx['form_site'] or 'form'}>"
         if not self.begin(conn, ctx, marker):
             return _not_sendable(conn, ctx)
@@ -286,7 +290,11 @@ class _Worker:
 
 def _recipient_zone(ctx: dict) -> str:
     """The contact's zone: stored when it was found, else inferred now from what is known."""
-    return ctx["contact_timezone"] or places.contact_zone(ctx.get("phone"), ctx["email"], None, None)
+    if ctx["contact_timezone"]:
+        return ctx["contact_timezone"]
+    from shared.core import places  # phonenumbers' data: only for contacts found without a zone
+
+    return places.contact_zone(ctx.get("phone"), ctx["email"], None, None)
 
 
 def _not_sendable(conn: psycopg.Connection, ctx: dict) -> str:
