@@ -20,6 +20,9 @@ TABLES = {
     "campaign_contacts": "(SELECT organization_id FROM campaigns c WHERE c.id = campaign_id)",
     "outreach_flows": "(SELECT organization_id FROM campaigns c WHERE c.id = campaign_id)",
     "campaign_unsubscribes": "(SELECT organization_id FROM campaigns c WHERE c.id = campaign_id)",
+    "mailboxes": "organization_id",
+    "inbound_messages": "organization_id",
+    "contact_forms": "organization_id",
 }
 
 
@@ -31,8 +34,21 @@ def tenant(conn):
     f.member(conn, org_id, member, "member")
     _, campaign_id, contact_id = f.prospect(conn, org_id)
     task_id = f.search_task(conn, campaign_id, status="completed")
-    f.scrape_result(conn, task_id, status="completed")
-    f.flow(conn, campaign_id, contact_id, status="draft")
+    scrape_id = f.scrape_result(conn, task_id, status="completed")
+    flow_id = f.flow(conn, campaign_id, contact_id, status="draft")
+    mailbox = conn.execute(
+        "SELECT public.add_mailbox(%s, 'ana@team.example', 'smtp://u:p@smtp.team.example:587')", (org_id,)
+    ).fetchone()[0]
+    conn.execute(
+        "INSERT INTO inbound_messages (organization_id, mailbox_id, contact_id, campaign_id, flow_id, kind, fingerprint)"
+        " VALUES (%s, %s, %s, %s, %s, 'reply', '<r@x>')",
+        (org_id, mailbox, contact_id, campaign_id, flow_id),
+    )
+    conn.execute(
+        "INSERT INTO contact_forms (organization_id, scrape_result_id, site, page_url, action, method, enctype, fields, roles)"
+        " VALUES (%s, %s, 'x.com', 'https://x.com/', 'https://x.com/', 'post', 'multipart/form-data', '[]', '{}')",
+        (org_id, scrape_id),
+    )
     conn.execute(
         "INSERT INTO campaign_unsubscribes (campaign_id, contact_id) VALUES (%s, %s)",
         (campaign_id, contact_id),
