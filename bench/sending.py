@@ -63,23 +63,32 @@ def _bare_child(port: int, path: str) -> None:
 
 
 def project(
-    url: str, instances: int, pool: int = POOL, module: str = "tests.acceptance.sender_process"
+    url: str,
+    instances: int,
+    pool: int = POOL,
+    module: str = "tests.acceptance.sender_process",
+    limit: int = 500,
+    **settings: str,
 ) -> tuple[float, list[dict]]:
     """send_due in `instances` processes at once. The time is from the first batch's start to the
     last one's end: the interpreter's start and imports are left out, as the bare loop's are
-    (a deployed function's cold start is measured in bench/coldstart.py)."""
+    (a deployed function's cold start is measured in bench/coldstart.py). `settings` override
+    the environment."""
     env = child_env(
-        MAIL_TRANSPORT="smtp",
-        SMTP_URL=url,
-        SEND_RATE_PER_SECOND="0",
-        SEND_DOMAIN_SPACING_SECONDS="0",
-        SMTP_POOL_SIZE=str(pool),
-        DB_POOL_SIZE=str(pool),
-        SEND_BATCH_SIZE="500",
+        **{
+            "MAIL_TRANSPORT": "smtp",
+            "SMTP_URL": url,
+            "SEND_RATE_PER_SECOND": "0",
+            "SEND_DOMAIN_SPACING_SECONDS": "0",
+            "SMTP_POOL_SIZE": str(pool),
+            "DB_POOL_SIZE": str(pool),
+            "SEND_BATCH_SIZE": str(limit),
+            **settings,
+        }
     )
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", module, "500"],
+            [sys.executable, "-m", module, str(limit)],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,

@@ -93,8 +93,7 @@ class Dovecot:
         if self.process:
             self.process.terminate()
             self.process.wait(10)
-        if not os.environ.get("KEEP_DOVECOT"):
-            shutil.rmtree(self.root, ignore_errors=True)
+        shutil.rmtree(self.root, ignore_errors=True)
 
     def add_user(self, user: str, password: str) -> None:
         self.users[user] = password

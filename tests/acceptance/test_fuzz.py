@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from local.run import FUNCTIONS
 from shared.discovery import extract
 from tests.helpers import function_client
+from tests.integration.test_rls import TABLES as RLS_TABLES
 
 pytestmark = pytest.mark.slow
 FUZZ = settings(
@@ -21,17 +22,7 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-TABLES = (
-    "organizations",
-    "organization_members",
-    "campaigns",
-    "search_tasks",
-    "scrape_results",
-    "contacts",
-    "campaign_contacts",
-    "outreach_flows",
-    "campaign_unsubscribes",
-)
+TABLES = tuple(RLS_TABLES)  # every table a tenant's data lives in
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=50),
