@@ -17,6 +17,7 @@ import psycopg
 from shared.core import db
 
 NO_CAPACITY = "deferred: no mailbox of the campaign can send now (all paused, failing or at their daily cap)"
+NOT_LISTED = "deferred: none of the addresses in ai_settings.mailboxes is a mailbox of the organization"
 
 
 @dataclass
@@ -58,13 +59,9 @@ def assign(conn: psycopg.Connection, claimed: list[uuid.UUID], wait: int) -> lis
             reason = box.why_not() if box else "deferred: the sequence's mailbox is gone"
         else:
             allowed = need["allowed"]
-            usable = [
-                b
-                for b in boxes[need["organization_id"]]
-                if b.why_not() is None and (allowed is None or b.email in allowed)
-            ]
-            box = max(usable, key=lambda b: b.remaining, default=None)
-            reason = None if box else NO_CAPACITY
+            listed = [b for b in boxes[need["organization_id"]] if allowed is None or b.email in allowed]
+            box = max((b for b in listed if b.why_not() is None), key=lambda b: b.remaining, default=None)
+            reason = None if box else NO_CAPACITY if listed else NOT_LISTED
         if reason:
             held[need["id"]] = reason
         else:

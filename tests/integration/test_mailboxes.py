@@ -323,6 +323,16 @@ def test_the_campaign_sends_only_from_the_mailboxes_it_lists(conn, servers):
     assert used == [(second,)] and len(servers[1].recorder.messages) == 3 and not servers[0].recorder.messages
 
 
+def test_a_campaign_listing_no_mailbox_of_the_organization_says_so(conn, servers):
+    org, campaign, _ = organization_with_mailboxes(conn, servers, mailboxes=["typo@team.example"])
+    (flow,) = due(conn, org, campaign, 1)
+    assert sender.run()["sent"] == 0
+    assert (
+        status(conn, flow)[1]
+        == "deferred: none of the addresses in ai_settings.mailboxes is a mailbox of the organization"
+    )
+
+
 def test_a_refused_login_marks_the_mailbox_failing_and_the_other_goes_on(conn, servers, caplog, env):
     env(MAILBOX_RETRY_SECONDS=600)
     org, campaign, (good, bad) = organization_with_mailboxes(conn, servers)
