@@ -113,7 +113,8 @@ def _plausible_host(host: str) -> bool:
         return False
 
 
-def _resolve_checked(host: str, port: int) -> str:
+def resolve_checked(host: str, port: int) -> str:
+    """The address to connect to, once every address the host resolves to passed the rules."""
     addresses = resolver(host, port)
     if not addresses:
         raise FetchError(f"the host {host!r} does not resolve")
@@ -228,7 +229,7 @@ def _fetch(
     }
     for _ in range(MAX_REDIRECTS + 1):
         scheme, host, port = _target(url)
-        ip = _resolve_checked(host, port)
+        ip = resolve_checked(host, port)
         parts = urlsplit(url)
         literal = f"[{ip}]" if ":" in ip else ip
         direct = urlunsplit((scheme, f"{literal}:{port}", parts.path or "/", parts.query, ""))

@@ -36,18 +36,12 @@ def connect(host: str, port: int, timeout: float) -> socket.socket:
     from shared.discovery import fetch  # the fetcher's address rules; httpx only when a mailbox connects
 
     try:
-        addresses = fetch.resolver(host, port)
+        address = fetch.resolve_checked(host, port)
+    except fetch.Blocked as exc:
+        raise mailer.AccountRefused(f"the mailbox host {host!r}: {exc}") from None
     except fetch.FetchError as exc:
         raise OSError(str(exc)) from None
-    if not addresses:
-        raise OSError(f"the host {host!r} does not resolve")
-    if not get_settings().allow_private_network:
-        for ip in addresses:
-            try:
-                fetch.check_address(ip)
-            except fetch.Blocked as exc:
-                raise mailer.AccountRefused(f"the mailbox host {host!r}: {exc}") from None
-    return socket.create_connection((addresses[0], port), timeout)
+    return socket.create_connection((address, port), timeout)
 
 
 def smtp_config(url: str) -> mailer.SmtpConfig:

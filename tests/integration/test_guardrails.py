@@ -167,9 +167,10 @@ def test_a_campaign_where_one_address_in_five_bounces_pauses_before_it_writes_to
         state == "paused" and reason.startswith("paused by the circuit breaker:") and "hard bounces" in reason
     )
     attempted = result["sent"] + result["failed"]
-    # It trips at the first bounce once 20 messages went out (one in five bounces), and what the 4
-    # sending threads have in flight then still goes: at most 20 + 5 + 4 attempts.
-    assert 20 <= attempted <= 20 + 5 + 4, result
+    # It trips at the first bounce recorded once 20 messages went out. The 4 threads interleave,
+    # so that bounce may come a few messages late, and what they have in flight (or begin before
+    # the pause commits) still goes: well under half of the 100, 23 to 30 attempts in our runs.
+    assert 20 <= attempted <= 40, result
     waiting = [status(conn, x) for x in flows if status(conn, x)[0] == "scheduled"]
     assert len(waiting) >= 70
     assert len(smtp.recorder.messages) == result["sent"]
