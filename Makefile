@@ -7,9 +7,11 @@ STAMP := $(VENV)/.installed
 .PHONY: run serve test lint format bench db-reset lock clean
 
 # The lock, not the ranges: everyone runs the versions deploys ship (exact, with hashes).
-$(STAMP): requirements-dev.lock
+# First the installer itself (requirements-bootstrap.lock: Python's bundled pip cannot read the lock).
+$(STAMP): requirements-dev.lock requirements-bootstrap.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-bootstrap.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock
 	touch $(STAMP)
 
 run: $(STAMP)
