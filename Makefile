@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve test lint format bench db-reset lock clean
+.PHONY: run serve test machine lint format bench db-reset lock clean
 
 # The lock, not the ranges: everyone runs the versions deploys ship (exact, with hashes).
 # First the installer itself (requirements-bootstrap.lock: Python's bundled pip cannot read the lock).
@@ -20,7 +20,11 @@ run: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/python -m local.run --serve
 
-test: $(STAMP)
+# The Debian programs the tests drive (Chromium, SpamAssassin, Dovecot): installed when missing.
+machine:
+	@bash tests/prepare_machine.sh
+
+test: $(STAMP) machine
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -36,9 +36,12 @@ run() {  # print in a dry run, otherwise execute; arguments holding secrets are 
 }
 
 missing=()
-# The scheduler jobs are made with google-cloud-scheduler, from the project's own environment
-# (`make` creates .venv/ from requirements-dev.lock), or from PYTHON if given.
-PYTHON="${PYTHON:-$( [[ -x .venv/bin/python ]] && echo .venv/bin/python || echo python3 )}"
+# The scheduler jobs are made with google-cloud-scheduler, from the project's own environment made
+# the way `make` makes it (requirements-bootstrap.lock, then requirements-dev.lock), or from PYTHON.
+if [[ -z "${PYTHON:-}" ]]; then
+  make --no-print-directory --silent .venv/.installed >&2 || missing+=("the project's .venv (make .venv/.installed failed)")
+  PYTHON=.venv/bin/python
+fi
 for tool in gcloud supabase psql "$PYTHON"; do
   command -v "$tool" >/dev/null || missing+=("the $tool command")
 done

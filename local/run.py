@@ -1,6 +1,6 @@
 """The main command (`make run`): a whole campaign on this machine.
 
-Embedded PostgreSQL with migrations and the demo seed; the six functions served locally by
+Embedded PostgreSQL with migrations and the demo seed; every function served locally by
 functions-framework; a listener turning the database's pg_notify webhooks into HTTP calls; a
 timer making Cloud Scheduler's calls (drains and send_due); the fixture website on loopback
 behind the offline search provider; the template drafter; mail to .data/outbox/. With real
@@ -328,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     # The links in the emails point at the local unsubscribe_webhook, unless told otherwise.
     stack.env.setdefault("PUBLIC_BASE_URL", stack.url("unsubscribe_webhook"))
     try:
-        print("starting: six functions, webhook listener, scheduler timer", flush=True)
+        print(f"starting: {len(FUNCTIONS)} functions, webhook listener, scheduler timer", flush=True)
         stack.start_functions(data_dir / "logs")
         threading.Thread(target=stack.listen, args=(database_url, args.drop_webhooks), daemon=True).start()
         threading.Thread(target=stack.schedule, args=(args.tick,), daemon=True).start()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
 import threading
 import time
 import uuid
@@ -142,3 +144,20 @@ def as_role(database_url, role: str, user_id=None):
         connection.execute("SELECT set_config('request.jwt.claims', %s, true)", (json.dumps(claims),))
         connection.execute(f"SET LOCAL ROLE {role}")
         yield connection
+
+
+def kill_and_wait_for_sessions(process: subprocess.Popen, conn, application_name: str, timeout: float = 30) -> None:
+    """SIGKILL a process and wait until the database has ended its sessions.
+
+    The client's death does not stop a statement its backend is running: until PostgreSQL notices
+    the closed socket, that statement may still commit rows. A count taken right after the kill
+    could miss them. The process must have connected with PGAPPNAME=application_name."""
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + timeout
+    while conn.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (application_name,)
+    ).fetchone()[0]:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the killed process's database sessions ({application_name}) never ended")
+        time.sleep(0.02)

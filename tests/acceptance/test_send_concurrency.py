@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ import pytest
 from shared.inbound import tokens
 from shared.sending import sender
 from tests.acceptance.bulk import due_messages
-from tests.helpers import ROOT
+from tests.helpers import ROOT, kill_and_wait_for_sessions
 from tests.mailserver import Behaviour, Logins, MailServer
 
 pytestmark = pytest.mark.slow
@@ -85,13 +84,12 @@ def test_eight_senders_over_5000_rows_deliver_each_exactly_once(conn, empty_queu
 def test_sender_killed_mid_batch_never_sends_twice_and_settles_every_row(conn, empty_queue, env):
     _, campaign_id = due_messages(conn, 300)
     with MailServer(Behaviour(latency=0.01)) as server:
-        env_vars = sender_env(server, SEND_LEASE_SECONDS="10", SMTP_POOL_SIZE="2")
+        env_vars = sender_env(server, SEND_LEASE_SECONDS="10", SMTP_POOL_SIZE="2", PGAPPNAME="victim-sender")
         victim = start_sender(env_vars, 300)
         deadline = time.monotonic() + 60
         while len(server.recorder.messages) < 40 and time.monotonic() < deadline:
             time.sleep(0.05)
-        victim.send_signal(signal.SIGKILL)
-        victim.wait()
+        kill_and_wait_for_sessions(victim, conn, "victim-sender")
         arrived_before = len(server.recorder.messages)
         assert 0 < arrived_before < 300, "the kill must land mid-batch"
         in_flight = conn.execute(

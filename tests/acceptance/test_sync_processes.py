@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ import pytest
 
 from shared.inbound import sync
 from tests.acceptance.bulk import due_messages, inbound_mail, sent_through_mailbox
-from tests.helpers import ROOT
+from tests.helpers import ROOT, kill_and_wait_for_sessions
 from tests.imapserver import Dovecot
 
 pytestmark = pytest.mark.slow
@@ -78,12 +77,11 @@ def start_sync(**extra) -> subprocess.Popen:
 
 def test_a_sync_killed_mid_inbox_misses_nothing_and_repeats_nothing(conn, dovecot, env):
     org = mailbox_with_mail(conn, dovecot, 3000)
-    victim = start_sync(IMAP_BATCH_SIZE="50")
+    victim = start_sync(IMAP_BATCH_SIZE="50", PGAPPNAME="victim-sync")
     deadline = time.monotonic() + 60
     while sum(handled(conn, org).values()) < 20 and time.monotonic() < deadline:
         time.sleep(0.01)
-    victim.send_signal(signal.SIGKILL)
-    victim.wait()
+    kill_and_wait_for_sessions(victim, conn, "victim-sync")
     before = sum(handled(conn, org).values())
     assert 0 < before < sum(expected(3000).values()), "the kill must land mid-INBOX"
 
