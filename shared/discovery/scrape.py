@@ -14,8 +14,6 @@ from shared.core.work import SCRAPE
 from shared.discovery import addresses, companies, extract, fetch, forms
 
 log = get_logger(__name__)
-# Worth another try later; anything else (not HTML, too large, 4xx, blocked) is final.
-TRANSIENT = ("timeout", "unreachable", "HTTP status 5", "HTTP status 429", "does not resolve")
 # A business site lists a few addresses; a page with hundreds is a directory, not a prospect.
 MAX_CONTACTS_PER_SITE = 25
 
@@ -74,7 +72,8 @@ def scrape_url(row: dict) -> str:
     except fetch.FetchError as exc:
         reason = str(exc)
         with db.transaction() as conn:
-            if not isinstance(exc, fetch.Blocked) and reason.startswith(TRANSIENT):
+            # Worth another try later; anything else (not HTML, too large, 4xx, blocked) is final.
+            if isinstance(exc, fetch.Transient):
                 return SCRAPE.retry(conn, row, reason)
             SCRAPE.finish(conn, row, "failed", f"failed: {reason}")
         return "failed"

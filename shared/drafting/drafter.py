@@ -307,7 +307,7 @@ def draft(row: dict) -> str:
         )
     except (llm.LlmError, DraftRejected) as exc:
         with db.transaction() as conn:
-            if isinstance(exc, llm.LlmError) and "attempts" in str(exc):
+            if isinstance(exc, llm.Unavailable):
                 return DRAFT.retry(conn, row, str(exc))
             DRAFT.finish(conn, row, "failed", f"failed: {exc}"[:500])
         return "failed"

@@ -24,6 +24,7 @@ from email.utils import format_datetime, formataddr, parseaddr
 from shared.core.config import get_settings
 from shared.inbound import tokens
 from shared.inbound.pages import language_of
+from shared.sending.errors import Unsendable as Unsendable
 
 # RFC 5322 allows 998 characters a line. RFC 2047 wants encoded words of at most 75; the email
 # package's folding at 78 columns makes them 76, at 76 columns it keeps them within 75.
@@ -67,10 +68,6 @@ def source_line(ctx: dict, language: str) -> str:
         else f"{found_at.day} {month} {found_at.year}"
     )
     return SOURCE[language].format(page=page, date=date)
-
-
-class Unsendable(ValueError):
-    """The message cannot be written for this recipient (an address SMTP cannot carry)."""
 
 
 @dataclass(frozen=True)
