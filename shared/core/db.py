@@ -100,6 +100,19 @@ def fetch_one(conn: psycopg.Connection, name: str, model: type[M] | None = None,
 
 
 @overload
+def fetch_row(conn: psycopg.Connection, name: str, /, **params: Any) -> Row: ...
+@overload
+def fetch_row(conn: psycopg.Connection, name: str, model: type[M], /, **params: Any) -> M: ...
+def fetch_row(conn: psycopg.Connection, name: str, model: type[M] | None = None, /, **params: Any) -> Any:
+    """The one row of a statement that always answers one (an INSERT ... RETURNING, an
+    aggregate); a LookupError when it answers none, which means a bug, not bad input."""
+    row = fetch_one(conn, name, model, **params) if model else fetch_one(conn, name, **params)
+    if row is None:
+        raise LookupError(f"the statement {name!r} answered no row")
+    return row
+
+
+@overload
 def fetch_all(conn: psycopg.Connection, name: str, /, **params: Any) -> list[Row]: ...
 @overload
 def fetch_all(conn: psycopg.Connection, name: str, model: type[M], /, **params: Any) -> list[M]: ...

@@ -12,6 +12,7 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -47,7 +48,7 @@ def system_resolver(host: str, port: int) -> list[str]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise Transient(f"the host {host!r} does not resolve") from None
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 # Replaced by tests, to make a public-looking name resolve to loopback.
@@ -117,7 +118,7 @@ def resolve_checked(host: str, port: int) -> str:
     return addresses[0]
 
 
-def _decoder(encoding: str):
+def _decoder(encoding: str) -> zlib._Decompress | None:
     encoding = encoding.lower().strip()
     if encoding in ("", "identity"):
         return None
@@ -226,9 +227,9 @@ def _fetch(
         parts = urlsplit(url)
         literal = f"[{ip}]" if ":" in ip else ip
         direct = urlunsplit((scheme, f"{literal}:{port}", parts.path or "/", parts.query, ""))
-        body = {}
+        payload: dict[str, Any] = {}
         if form is not None:
-            body = (
+            payload = (
                 {"files": [(k, (None, v)) for k, v in form.fields]}
                 if form.multipart
                 else {"data": dict(form.fields)}
@@ -238,7 +239,7 @@ def _fetch(
             direct,
             headers={**headers, "Host": parts.netloc.rsplit("@", 1)[-1]},
             extensions={"sni_hostname": host, "timeout": client.timeout.as_dict()},
-            **body,
+            **payload,
         )
         try:
             response = client.send(request, stream=True)

@@ -61,8 +61,7 @@ def _enroll_form(
 def scrape_url(row: dict) -> str:
     """One claimed scrape result: crawl the site politely, extract contacts, link them."""
     with db.transaction() as conn:
-        ctx = db.fetch_one(conn, "get-scrape-context", ScrapeContext, id=row["id"])
-    assert ctx is not None  # the claimed row: its lease keeps it
+        ctx = db.fetch_row(conn, "get-scrape-context", ScrapeContext, id=row["id"])
     language = ctx.language or ctx.default_language
     url = ctx.website_url
     try:

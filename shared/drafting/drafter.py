@@ -152,7 +152,7 @@ def draft_with_llm(
             issues = problems(sequence, len(steps), word_limit)
         except ValidationError as exc:
             sequence, issues = None, [f"the answer is not the JSON asked for: {exc.errors()[0]['msg']}"]
-        if not issues:
+        if sequence is not None and not issues:
             return Drafted(sequence.emails, f"llm:{client.model}", *used)
         if attempt == 1:
             messages = [
@@ -231,7 +231,7 @@ def draft_with_template(ctx: DraftContext, steps: list[int], word_limit: int, la
     spanish = language[:2] == "es"
     values["about_campaign"] = (f" sobre {public}" if spanish else f" about {public}") if public else ""
     values["topic"] = public or ("el tema" if spanish else "this")
-    emails = []
+    emails: list[Email] = []
     for i, _ in enumerate(steps):
         subject, body = texts[min(i, len(texts) - 1)]
         body = body.format(**values).replace("\n\n\n\n", "\n\n")
@@ -274,8 +274,7 @@ def draft(row: dict) -> str:
     """One claimed campaign contact: draft, check, schedule and store its sequence."""
     key = DRAFT.key_of(row)
     with db.transaction() as conn:
-        ctx = db.fetch_one(conn, "get-draft-context", DraftContext, **key)
-    assert ctx is not None  # the claimed row: its lease keeps it
+        ctx = db.fetch_row(conn, "get-draft-context", DraftContext, **key)
     if ctx.campaign_status == "paused":
         with db.transaction() as conn:
             db.execute(conn, "postpone-draft", delay=PAUSED_RETRY_SECONDS, **DRAFT.claim_of(row))

@@ -8,6 +8,7 @@ import json
 import random
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -102,7 +103,7 @@ class ChatClient:
 MAX_TOKENS_PER_ANSWER = 10_000_000
 
 
-def _token_count(value) -> int:
+def _token_count(value: Any) -> int:
     """A server's usage figure as we record it: a whole number from 0 to a sane maximum (a
     negative or absurd count must not fail the write after a paid completion)."""
     try:

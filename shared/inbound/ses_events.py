@@ -70,8 +70,8 @@ def message_id(mail: dict[str, Any]) -> str | None:
     """The Message-ID of the message: the raw header when SES lists the headers (it is the one
     we wrote), else the parsed commonHeaders."""
     found = _object(mail.get("commonHeaders")).get("messageId")
-    headers = mail.get("headers") if isinstance(mail.get("headers"), list) else []
-    for header in map(_object, headers):
+    headers = mail.get("headers")
+    for header in map(_object, headers if isinstance(headers, list) else []):
         if str(header.get("name", "")).lower() == "message-id":
             found = header.get("value")
     return found if isinstance(found, str) and found else None

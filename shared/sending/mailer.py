@@ -95,10 +95,13 @@ class _SMTP(smtplib.SMTP):
     checked address); TLS still verifies the host name."""
 
     connector: Connector | None = None
+    _host: str  # smtplib's own: the name TLS verifies
+    sent_count: int = 0  # messages sent on this connection (one connection carries up to per_connection)
 
-    def _get_socket(self, host, port, timeout):
+    # smtplib's hook for opening the socket; not in its type stubs, hence the ignore.
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         if self.connector is None:
-            return super()._get_socket(host, port, timeout)
+            return super()._get_socket(host, port, timeout)  # type: ignore[misc]
         return self.connector(host, port, timeout)
 
 
@@ -132,7 +135,7 @@ class SmtpTransport(Transport):
         self.config = config
         self.per_connection = per_connection
         self.connector = connector
-        self._idle: queue.LifoQueue = queue.LifoQueue()
+        self._idle: queue.LifoQueue[_SMTP] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(pool_size)
 
     @functools.cached_property
@@ -140,7 +143,7 @@ class SmtpTransport(Transport):
         # Built once: loading the CA certificates costs milliseconds, too much per connection.
         return ssl.create_default_context()
 
-    def _open(self) -> smtplib.SMTP:
+    def _open(self) -> _SMTP:
         c = self.config
         conn = (
             _SMTP_SSL(timeout=c.timeout, context=self._tls)
@@ -162,7 +165,7 @@ class SmtpTransport(Transport):
         conn.sent_count = 0
         return conn
 
-    def _borrow(self) -> smtplib.SMTP:
+    def _borrow(self) -> _SMTP:
         try:
             return self._idle.get_nowait()
         except queue.Empty:
@@ -195,7 +198,7 @@ class SmtpTransport(Transport):
                 self._discard(conn)
             return outcome
 
-    def _transact(self, conn: smtplib.SMTP, outgoing: Outgoing) -> Outcome:
+    def _transact(self, conn: _SMTP, outgoing: Outgoing) -> Outcome:
         code, reply = conn.mail(outgoing.sender)
         if code != 250:
             return _classify(code, reply, "MAIL FROM")
