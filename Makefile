@@ -27,9 +27,11 @@ machine:
 test: $(STAMP) machine
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# ruff, then mypy over shared/ and functions/ ([tool.mypy] in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -26,18 +26,16 @@ LATENCY_ROWS = int(os.environ.get("BENCH_SEND_LATENCY_ROWS", str(ROWS)))
 
 def prepared_messages(database_url: str) -> list[tuple[str, str, bytes]]:
     """The very messages send_due would compose for the due rows, built once, for the bare loop."""
-    from psycopg.rows import dict_row
-
-    from shared.core.queries import sql
+    from shared.core import db
     from shared.sending import message
+    from shared.sending.rows import SendContext
 
     with psycopg.connect(database_url) as conn:
         ids = [r[0] for r in conn.execute("SELECT id FROM outreach_flows WHERE status = 'scheduled'")]
-        conn.row_factory = dict_row
-        contexts = conn.execute(sql("load-send-context"), {"ids": ids}).fetchall()
+        contexts = db.fetch_all(conn, "load-send-context", SendContext, ids=ids)
     out = []
     for ctx in contexts:
-        outgoing = message.compose(ctx, message.new_message_id(message.sender_address({})))
+        outgoing = message.compose(ctx, message.new_message_id(message.sender_address(ctx)))
         out.append((outgoing.sender, outgoing.recipient, outgoing.as_bytes()))
     return out
 

@@ -91,7 +91,7 @@ def _create(user_id: UUID, request: CampaignRequest) -> dict[str, Any]:
         if membership["role"] != "admin":
             # One rule with row level security: admins run campaigns; members review and add contacts.
             raise HttpError(403, "forbidden", "only an admin of the organization creates campaigns")
-        campaign = db.fetch_one(
+        campaign = db.fetch_row(
             conn,
             "insert-campaign",
             Campaign,
@@ -105,7 +105,7 @@ def _create(user_id: UUID, request: CampaignRequest) -> dict[str, Any]:
             created_by=user_id,
         )
         tasks = [
-            db.fetch_one(
+            db.fetch_row(
                 conn,
                 "insert-search-task",
                 SearchTask,

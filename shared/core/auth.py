@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 import flask
@@ -44,7 +45,7 @@ def jwks_client(supabase_url: str) -> jwt.PyJWKClient:
         return _jwks[supabase_url]
 
 
-def _signing_key(token: str, header: dict):
+def _signing_key(token: str, header: dict[str, Any]) -> Any:
     settings = get_settings()
     alg = header.get("alg")
     if alg == "HS256" and settings.supabase_jwt_secret:

@@ -8,17 +8,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import psycopg
 from psycopg.rows import class_row, dict_row
 from psycopg_pool import ConnectionPool
-from pydantic import BaseModel
 
 from shared.core.config import ConfigError, get_settings
 from shared.core.queries import sql
 
-M = TypeVar("M", bound=BaseModel)
+# A row's class: a dataclass (cheap to build, for hot paths such as send_due's) or a pydantic
+# model (validated). Its fields are the statement's columns, by name; a column the class does
+# not name, or a field the statement does not select, fails at once (TypeError) in the tests.
+M = TypeVar("M")
+Row = dict[str, Any]
 
 _pool: ConnectionPool | None = None
 _pool_lock = threading.Lock()
@@ -84,15 +87,38 @@ def session() -> Iterator[psycopg.Connection]:
                 conn.autocommit = False
 
 
-def fetch_one(conn: psycopg.Connection, name: str, model: type[M] | None = None, /, **params: Any):
-    factory = class_row(model) if model else dict_row
+@overload
+def fetch_one(conn: psycopg.Connection, name: str, /, **params: Any) -> Row | None: ...
+@overload
+def fetch_one(conn: psycopg.Connection, name: str, model: type[M], /, **params: Any) -> M | None: ...
+def fetch_one(conn: psycopg.Connection, name: str, model: type[M] | None = None, /, **params: Any) -> Any:
+    """The statement's first row: a dict by default, an instance of `model` when given."""
+    factory: Any = class_row(model) if model else dict_row
     with conn.cursor(row_factory=factory) as cur:
         cur.execute(sql(name), params)
         return cur.fetchone()
 
 
-def fetch_all(conn: psycopg.Connection, name: str, model: type[M] | None = None, /, **params: Any):
-    factory = class_row(model) if model else dict_row
+@overload
+def fetch_row(conn: psycopg.Connection, name: str, /, **params: Any) -> Row: ...
+@overload
+def fetch_row(conn: psycopg.Connection, name: str, model: type[M], /, **params: Any) -> M: ...
+def fetch_row(conn: psycopg.Connection, name: str, model: type[M] | None = None, /, **params: Any) -> Any:
+    """The one row of a statement that always answers one (an INSERT ... RETURNING, an
+    aggregate); a LookupError when it answers none, which means a bug, not bad input."""
+    row = fetch_one(conn, name, model, **params) if model else fetch_one(conn, name, **params)
+    if row is None:
+        raise LookupError(f"the statement {name!r} answered no row")
+    return row
+
+
+@overload
+def fetch_all(conn: psycopg.Connection, name: str, /, **params: Any) -> list[Row]: ...
+@overload
+def fetch_all(conn: psycopg.Connection, name: str, model: type[M], /, **params: Any) -> list[M]: ...
+def fetch_all(conn: psycopg.Connection, name: str, model: type[M] | None = None, /, **params: Any) -> Any:
+    """Every row of the statement: dicts by default, instances of `model` when given."""
+    factory: Any = class_row(model) if model else dict_row
     with conn.cursor(row_factory=factory) as cur:
         cur.execute(sql(name), params)
         return cur.fetchall()

@@ -86,7 +86,7 @@ class Leases:
         self.thread.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stopped.set()
         self.thread.join()
 

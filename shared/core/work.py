@@ -41,17 +41,17 @@ class Stage:
             cur.execute(self._compose(name), params)
             return cur.fetchall()
 
-    def claim_one(self, conn, key: dict) -> dict | None:
+    def claim_one(self, conn: psycopg.Connection, key: dict) -> dict | None:
         s = get_settings()
         rows = self._run(
             conn, "work-claim-one", lease=s.work_lease_seconds, max_attempts=s.work_max_attempts, **key
         )
         return rows[0] if rows else None
 
-    def give_up(self, conn) -> int:
+    def give_up(self, conn: psycopg.Connection) -> int:
         return len(self._run(conn, "work-give-up", max_attempts=get_settings().work_max_attempts))
 
-    def claim_next(self, conn) -> dict | None:
+    def claim_next(self, conn: psycopg.Connection) -> dict | None:
         s = get_settings()
         rows = self._run(
             conn,
@@ -62,17 +62,17 @@ class Stage:
         )
         return rows[0] if rows else None
 
-    def renew(self, conn, row: dict) -> bool:
+    def renew(self, conn: psycopg.Connection, row: dict) -> bool:
         lease = get_settings().work_lease_seconds
         return bool(self._run(conn, "work-renew", lease=lease, **self.claim_of(row)))
 
-    def finish(self, conn, row: dict, status: str, reason: str | None = None) -> None:
+    def finish(self, conn: psycopg.Connection, row: dict, status: str, reason: str | None = None) -> None:
         """Records the row's outcome; raises LeaseLost, rolling back the caller's transaction
         (and the results written in it), when the row is no longer this worker's claim."""
         if not self._run(conn, "work-finish", status=status, reason=reason, **self.claim_of(row)):
             raise LeaseLost(f"{self.table}: the lease was lost; another claim owns the row")
 
-    def retry(self, conn, row: dict, reason: str) -> str:
+    def retry(self, conn: psycopg.Connection, row: dict, reason: str) -> str:
         s = get_settings()
         delay = min(s.work_retry_base_seconds * 2 ** max(row["attempts"] - 1, 0), 3600)
         rows = self._run(

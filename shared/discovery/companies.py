@@ -98,12 +98,12 @@ def choose(
         companies.setdefault(company_of(email), []).append(email)
     chosen: set[str] = set()
     for domain, found in companies.items():
-        if db.fetch_one(conn, "is-public-mail-domain", domain=email_domain(found[0]))["public"]:
+        if db.fetch_row(conn, "is-public-mail-domain", domain=email_domain(found[0]))["public"]:
             chosen.update(found)
             continue
         room = (
             per_company
-            - db.fetch_one(conn, "enrolled-at-company", campaign_id=campaign_id, domain=domain)["n"]
+            - db.fetch_row(conn, "enrolled-at-company", campaign_id=campaign_id, domain=domain)["n"]
         )
         people_first = sorted(found, key=lambda e: (e not in names, is_role(e), found.index(e)))
         chosen.update(people_first[: max(room, 0)])

@@ -12,12 +12,18 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 from protego import Protego
 
 from shared.core.config import get_settings
+from shared.discovery.errors import AnswerLost as AnswerLost
+from shared.discovery.errors import Blocked as Blocked
+from shared.discovery.errors import FetchError as FetchError
+from shared.discovery.errors import HttpStatus as HttpStatus
+from shared.discovery.errors import Transient as Transient
 
 MAX_REDIRECTS = 5
 MAX_BYTES = 2 * 1024 * 1024
@@ -27,18 +33,6 @@ ROBOTS_TTL = 3600.0
 _META_CHARSET = re.compile(
     rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]{1,40})""", re.IGNORECASE
 )
-
-
-class FetchError(Exception):
-    """A page that could not or must not be fetched; the message is the recorded reason."""
-
-
-class Blocked(FetchError):
-    pass
-
-
-class AnswerLost(FetchError):
-    """A form's data went out but no answer came back: it may have been received."""
 
 
 @dataclass(frozen=True)
@@ -53,8 +47,8 @@ def system_resolver(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
-        raise FetchError(f"the host {host!r} does not resolve") from None
-    return list(dict.fromkeys(info[4][0] for info in infos))
+        raise Transient(f"the host {host!r} does not resolve") from None
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 # Replaced by tests, to make a public-looking name resolve to loopback.
@@ -117,14 +111,14 @@ def resolve_checked(host: str, port: int) -> str:
     """The address to connect to, once every address the host resolves to passed the rules."""
     addresses = resolver(host, port)
     if not addresses:
-        raise FetchError(f"the host {host!r} does not resolve")
+        raise Transient(f"the host {host!r} does not resolve")
     if not get_settings().allow_private_network:
         for ip in addresses:  # every address, not only the one we use
             check_address(ip)
     return addresses[0]
 
 
-def _decoder(encoding: str):
+def _decoder(encoding: str) -> zlib._Decompress | None:
     encoding = encoding.lower().strip()
     if encoding in ("", "identity"):
         return None
@@ -141,7 +135,7 @@ def _read_capped(response: httpx.Response, cap: int, deadline: float) -> bytes:
     out = bytearray()
     for chunk in response.iter_raw():  # as it arrives: a buffered read would outlast the deadline
         if time.monotonic() > deadline:
-            raise FetchError("timeout: the page took longer than the deadline")
+            raise Transient("timeout: the page took longer than the deadline")
         if decoder is None:
             out += chunk
         else:
@@ -198,8 +192,8 @@ def fetch(
         raise
     except (httpx.HTTPError, RuntimeError, OSError) as exc:
         if time.monotonic() >= deadline:
-            raise FetchError("timeout: the page took longer than the deadline") from None
-        raise FetchError(f"unreachable: {type(exc).__name__}") from None
+            raise Transient("timeout: the page took longer than the deadline") from None
+        raise Transient(f"unreachable: {type(exc).__name__}") from None
     finally:
         watchdog.cancel()
         client.close()
@@ -233,9 +227,9 @@ def _fetch(
         parts = urlsplit(url)
         literal = f"[{ip}]" if ":" in ip else ip
         direct = urlunsplit((scheme, f"{literal}:{port}", parts.path or "/", parts.query, ""))
-        body = {}
+        payload: dict[str, Any] = {}
         if form is not None:
-            body = (
+            payload = (
                 {"files": [(k, (None, v)) for k, v in form.fields]}
                 if form.multipart
                 else {"data": dict(form.fields)}
@@ -245,16 +239,16 @@ def _fetch(
             direct,
             headers={**headers, "Host": parts.netloc.rsplit("@", 1)[-1]},
             extensions={"sni_hostname": host, "timeout": client.timeout.as_dict()},
-            **body,
+            **payload,
         )
         try:
             response = client.send(request, stream=True)
         except (httpx.ConnectError, httpx.ConnectTimeout):
-            raise FetchError("unreachable: the site did not accept the connection") from None
+            raise Transient("unreachable: the site did not accept the connection") from None
         except (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
             if form is not None:
                 raise AnswerLost(f"the form was sent but no answer came: {type(exc).__name__}") from None
-            raise FetchError("timeout: the site did not answer in time") from None
+            raise Transient("timeout: the site did not answer in time") from None
         posted = form is not None
         try:
             if response.is_redirect and "Location" in response.headers:
@@ -263,14 +257,14 @@ def _fetch(
                 url = urljoin(url, response.headers["Location"])
                 continue
             if response.status_code >= 400 and not posted:
-                raise FetchError(f"HTTP status {response.status_code}")
+                raise HttpStatus.of(response.status_code)
             content_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
             if content_type not in accept and not posted:
                 raise FetchError(f"not HTML: the content type is {content_type or 'missing'}")
             try:
                 body = _read_capped(response, cap, deadline)
             except httpx.TimeoutException:
-                raise FetchError("timeout: the site stopped sending") from None
+                raise Transient("timeout: the site stopped sending") from None
             return Page(url, response.status_code, content_type, decode(body, response.charset_encoding))
         finally:
             response.close()
@@ -291,11 +285,12 @@ def robots_allows(url: str) -> bool:
         try:
             page = fetch(f"{origin}/robots.txt", accept=("text/plain", "text/html", ""), cap=ROBOTS_MAX_BYTES)
             rules: Protego | bool = Protego.parse(page.text) if page.content_type == "text/plain" else True
+        except HttpStatus as exc:
+            rules = 400 <= exc.status < 500
         except Blocked:
             raise
-        except FetchError as exc:
-            status = re.match(r"HTTP status (\d+)", str(exc))
-            rules = bool(status and 400 <= int(status[1]) < 500)
+        except FetchError:
+            rules = False
         cached = (time.monotonic() + ROBOTS_TTL, rules)
         with _robots_lock:
             _robots[origin] = cached

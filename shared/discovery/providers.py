@@ -9,6 +9,7 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
@@ -47,7 +48,7 @@ def _retry_after(response: httpx.Response) -> float | None:
         return (when - datetime.now(UTC)).total_seconds() if when else None
 
 
-def request_json(client: httpx.Client, method: str, url: str, **kwargs) -> dict:
+def request_json(client: httpx.Client, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
     """One API call: 429 and 5xx retried with exponential backoff, honouring Retry-After."""
     base = get_settings().search_retry_base_seconds
     for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -78,7 +79,7 @@ def request_json(client: httpx.Client, method: str, url: str, **kwargs) -> dict:
 
 
 def _items(data: dict, key: str, url_field: str, title: str, snippet: str) -> list[Result]:
-    items = data
+    items: Any = data
     for part in key.split("."):
         items = items.get(part) if isinstance(items, dict) else None
     if items is None:
@@ -95,6 +96,7 @@ def _items(data: dict, key: str, url_field: str, title: str, snippet: str) -> li
 class Provider:
     name = ""
     page_size = 10
+    default_url = ""
 
     def __init__(self, api_key: str | None = None, base_url: str | None = None):
         self.api_key = api_key

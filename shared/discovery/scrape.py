@@ -12,10 +12,9 @@ from shared.core.config import get_settings
 from shared.core.logs import get_logger
 from shared.core.work import SCRAPE
 from shared.discovery import addresses, companies, extract, fetch, forms
+from shared.discovery.rows import ScrapeContext
 
 log = get_logger(__name__)
-# Worth another try later; anything else (not HTML, too large, 4xx, blocked) is final.
-TRANSIENT = ("timeout", "unreachable", "HTTP status 5", "HTTP status 429", "does not resolve")
 # A business site lists a few addresses; a page with hundreds is a directory, not a prospect.
 MAX_CONTACTS_PER_SITE = 25
 
@@ -38,15 +37,15 @@ def contact_forms(pages: list[fetch.Page]) -> tuple[list[forms.Form], list[str]]
 
 
 def _enroll_form(
-    conn, ctx: dict, row: dict, form: forms.Form, form_ids: dict, summary: dict, zone: str
+    conn, ctx: ScrapeContext, row: dict, form: forms.Form, form_ids: dict, summary: dict, zone: str
 ) -> int:
     """No address to write to: the business is reached through its contact form (one contact
     per site per organization)."""
     contact = db.fetch_one(
         conn,
         "upsert-form-contact",
-        organization_id=ctx["organization_id"],
-        campaign_id=ctx["campaign_id"],
+        organization_id=ctx.organization_id,
+        campaign_id=ctx.campaign_id,
         scrape_id=row["id"],
         form_id=form_ids[form.action],
         site=forms.site_of(form.page_url),
@@ -56,15 +55,15 @@ def _enroll_form(
     )
     if contact["suppressed"]:
         return 0
-    return bool(db.fetch_one(conn, "link-contact", campaign_id=ctx["campaign_id"], contact_id=contact["id"]))
+    return bool(db.fetch_one(conn, "link-contact", campaign_id=ctx.campaign_id, contact_id=contact["id"]))
 
 
 def scrape_url(row: dict) -> str:
     """One claimed scrape result: crawl the site politely, extract contacts, link them."""
     with db.transaction() as conn:
-        ctx = db.fetch_one(conn, "get-scrape-context", id=row["id"])
-    language = ctx["language"] or ctx["default_language"]
-    url = ctx["website_url"]
+        ctx = db.fetch_row(conn, "get-scrape-context", ScrapeContext, id=row["id"])
+    language = ctx.language or ctx.default_language
+    url = ctx.website_url
     try:
         if not fetch.robots_allows(url):
             with db.transaction() as conn:
@@ -74,7 +73,8 @@ def scrape_url(row: dict) -> str:
     except fetch.FetchError as exc:
         reason = str(exc)
         with db.transaction() as conn:
-            if not isinstance(exc, fetch.Blocked) and reason.startswith(TRANSIENT):
+            # Worth another try later; anything else (not HTML, too large, 4xx, blocked) is final.
+            if isinstance(exc, fetch.Transient):
                 return SCRAPE.retry(conn, row, reason)
             SCRAPE.finish(conn, row, "failed", f"failed: {reason}")
         return "failed"
@@ -89,7 +89,7 @@ def scrape_url(row: dict) -> str:
     found = extract.Contacts()
     found_on: dict[str, str] = {}  # address -> the page it was first found on (GDPR Article 14)
     for page in pages:
-        more = extract.extract(page.text, page.url, language, ctx["timezone"])
+        more = extract.extract(page.text, page.url, language, ctx.timezone)
         for email in more.emails:
             found_on.setdefault(email, page.url)
         found.emails += [e for e in more.emails if e not in found.emails]
@@ -136,7 +136,7 @@ def scrape_url(row: dict) -> str:
             form_ids[form.action] = db.fetch_one(
                 conn,
                 "save-contact-form",
-                organization_id=ctx["organization_id"],
+                organization_id=ctx.organization_id,
                 scrape_id=row["id"],
                 site=forms.site_of(form.page_url),
                 page_url=form.page_url,
@@ -147,15 +147,15 @@ def scrape_url(row: dict) -> str:
                 roles=Jsonb(form.roles),
             )["id"]
         phone = found.phones[0] if found.phones else None
-        zone = ctx["timezone"] if ctx["timezone"] != "recipient" else None
+        zone = ctx.timezone if ctx.timezone != "recipient" else None
         reachable: dict[str, uuid.UUID] = {}
         # Sorted, so concurrent scrapes of one organization lock its contacts in the same order.
         for email in checked:
             contact = db.fetch_one(
                 conn,
                 "upsert-contact",
-                organization_id=ctx["organization_id"],
-                campaign_id=ctx["campaign_id"],
+                organization_id=ctx.organization_id,
+                campaign_id=ctx.campaign_id,
                 scrape_id=row["id"],
                 email=email,
                 phone=phone,
@@ -172,17 +172,13 @@ def scrape_url(row: dict) -> str:
             )
             if not contact["suppressed"]:
                 reachable[email] = contact["id"]
-        enrolled = companies.choose(
-            conn, ctx["campaign_id"], list(reachable), found.names, ctx["per_company"]
-        )
+        enrolled = companies.choose(conn, ctx.campaign_id, list(reachable), found.names, ctx.per_company)
         linked = 0
         for email in sorted(enrolled):
             linked += bool(
-                db.fetch_one(
-                    conn, "link-contact", campaign_id=ctx["campaign_id"], contact_id=reachable[email]
-                )
+                db.fetch_one(conn, "link-contact", campaign_id=ctx.campaign_id, contact_id=reachable[email])
             )
-        if not reachable and usable and ctx["form_channel"]:
+        if not reachable and usable and ctx.form_channel:
             linked += _enroll_form(
                 conn,
                 ctx,

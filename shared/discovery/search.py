@@ -11,7 +11,7 @@ from shared.discovery import prospects, providers
 def run_search(row: dict) -> str:
     """One claimed search task: query the provider, store one scrape result per site."""
     with db.transaction() as conn:
-        task = db.fetch_one(conn, "get-task-context", id=row["id"])
+        task = db.fetch_row(conn, "get-task-context", id=row["id"])
     if task["campaign_status"] == "completed":
         with db.transaction() as conn:
             SEARCH.finish(conn, row, "completed", "skipped: the campaign is completed")

@@ -18,6 +18,7 @@ from shared.core.logs import get_logger
 from shared.core.text import one_line, plain_text
 from shared.core.work import DRAFT
 from shared.drafting import llm
+from shared.drafting.rows import DraftContext
 from shared.sending import window
 
 log = get_logger(__name__)
@@ -106,18 +107,18 @@ def _language_name(code: str) -> str:
     }.get(code[:2], code)
 
 
-def prompt(ctx: dict, steps: list[int], word_limit: int, language: str) -> list[dict]:
-    site = (ctx.get("site_text") or "")[:SITE_TEXT_MAX]
+def prompt(ctx: DraftContext, steps: list[int], word_limit: int, language: str) -> list[dict]:
+    site = (ctx.site_text or "")[:SITE_TEXT_MAX]
     facts = {
-        "business_site": ctx.get("website_url"),
-        "site_name": ctx.get("site_name"),
-        "page_title": ctx.get("page_title"),
-        "page_description": ctx.get("page_description"),
-        "contact_name": ctx.get("contact_name"),
+        "business_site": ctx.website_url,
+        "site_name": ctx.site_name,
+        "page_title": ctx.page_title,
+        "page_description": ctx.page_description,
+        "contact_name": ctx.contact_name,
     }
     system = (
         "You write short, honest, personal cold emails for a small business. "
-        f"Write in {_language_name(language)}. Tone: {ctx.get('tone') or 'friendly and professional'}. "
+        f"Write in {_language_name(language)}. Tone: {ctx.tone or 'friendly and professional'}. "
         f"Each body at most {word_limit} words; each subject at most {SUBJECT_MAX} characters. "
         "Only state facts found in the material given about the prospect; never invent numbers, names, "
         "awards, mutual contacts or past conversations. No placeholders such as {{name}} or [Company]: "
@@ -127,9 +128,9 @@ def prompt(ctx: dict, steps: list[int], word_limit: int, language: str) -> list[
         "the first introduces, each later one is a brief follow-up written as a reply in the same thread."
     )
     user = (
-        f"Sender: {ctx['org_name']}.\n"
-        + (f"The offer's public name: {ctx['public_name']}.\n" if ctx.get("public_name") else "")
-        + f"What the campaign wants: {ctx.get('instructions') or 'introduce our offer and ask for a short call'}.\n"
+        f"Sender: {ctx.org_name}.\n"
+        + (f"The offer's public name: {ctx.public_name}.\n" if ctx.public_name else "")
+        + f"What the campaign wants: {ctx.instructions or 'introduce our offer and ask for a short call'}.\n"
         f"Days after the first email for each message: {steps}.\n"
         f"Prospect facts: {json.dumps({k: v for k, v in facts.items() if v}, ensure_ascii=False)}\n"
         f"Text of the prospect's website (may be incomplete):\n<<<\n{site}\n>>>"
@@ -138,7 +139,7 @@ def prompt(ctx: dict, steps: list[int], word_limit: int, language: str) -> list[
 
 
 def draft_with_llm(
-    client: llm.ChatClient, ctx: dict, steps: list[int], word_limit: int, language: str
+    client: llm.ChatClient, ctx: DraftContext, steps: list[int], word_limit: int, language: str
 ) -> Drafted:
     messages = prompt(ctx, steps, word_limit, language)
     used = [0, 0]
@@ -151,7 +152,7 @@ def draft_with_llm(
             issues = problems(sequence, len(steps), word_limit)
         except ValidationError as exc:
             sequence, issues = None, [f"the answer is not the JSON asked for: {exc.errors()[0]['msg']}"]
-        if not issues:
+        if sequence is not None and not issues:
             return Drafted(sequence.emails, f"llm:{client.model}", *used)
         if attempt == 1:
             messages = [
@@ -211,26 +212,26 @@ TEMPLATES = {
 }
 
 
-def draft_with_template(ctx: dict, steps: list[int], word_limit: int, language: str) -> Drafted:
+def draft_with_template(ctx: DraftContext, steps: list[int], word_limit: int, language: str) -> Drafted:
     """Deterministic emails from the campaign's and the contact's details, under the same checks."""
     texts = TEMPLATES.get(language[:2], TEMPLATES["en"])
-    business = ctx.get("site_name") or ctx.get("page_title") or (ctx.get("website_url") or "your business")
+    business = ctx.site_name or ctx.page_title or (ctx.website_url or "your business")
     business = business.split("|")[0].strip()[:60]
-    first_name = (ctx.get("contact_name") or "").split(" ")[0]
+    first_name = (ctx.contact_name or "").split(" ")[0]
     values = {
         "business": business,
         "greeting": first_name or ("equipo de " + business if language[:2] == "es" else "there"),
         "about": "",
-        "instructions": (ctx.get("instructions") or "").strip()[:400],
-        "sender": ctx["org_name"],
+        "instructions": (ctx.instructions or "").strip()[:400],
+        "sender": ctx.org_name,
     }
     # The campaign's public name, never its internal one: a team's "Florida dentists, cheap list"
     # must not reach a prospect.
-    public = ctx.get("public_name")
+    public = ctx.public_name
     spanish = language[:2] == "es"
     values["about_campaign"] = (f" sobre {public}" if spanish else f" about {public}") if public else ""
     values["topic"] = public or ("el tema" if spanish else "this")
-    emails = []
+    emails: list[Email] = []
     for i, _ in enumerate(steps):
         subject, body = texts[min(i, len(texts) - 1)]
         body = body.format(**values).replace("\n\n\n\n", "\n\n")
@@ -251,13 +252,11 @@ def draft_with_template(ctx: dict, steps: list[int], word_limit: int, language: 
 FORM_FOOTER_ROOM = 400
 
 
-def fit_form(email: Email, ctx: dict) -> Email:
+def fit_form(email: Email, ctx: DraftContext) -> Email:
     """The message within the form's message field (its maxlength, leaving room for the footer
     added when it is submitted), cut at a word; refused when even a short message cannot fit."""
-    field = (ctx.get("form_roles") or {}).get("message")
-    maxlength = next(
-        (f.get("maxlength") for f in ctx.get("form_fields") or [] if f.get("name") == field), None
-    )
+    field = (ctx.form_roles or {}).get("message")
+    maxlength = next((f.get("maxlength") for f in ctx.form_fields or [] if f.get("name") == field), None)
     if not maxlength:
         return email
     room = maxlength - FORM_FOOTER_ROOM
@@ -275,29 +274,29 @@ def draft(row: dict) -> str:
     """One claimed campaign contact: draft, check, schedule and store its sequence."""
     key = DRAFT.key_of(row)
     with db.transaction() as conn:
-        ctx = db.fetch_one(conn, "get-draft-context", **key)
-    if ctx["campaign_status"] == "paused":
+        ctx = db.fetch_row(conn, "get-draft-context", DraftContext, **key)
+    if ctx.campaign_status == "paused":
         with db.transaction() as conn:
             db.execute(conn, "postpone-draft", delay=PAUSED_RETRY_SECONDS, **DRAFT.claim_of(row))
         return "postponed"
-    if ctx["campaign_status"] == "completed":
+    if ctx.campaign_status == "completed":
         with db.transaction() as conn:
             DRAFT.finish(conn, row, "skipped", "skipped: the campaign is completed")
         return "skipped"
-    if ctx["existing_steps"]:
+    if ctx.existing_steps:
         with db.transaction() as conn:
             DRAFT.finish(conn, row, "drafted", "the sequence already exists")
         return "drafted"
 
     try:
-        settings = campaign_settings.parse(ctx["ai_settings"])
+        settings = campaign_settings.parse(ctx.ai_settings)
     except ValidationError:
         settings = campaign_settings.AiSettings()
-    by_form = ctx["email"] is None
+    by_form = ctx.email is None
     # A form takes one message: no follow-ups through a form.
     steps = [0] if by_form else [s.delay_days for s in settings.steps]
-    word_limit = ctx["word_limit"] or DEFAULT_WORD_LIMIT
-    language = (ctx["language_preference"] or ctx["default_language"] or "en")[:2]
+    word_limit = ctx.word_limit or DEFAULT_WORD_LIMIT
+    language = (ctx.language_preference or ctx.default_language or "en")[:2]
     client = llm.from_settings()
     try:
         drafted = (
@@ -307,7 +306,7 @@ def draft(row: dict) -> str:
         )
     except (llm.LlmError, DraftRejected) as exc:
         with db.transaction() as conn:
-            if isinstance(exc, llm.LlmError) and "attempts" in str(exc):
+            if isinstance(exc, llm.Unavailable):
                 return DRAFT.retry(conn, row, str(exc))
             DRAFT.finish(conn, row, "failed", f"failed: {exc}"[:500])
         return "failed"
@@ -319,7 +318,7 @@ def draft(row: dict) -> str:
             with db.transaction() as conn:
                 DRAFT.finish(conn, row, "failed", f"failed: {exc}"[:500])
             return "failed"
-    zone = ctx["contact_timezone"] or places.contact_zone(ctx["phone"], ctx["email"], None, None)
+    zone = ctx.contact_timezone or places.contact_zone(ctx.phone, ctx.email, None, None)
     times = window.sequence_times(datetime.now(UTC), steps, settings.sending_window, zone)
     # A form message always waits for a person's approval.
     status = "draft" if settings.review_before_send or by_form else "scheduled"

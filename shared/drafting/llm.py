@@ -8,17 +8,18 @@ import json
 import random
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
 from shared.core.config import get_settings
+from shared.drafting.errors import LlmError as LlmError
+from shared.drafting.errors import Malformed as Malformed
+from shared.drafting.errors import Refused as Refused
+from shared.drafting.errors import Unavailable as Unavailable
 
 MAX_ATTEMPTS = 4
 MAX_RETRY_AFTER = 60.0
-
-
-class LlmError(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,9 @@ class ChatClient:
             body["response_format"] = {"type": "json_object"}
         try:
             data = self._post(body)
-        except LlmError as exc:
+        except Refused as exc:
             # Servers without JSON-schema output refuse the field: ask for plain JSON instead.
-            if "response_format" in body and "json_schema" in str(exc).lower() and self.json_schema_supported:
+            if "response_format" in body and self.json_schema_supported and exc.refuses_json_schema():
                 self.json_schema_supported = False
                 return self.complete(messages, schema, temperature)
             raise
@@ -66,7 +67,7 @@ class ChatClient:
                 _token_count(usage.get("completion_tokens")),
             )
         except (KeyError, IndexError, TypeError, ValueError):
-            raise LlmError("the LLM answered in an unexpected shape") from None
+            raise Malformed("the LLM answered in an unexpected shape") from None
 
     def _post(self, body: dict) -> dict:
         base = get_settings().llm_retry_base_seconds
@@ -86,16 +87,14 @@ class ChatClient:
                     except ValueError:
                         wait = None
                 elif response.status_code >= 400:
-                    raise LlmError(
-                        f"the LLM refused the request: HTTP {response.status_code}: {response.text[:300]}"
-                    )
+                    raise Refused(response.status_code, response.text)
                 else:
                     try:
                         return response.json()
                     except json.JSONDecodeError:
-                        raise LlmError("the LLM answered with malformed JSON") from None
+                        raise Malformed("the LLM answered with malformed JSON") from None
             if attempt == MAX_ATTEMPTS:
-                raise LlmError(f"{problem}, {MAX_ATTEMPTS} attempts")
+                raise Unavailable(f"{problem}, {MAX_ATTEMPTS} attempts")
             delay = wait if wait is not None else base * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
             time.sleep(max(0.0, min(delay, MAX_RETRY_AFTER)))
         raise AssertionError("unreachable")
@@ -104,7 +103,7 @@ class ChatClient:
 MAX_TOKENS_PER_ANSWER = 10_000_000
 
 
-def _token_count(value) -> int:
+def _token_count(value: Any) -> int:
     """A server's usage figure as we record it: a whole number from 0 to a sane maximum (a
     negative or absurd count must not fail the write after a paid completion)."""
     try:

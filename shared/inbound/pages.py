@@ -3,6 +3,7 @@ a phone, in English or Spanish."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 
 # {campaign} is the campaign's public name (ai_settings.public_name) where it has one; the
@@ -48,7 +49,7 @@ STYLE = (
 )
 
 
-def language_of(*candidates: str | None, supported=TEXT) -> str:
+def language_of(*candidates: str | None, supported: Mapping[str, object] = TEXT) -> str:
     """The first candidate language we have texts for (by its primary subtag), else English."""
     for candidate in candidates:
         if candidate and candidate[:2].lower() in supported:

@@ -13,7 +13,7 @@ import httpx
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from shared.core import db
 from shared.core.config import get_settings
@@ -100,6 +100,8 @@ def verify(message: dict) -> None:
     except ValueError:
         raise _refuse("the SNS signature is not base64") from None
     key = certificate(message["SigningCertURL"]).public_key()
+    if not isinstance(key, rsa.RSAPublicKey):  # SNS signs with RSA, PKCS #1 v1.5
+        raise _refuse("the SNS signature does not match")
     try:
         key.verify(signature, string_to_sign(message), padding.PKCS1v15(), algorithm)
     except (InvalidSignature, TypeError, ValueError):

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import uuid
 
-from shared.core.config import get_settings
+from shared.core.config import ConfigError, get_settings
 
 _PURPOSE = b"outreach-unsubscribe-v1:"
 
@@ -39,6 +39,8 @@ def _mac(key: str, flow_id: uuid.UUID) -> bytes:
 def _keys() -> list[str]:
     settings = get_settings()
     previous = [k.strip() for k in settings.unsubscribe_previous_secrets.split(",") if k.strip()]
+    if settings.unsubscribe_secret is None:  # get_settings() makes one locally, requires it deployed
+        raise ConfigError("invalid configuration: UNSUBSCRIBE_SECRET is required")
     return [settings.unsubscribe_secret.get_secret_value(), *previous]
 
 

@@ -1,8 +1,9 @@
 """How mail leaves: SMTP (pooled, reused connections), Amazon SES v2, or .eml files.
 
-A transport answers every send with one of four outcomes, and the distinction matters for
-promise 1 ("never twice"): a failure before the message data went out is safe to retry; a
-failure after it went out but before the server answered is `Unknown`, and never retried.
+A transport answers every send with one of four outcomes (shared/sending/errors.py), and the
+distinction matters for promise 1 ("never twice"): a failure before the message data went out
+is safe to retry; a failure after it went out but before the server answered is `Unknown`, and
+never retried.
 """
 
 from __future__ import annotations
@@ -21,46 +22,13 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from shared.core.config import get_settings
+from shared.sending.errors import Accepted as Accepted
+from shared.sending.errors import AccountRefused as AccountRefused
+from shared.sending.errors import Outcome as Outcome
+from shared.sending.errors import Permanent as Permanent
+from shared.sending.errors import Temporary as Temporary
+from shared.sending.errors import Unknown as Unknown
 from shared.sending.message import Outgoing
-
-
-@dataclass(frozen=True)
-class Accepted:
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class Temporary:
-    """Nothing was delivered; try again later (SMTP 4xx, throttling, connection lost before DATA).
-    `account`: the sending account itself could not be used (login refused, no TLS where it is
-    required, a host outside the address rules), so its other messages wait too."""
-
-    reason: str
-    account: bool = False
-
-
-@dataclass(frozen=True)
-class Permanent:
-    """Refused for good (SMTP 5xx such as 550 5.1.1, SES rejection). `recipient`: the address
-    itself was refused, a hard bounce."""
-
-    reason: str
-    recipient: bool = False
-
-
-@dataclass(frozen=True)
-class Unknown:
-    """The data may have been delivered; the server's answer was lost."""
-
-    reason: str
-
-
-Outcome = Accepted | Temporary | Permanent | Unknown
-
-
-class AccountRefused(OSError):
-    """A mailbox's server that must not be used: it resolves to an address outside the rules,
-    or offers no TLS where a password would cross the network."""
 
 
 class Transport:
@@ -127,10 +95,13 @@ class _SMTP(smtplib.SMTP):
     checked address); TLS still verifies the host name."""
 
     connector: Connector | None = None
+    _host: str  # smtplib's own: the name TLS verifies
+    sent_count: int = 0  # messages sent on this connection (one connection carries up to per_connection)
 
-    def _get_socket(self, host, port, timeout):
+    # smtplib's hook for opening the socket; not in its type stubs, hence the ignore.
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
         if self.connector is None:
-            return super()._get_socket(host, port, timeout)
+            return super()._get_socket(host, port, timeout)  # type: ignore[misc]
         return self.connector(host, port, timeout)
 
 
@@ -164,7 +135,7 @@ class SmtpTransport(Transport):
         self.config = config
         self.per_connection = per_connection
         self.connector = connector
-        self._idle: queue.LifoQueue = queue.LifoQueue()
+        self._idle: queue.LifoQueue[_SMTP] = queue.LifoQueue()
         self._slots = threading.BoundedSemaphore(pool_size)
 
     @functools.cached_property
@@ -172,7 +143,7 @@ class SmtpTransport(Transport):
         # Built once: loading the CA certificates costs milliseconds, too much per connection.
         return ssl.create_default_context()
 
-    def _open(self) -> smtplib.SMTP:
+    def _open(self) -> _SMTP:
         c = self.config
         conn = (
             _SMTP_SSL(timeout=c.timeout, context=self._tls)
@@ -194,7 +165,7 @@ class SmtpTransport(Transport):
         conn.sent_count = 0
         return conn
 
-    def _borrow(self) -> smtplib.SMTP:
+    def _borrow(self) -> _SMTP:
         try:
             return self._idle.get_nowait()
         except queue.Empty:
@@ -227,7 +198,7 @@ class SmtpTransport(Transport):
                 self._discard(conn)
             return outcome
 
-    def _transact(self, conn: smtplib.SMTP, outgoing: Outgoing) -> Outcome:
+    def _transact(self, conn: _SMTP, outgoing: Outgoing) -> Outcome:
         code, reply = conn.mail(outgoing.sender)
         if code != 250:
             return _classify(code, reply, "MAIL FROM")

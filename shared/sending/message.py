@@ -24,6 +24,8 @@ from email.utils import format_datetime, formataddr, parseaddr
 from shared.core.config import get_settings
 from shared.inbound import tokens
 from shared.inbound.pages import language_of
+from shared.sending.errors import Unsendable as Unsendable
+from shared.sending.rows import SendContext
 
 # RFC 5322 allows 998 characters a line. RFC 2047 wants encoded words of at most 75; the email
 # package's folding at 78 columns makes them 76, at 76 columns it keeps them within 75.
@@ -55,10 +57,10 @@ MONTHS = {
 }
 
 
-def source_line(ctx: dict, language: str) -> str:
+def source_line(ctx: SendContext, language: str) -> str:
     """The first message's line naming the page the address was found on, or "" when unknown."""
-    page, found_at = ctx.get("source_url"), ctx.get("found_at")
-    if ctx["sequence_order"] != 0 or not page or not found_at or not page.startswith(("http://", "https://")):
+    page, found_at = ctx.source_url, ctx.found_at
+    if ctx.sequence_order != 0 or not page or not found_at or not page.startswith(("http://", "https://")):
         return ""
     month = MONTHS[language].split()[found_at.month - 1]
     date = (
@@ -67,10 +69,6 @@ def source_line(ctx: dict, language: str) -> str:
         else f"{found_at.day} {month} {found_at.year}"
     )
     return SOURCE[language].format(page=page, date=date)
-
-
-class Unsendable(ValueError):
-    """The message cannot be written for this recipient (an address SMTP cannot carry)."""
 
 
 @dataclass(frozen=True)
@@ -87,16 +85,16 @@ class Outgoing:
         return self.data
 
 
-def sender_address(ctx: dict) -> Address:
+def sender_address(ctx: SendContext) -> Address:
     """The mailbox sending the message (its name, else the campaign's sender name); without
     one, MAIL_FROM with the campaign's own sender name and address where ai_settings gives them."""
     name, addr = parseaddr(get_settings().mail_from)
-    ai_settings = ctx.get("ai_settings") or {}
+    ai_settings = ctx.ai
     name = ai_settings.get("sender_name") or name
     addr = ai_settings.get("sender_email") or addr
-    if ctx.get("mailbox_email"):
-        name = ctx.get("mailbox_name") or ai_settings.get("sender_name") or ""
-        addr = ctx["mailbox_email"]
+    if ctx.mailbox_email:
+        name = ctx.mailbox_name or ai_settings.get("sender_name") or ""
+        addr = ctx.mailbox_email
     local, _, domain = addr.partition("@")
     return Address(display_name=name or "", username=local, domain=domain)
 
@@ -109,23 +107,24 @@ def new_message_id(sender: Address) -> str:
     return f"<{uuid.uuid4().hex}.{secrets.token_hex(4)}@{domain}>"
 
 
-def compose(ctx: dict, message_id: str) -> Outgoing:
-    """ctx is a row of load-send-context."""
+def compose(ctx: SendContext, message_id: str) -> Outgoing:
     settings = get_settings()
     sender = sender_address(ctx)
-    recipient = smtp_address(ctx["email"])
-    url = tokens.unsubscribe_url(ctx["id"])
-    language = language_of(ctx.get("language_preference"), ctx.get("default_language"), supported=FOOTER)
+    if not ctx.email:
+        raise Unsendable("the contact has no email address")
+    recipient = smtp_address(ctx.email)
+    url = tokens.unsubscribe_url(ctx.id)
+    language = language_of(ctx.language_preference, ctx.default_language, supported=FOOTER)
     notice, objection, unsubscribe_word = FOOTER[language]
     postal = settings.sender_postal_address
     signature = sender.display_name or sender.addr_spec
 
-    subject = ctx["subject"] or ""
-    threaded = ctx["sequence_order"] > 0 and ctx.get("thread_message_id")
-    if ctx["sequence_order"] > 0 and ctx.get("thread_subject"):
-        subject = f"Re: {ctx['thread_subject']}"
+    subject = ctx.subject or ""
+    thread = ctx.thread_message_id if ctx.sequence_order > 0 else None
+    if ctx.sequence_order > 0 and ctx.thread_subject:
+        subject = f"Re: {ctx.thread_subject}"
 
-    body = (ctx["body"] or "").rstrip()
+    body = (ctx.body or "").rstrip()
     source = source_line(ctx, language)
     notice_lines = f"{notice}\n{source}" if source else notice
     text = f"{body}\n\n--\n{signature}, {postal}\n{notice_lines}\n{objection.format(url=url)}\n"
@@ -138,21 +137,18 @@ def compose(ctx: dict, message_id: str) -> Outgoing:
         header("Message-ID", message_id),
         header("Date", format_datetime(datetime.now(UTC))),
         address_header("From", sender.display_name, smtp_address(sender.addr_spec)),
-        address_header("To", ctx.get("contact_name") or "", recipient),
+        address_header("To", ctx.contact_name or "", recipient),
         header("Subject", subject),
     ]
-    if threaded:
-        headers += [
-            header("In-Reply-To", ctx["thread_message_id"]),
-            header("References", ctx["thread_message_id"]),
-        ]
+    if thread:
+        headers += [header("In-Reply-To", thread), header("References", thread)]
     headers += [
         header("List-Unsubscribe", unsubscribe),
         "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",
         "Auto-Submitted: no\r\n",
         "MIME-Version: 1.0\r\n",
     ]
-    if (ctx.get("ai_settings") or {}).get("format") == "text":
+    if ctx.ai.get("format") == "text":
         # Plain text only, as one person writes to another (ai_settings.format = "text").
         data = "".join(headers).encode("ascii") + text_part("plain", text)
     else:
@@ -168,7 +164,7 @@ def compose(ctx: dict, message_id: str) -> Outgoing:
                 f"--{boundary}--\r\n".encode(),
             ]
         )
-    return Outgoing(ctx["id"], message_id, smtp_address(sender.addr_spec), recipient, data)
+    return Outgoing(ctx.id, message_id, smtp_address(sender.addr_spec), recipient, data)
 
 
 def html_page(body: str, language: str, signature: str, postal: str, notice: str, url: str, word: str) -> str:

@@ -27,6 +27,7 @@ from shared.core.config import get_settings
 from shared.core.logs import get_logger
 from shared.mailboxes import accounts
 from shared.sending import assign, mailer, message, window
+from shared.sending.rows import Claim, Reaped, SendContext
 
 log = get_logger(__name__)
 CAP_RETRY_SECONDS = 900
@@ -39,26 +40,27 @@ def run(limit: int | None = None, transport: mailer.Transport | None = None) -> 
     counts: Counter[str] = Counter()
 
     with db.transaction() as conn:
-        for row in db.fetch_all(conn, "reap-expired-leases", max_attempts=settings.send_max_attempts):
-            counts["failed" if row["status"] == "failed" else "requeued"] += 1
+        for row in db.fetch_all(conn, "reap-expired-leases", Reaped, max_attempts=settings.send_max_attempts):
+            counts["failed" if row.status == "failed" else "requeued"] += 1
     with db.transaction() as conn:
         counts["canceled"] += len(db.fetch_all(conn, "cancel-unsendable-due", scan=limit * 4))
     with db.transaction() as conn:
         db.execute(conn, "lock-claims")
-        claim = db.fetch_one(
+        claim = db.fetch_row(
             conn,
             "claim-due-flows",
+            Claim,
             limit=limit,
             scan=limit * 4,
             lease=settings.send_lease_seconds,
             spacing=settings.send_domain_spacing_seconds,
             cap_retry=CAP_RETRY_SECONDS,
         )
-        ids = assign.assign(conn, claim["claimed"], CAP_RETRY_SECONDS) if claim["claimed"] else []
-        counts["deferred"] += len(claim["claimed"]) - len(ids)
-        contexts = db.fetch_all(conn, "load-send-context", ids=ids) if ids else []
-        mailbox_urls = accounts.smtp_urls(conn, list({c["mailbox_id"] for c in contexts} - {None}))
-    counts["deferred"] += claim["deferred"]
+        ids = assign.assign(conn, claim.claimed, CAP_RETRY_SECONDS) if claim.claimed else []
+        counts["deferred"] += len(claim.claimed) - len(ids)
+        contexts = db.fetch_all(conn, "load-send-context", SendContext, ids=ids) if ids else []
+        mailbox_urls = accounts.smtp_urls(conn, list({c.mailbox_id for c in contexts if c.mailbox_id}))
+    counts["deferred"] += claim.deferred
 
     if contexts:
         own_transport = transport is None
@@ -68,7 +70,7 @@ def run(limit: int | None = None, transport: mailer.Transport | None = None) -> 
         workers = min(
             settings.db_pool_size, slots + settings.smtp_pool_size * len(mailbox_urls), len(contexts)
         )
-        todo: queue.SimpleQueue[dict] = queue.SimpleQueue()
+        todo: queue.SimpleQueue[SendContext] = queue.SimpleQueue()
         for ctx in contexts:
             todo.put(ctx)
         batch = _Batch(transport, mailer.RateLimiter(settings.send_rate_per_second), todo, mailbox_urls)
@@ -95,38 +97,37 @@ class _Batch:
 
     transport: mailer.Transport
     limiter: mailer.RateLimiter
-    todo: queue.SimpleQueue
+    todo: queue.SimpleQueue[SendContext]
     mailbox_urls: dict[uuid.UUID, str] = field(default_factory=dict)
-    settings: dict = field(default_factory=dict)  # campaign id -> its settings, None if unreadable
+    # campaign id -> its settings, None if unreadable
+    settings: dict[uuid.UUID, campaign_settings.AiSettings | None] = field(default_factory=dict)
     mailboxes: dict[uuid.UUID, mailer.Transport] = field(default_factory=dict)  # one pool each
     failing: dict[uuid.UUID, str] = field(default_factory=dict)  # mailbox id -> why it cannot send
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def transport_for(self, ctx: dict) -> mailer.Transport:
-        if ctx["mailbox_id"] is None:
+    def transport_for(self, ctx: SendContext) -> mailer.Transport:
+        if ctx.mailbox_id is None:
             return self.transport
         with self.lock:
-            if ctx["mailbox_id"] not in self.mailboxes:
-                self.mailboxes[ctx["mailbox_id"]] = accounts.smtp_transport(
-                    self.mailbox_urls[ctx["mailbox_id"]]
-                )
-            return self.mailboxes[ctx["mailbox_id"]]
+            if ctx.mailbox_id not in self.mailboxes:
+                self.mailboxes[ctx.mailbox_id] = accounts.smtp_transport(self.mailbox_urls[ctx.mailbox_id])
+            return self.mailboxes[ctx.mailbox_id]
 
     def close_mailboxes(self) -> None:
         for transport in self.mailboxes.values():
             transport.close()
 
-    def next(self) -> dict | None:
+    def next(self) -> SendContext | None:
         try:
             return self.todo.get_nowait()
         except queue.Empty:
             return None
 
-    def campaign_settings(self, ctx: dict) -> campaign_settings.AiSettings | None:
-        key = ctx["campaign_id"]
+    def campaign_settings(self, ctx: SendContext) -> campaign_settings.AiSettings | None:
+        key = ctx.campaign_id
         if key not in self.settings:
             try:
-                self.settings[key] = campaign_settings.parse(ctx["ai_settings"])
+                self.settings[key] = campaign_settings.parse(ctx.ai_settings)
             except ValidationError:
                 log.warning("a campaign's ai_settings are unreadable", extra={"campaign_id": str(key)})
                 self.settings[key] = None
@@ -174,8 +175,8 @@ class _Worker:
                 self.record_accepted(conn)
         return self.counts
 
-    def deliver(self, conn: psycopg.Connection, ctx: dict) -> str:
-        flow_id: uuid.UUID = ctx["id"]
+    def deliver(self, conn: psycopg.Connection, ctx: SendContext) -> str:
+        flow_id: uuid.UUID = ctx.id
         try:
             now = datetime.now(UTC)
             settings = self.batch.campaign_settings(ctx)
@@ -191,11 +192,11 @@ class _Worker:
                 _release(conn, ctx, opens, "deferred: outside the sending window")
                 return "deferred"
 
-            if ctx["flow_type"] == "form_submission":
+            if ctx.flow_type == "form_submission":
                 return self.submit_form(conn, ctx)
-            if ctx["mailbox_id"] in self.batch.failing:
+            if ctx.mailbox_id in self.batch.failing:
                 retry = now + timedelta(seconds=get_settings().mailbox_retry_seconds)
-                _release(conn, ctx, retry, self.batch.failing[ctx["mailbox_id"]])
+                _release(conn, ctx, retry, self.batch.failing[ctx.mailbox_id])
                 return "deferred"
             message_id = message.new_message_id(message.sender_address(ctx))
             try:
@@ -205,7 +206,7 @@ class _Worker:
                     conn,
                     "mark-failed",
                     id=flow_id,
-                    attempts=ctx["attempts"],
+                    attempts=ctx.attempts,
                     reason=f"not sendable: {exc}"[:300],
                 )
                 return "failed"
@@ -216,8 +217,8 @@ class _Worker:
             if isinstance(outcome, mailer.Accepted):
                 self.accepted = (flow_id, message_id, datetime.now(UTC))
                 return "sent"
-            if isinstance(outcome, mailer.Temporary) and outcome.account and ctx["mailbox_id"]:
-                return self.mailbox_failed(conn, ctx, outcome.reason)
+            if isinstance(outcome, mailer.Temporary) and outcome.account and ctx.mailbox_id:
+                return self.mailbox_failed(conn, ctx, ctx.mailbox_id, outcome.reason)
             return _record(conn, ctx, outcome)
         except psycopg.OperationalError:
             raise
@@ -227,29 +228,32 @@ class _Worker:
             log.exception("sending failed unexpectedly", extra={"flow_id": str(flow_id)})
             return "error"
 
-    def mailbox_failed(self, conn: psycopg.Connection, ctx: dict, reason: str) -> str:
+    def mailbox_failed(
+        self, conn: psycopg.Connection, ctx: SendContext, mailbox_id: uuid.UUID, reason: str
+    ) -> str:
         """The mailbox refused the login (or its server broke a rule): nothing was sent. The
         mailbox is marked failing and waits; its messages go back to the queue, no attempt
         counted, and the other mailboxes go on."""
-        waiting = f"deferred: the sequence's mailbox {ctx['mailbox_email']} is failing: {reason}"[:300]
-        self.batch.failing[ctx["mailbox_id"]] = waiting
-        accounts.send_failed(conn, ctx["mailbox_id"], reason)
+        waiting = f"deferred: the sequence's mailbox {ctx.mailbox_email} is failing: {reason}"[:300]
+        self.batch.failing[mailbox_id] = waiting
+        accounts.send_failed(conn, mailbox_id, reason)
         retry = datetime.now(UTC) + timedelta(seconds=get_settings().mailbox_retry_seconds)
         _release(conn, ctx, retry, waiting)
-        log.warning("a mailbox cannot send", extra={"mailbox_id": str(ctx["mailbox_id"]), "reason": reason})
+        log.warning("a mailbox cannot send", extra={"mailbox_id": str(mailbox_id), "reason": reason})
         return "deferred"
 
-    def submit_form(self, conn: psycopg.Connection, ctx: dict) -> str:
+    def submit_form(self, conn: psycopg.Connection, ctx: SendContext) -> str:
         """A form message: begun like an email (its marker stored first, so a crash is "outcome
         unknown", never a second post), posted, and ended with what the site answered."""
         # Imported here: the form path brings the fetcher and the form reader (httpx, lxml), about
         # 25 ms of every send_due cold start that sends no form message.
         from shared.sending import submit
 
-        marker = f"<form.{uuid.uuid4().hex}@{ctx['form_site'] or 'form'}>"
+        marker = f"<form.{uuid.uuid4().hex}@{ctx.form_site or 'form'}>"
         if not self.begin(conn, ctx, marker):
             return _not_sendable(conn, ctx)
-        done = submit.submit(ctx)
+        # submit.py still takes the row as a dict; SendContext answers ctx["key"] for it.
+        done = submit.submit(ctx)  # type: ignore[arg-type]
         if isinstance(done.outcome, mailer.Temporary):
             return _record(conn, ctx, done.outcome)
         sent = isinstance(done.outcome, mailer.Accepted)
@@ -257,7 +261,7 @@ class _Worker:
         db.fetch_one(
             conn,
             "mark-form-outcome",
-            id=ctx["id"],
+            id=ctx.id,
             message_id=marker,
             status="sent" if sent else "failed",
             reason=reason,
@@ -265,13 +269,13 @@ class _Worker:
         )
         return "sent" if sent else "failed"
 
-    def begin(self, conn: psycopg.Connection, ctx: dict, message_id: str) -> bool:
+    def begin(self, conn: psycopg.Connection, ctx: SendContext, message_id: str) -> bool:
         sent_id, sent_message_id, sent_at = self.accepted or (None, None, None)
         row = db.fetch_one(
             conn,
             "begin-send",
-            id=ctx["id"],
-            attempts=ctx["attempts"],
+            id=ctx.id,
+            attempts=ctx.attempts,
             message_id=message_id,
             lease=get_settings().send_lease_seconds,
             sent_id=sent_id,
@@ -288,29 +292,27 @@ class _Worker:
             self.accepted = None
 
 
-def _recipient_zone(ctx: dict) -> str:
+def _recipient_zone(ctx: SendContext) -> str:
     """The contact's zone: stored when it was found, else inferred now from what is known."""
-    if ctx["contact_timezone"]:
-        return ctx["contact_timezone"]
+    if ctx.contact_timezone:
+        return ctx.contact_timezone
     from shared.core import places  # phonenumbers' data: only for contacts found without a zone
 
-    return places.contact_zone(ctx.get("phone"), ctx["email"], None, None)
+    return places.contact_zone(ctx.phone, ctx.email, None, None)
 
 
-def _not_sendable(conn: psycopg.Connection, ctx: dict) -> str:
+def _not_sendable(conn: psycopg.Connection, ctx: SendContext) -> str:
     """begin-send refused: the contact is suppressed or the campaign completed (canceled), the
     campaign or the mailbox is paused (released), or the claim is no longer ours (left alone)."""
-    if db.fetch_one(conn, "cancel-claimed", id=ctx["id"], attempts=ctx["attempts"]):
+    if db.fetch_one(conn, "cancel-claimed", id=ctx.id, attempts=ctx.attempts):
         return "canceled"
     if _release(conn, ctx, datetime.now(UTC), "released: the campaign or its mailbox is paused"):
         return "deferred"
     return "lost"
 
 
-def _release(conn: psycopg.Connection, ctx: dict, when: datetime, reason: str) -> bool:
-    row = db.fetch_one(
-        conn, "release-claimed", id=ctx["id"], attempts=ctx["attempts"], when=when, reason=reason
-    )
+def _release(conn: psycopg.Connection, ctx: SendContext, when: datetime, reason: str) -> bool:
+    row = db.fetch_one(conn, "release-claimed", id=ctx.id, attempts=ctx.attempts, when=when, reason=reason)
     return row is not None
 
 
@@ -333,10 +335,10 @@ def _failure(outcome: mailer.Outcome, attempts: int = 0) -> str:
     raise AssertionError(f"unhandled outcome {outcome!r}")
 
 
-def _record(conn: psycopg.Connection, ctx: dict, outcome: mailer.Outcome) -> str:
+def _record(conn: psycopg.Connection, ctx: SendContext, outcome: mailer.Outcome) -> str:
     """A send that was not accepted: retried later, or failed with the reason. A hard bounce
     also marks the contact and cancels their waiting messages, in one transaction."""
-    flow_id, attempts = ctx["id"], ctx["attempts"]
+    flow_id, attempts = ctx.id, ctx.attempts
     if isinstance(outcome, mailer.Temporary) and attempts < get_settings().send_max_attempts:
         db.fetch_one(
             conn,
@@ -355,7 +357,7 @@ def _record(conn: psycopg.Connection, ctx: dict, outcome: mailer.Outcome) -> str
             db.fetch_all(
                 conn,
                 "cancel-contact-flows",
-                contact_id=ctx["contact_id"],
+                contact_id=ctx.contact_id,
                 campaign_id=None,
                 reason="canceled: the address bounced",
             )

@@ -7,13 +7,13 @@ time, which is wrong across a daylight-saving change.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.campaigns.settings import WEEKDAYS, SendingWindow
 
 
-def _bounds(day, window: SendingWindow, zone: ZoneInfo) -> tuple[datetime, datetime]:
+def _bounds(day: date, window: SendingWindow, zone: ZoneInfo) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(window.start_hour), zone)
     if window.end_hour == 24:
         end = datetime.combine(day + timedelta(days=1), time(0), zone)
@@ -58,7 +58,7 @@ def sequence_times(
     at the first open moment after `delay_days` from that first one, and never before the step
     before it."""
     first = next_send_time(start, window, recipient_zone)
-    times = []
+    times: list[datetime] = []
     for delay in delays_days:
         moment = next_send_time(first + timedelta(days=delay), window, recipient_zone)
         if times and moment <= times[-1]:

@@ -298,3 +298,33 @@ def test_each_contact_keeps_the_page_its_address_was_found_on(conn, discovery_en
         and "about" in sources["maria@sunriseyoga.studio"]
     )
     assert all(url.startswith("http://127.0.0.1:") for url in sources.values())
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome", "reason"),
+    [
+        (503, "pending", "HTTP status 503"),
+        (429, "pending", "HTTP status 429"),
+        (404, "failed", "failed: HTTP status 404"),
+    ],
+)
+def test_a_site_in_trouble_is_retried_a_missing_page_fails(conn, discovery_env, status, outcome, reason):
+    # Decided by the fetcher's error class (Transient or not), whatever its message says.
+    from tests.helpers import http_server
+
+    def respond(handler):
+        if handler.path == "/robots.txt":
+            return 404, {}, b""
+        return status, {"Content-Type": "text/html"}, b"<html></html>"
+
+    with http_server(respond) as base:
+        task_id = f.search_task(conn, f.campaign(conn, f.org(conn)))
+        scrape_id = f.scrape_result(conn, task_id, base + "/")
+        assert (
+            webhook(function_client("scrape_url"), "scrape_results", {"id": str(scrape_id)}).status_code
+            == 200
+        )
+    row = conn.execute(
+        "SELECT status, status_reason FROM scrape_results WHERE id = %s", (scrape_id,)
+    ).fetchone()
+    assert row[0] == outcome and reason in row[1]

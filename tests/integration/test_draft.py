@@ -230,6 +230,16 @@ def test_500_until_failure(conn, fake_llm):
     assert len(fake.requests) == 2 * llm.MAX_ATTEMPTS and flows(conn, record) == []
 
 
+def test_a_refused_request_fails_at_once_and_is_not_retried(conn, fake_llm):
+    # A 4xx other than 429 is final (llm.Refused): the next attempt would be refused the same way.
+    fake = fake_llm(json_answer(401, {"error": {"message": "invalid api key"}}), WORK_MAX_ATTEMPTS=3)
+    record = campaign_contact(conn)
+    assert run(record)["failed"] == 1
+    row = state(conn, record)
+    assert row[0] == "failed" and "HTTP 401" in row[1]
+    assert len(fake.requests) == 1 and flows(conn, record) == []
+
+
 def test_server_that_never_answers_times_out(conn, fake_llm):
     def hang():
         time.sleep(3)

@@ -269,3 +269,34 @@ def test_an_odd_location_is_refused_not_an_internal_error(relaxed, location):
     with http_server(respond) as base:
         with pytest.raises(fetch.Blocked):
             fetch.fetch(base + "/")
+
+
+@pytest.mark.parametrize(
+    ("status", "transient"), [(503, True), (500, True), (429, True), (404, False), (410, False)]
+)
+def test_an_error_status_is_transient_or_final_by_its_class(relaxed, status, transient):
+    def respond(handler):
+        return status, {"Content-Type": "text/html"}, b"<html></html>"
+
+    with http_server(respond) as base:
+        with pytest.raises(fetch.HttpStatus) as caught:
+            fetch.fetch(base + "/")
+    assert caught.value.status == status
+    assert isinstance(caught.value, fetch.Transient) is transient
+
+
+def test_unreachable_and_unresolvable_are_transient_blocked_and_not_html_are_final(relaxed):
+    with pytest.raises(fetch.Transient):
+        fetch.fetch("http://127.0.0.1:1/")
+    with pytest.raises(fetch.Transient):
+        fetch.fetch("http://no-such-host.invalid/")
+    with pytest.raises(fetch.Blocked) as blocked:
+        fetch.fetch("http://user:pass@example.com/")
+    assert not isinstance(blocked.value, fetch.Transient)
+
+    def respond(handler):
+        return 200, {"Content-Type": "application/pdf"}, b"%PDF-1.7"
+
+    with http_server(respond) as base, pytest.raises(fetch.FetchError) as caught:
+        fetch.fetch(base + "/")
+    assert not isinstance(caught.value, fetch.Transient)

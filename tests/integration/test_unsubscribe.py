@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from shared.inbound import sns, tokens
 from tests import factories as f
@@ -429,6 +429,17 @@ def test_sns_bad_signature_is_400_and_changes_nothing(client, conn, mail, signer
         ).status_code
         == 400
     )
+    assert snapshot(conn, mail) == before
+
+
+def test_sns_certificate_without_an_rsa_key_is_400_and_changes_nothing(client, conn, mail, signer):
+    sign, _ = signer
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    pem = self_signed_certificate(ec_key, "sns.amazonaws.com").public_bytes(serialization.Encoding.PEM)
+    sns.http_transport = httpx.MockTransport(lambda request: httpx.Response(200, content=pem))
+    sns._certificates.clear()
+    before = snapshot(conn, mail)
+    assert post_sns(client, sign(ses_notification("Complaint", mail["message_id"]))).status_code == 400
     assert snapshot(conn, mail) == before
 
 

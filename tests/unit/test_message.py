@@ -12,28 +12,47 @@ from datetime import UTC, datetime
 import pytest
 
 from shared.sending import message
+from shared.sending.rows import SendContext
 
 FLOW = uuid.UUID("00000000-0000-4000-8000-000000000001")
 
 
-def context(**overrides) -> dict:
+def context(**overrides) -> SendContext:
+    """A row as load-send-context returns it (every column named: the class takes no fewer)."""
     ctx = {
         "id": FLOW,
+        "campaign_id": uuid.uuid4(),
+        "contact_id": uuid.uuid4(),
+        "sequence_order": 0,
+        "subject": "Quick question",
+        "body": "Hello there.\n\nA second paragraph.\n\nSam",
+        "attempts": 1,
         "email": "lead@studio.example",
         "contact_name": "Lead Person",
         "language_preference": None,
-        "default_language": "en",
-        "subject": "Quick question",
-        "body": "Hello there.\n\nA second paragraph.\n\nSam",
-        "sequence_order": 0,
+        "phone": None,
+        "contact_timezone": None,
+        "source_url": None,
+        "found_at": None,
+        "campaign_name": "Studios",
         "ai_settings": {},
+        "default_language": "en",
+        "org_name": "Mat Makers",
+        "organization_id": uuid.uuid4(),
         "thread_message_id": None,
         "thread_subject": None,
+        "mailbox_id": None,
+        "mailbox_email": None,
+        "mailbox_name": None,
+        "flow_type": "email",
+        "form_site": None,
+        "form_page_url": None,
+        "form_action": None,
     }
-    return {**ctx, **overrides}
+    return SendContext(**{**ctx, **overrides})
 
 
-def written(ctx: dict, **settings) -> tuple[bytes, email.message.EmailMessage]:
+def written(ctx: SendContext, **settings) -> tuple[bytes, email.message.EmailMessage]:
     raw = message.compose(ctx, "<abc.123@sender.example>").as_bytes()
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     return raw, parsed
