@@ -146,7 +146,9 @@ def as_role(database_url, role: str, user_id=None):
         yield connection
 
 
-def kill_and_wait_for_sessions(process: subprocess.Popen, conn, application_name: str, timeout: float = 30) -> None:
+def kill_and_wait_for_sessions(
+    process: subprocess.Popen, conn, application_name: str, timeout: float = 30
+) -> None:
     """SIGKILL a process and wait until the database has ended its sessions.
 
     The client's death does not stop a statement its backend is running: until PostgreSQL notices

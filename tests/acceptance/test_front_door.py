@@ -44,7 +44,6 @@ def test_the_makefile_installs_the_lock_into_a_venv_made_by_python(tmp_path):
     assert consistent.returncode == 0, consistent.stdout
 
 
-
 def test_what_a_deploy_ships_installs_and_every_function_imports(tmp_path):
     """deploy.sh ships requirements.lock as each function's requirements.txt; Cloud Functions'
     builder installs it with its own pip, which must be 23.3 or later. Here: the pinned bootstrap
@@ -52,7 +51,9 @@ def test_what_a_deploy_ships_installs_and_every_function_imports(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([system_python(), "-m", "venv", venv], check=True, timeout=120)
     pip = [venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, "--require-hashes", "-r", ROOT / "requirements-bootstrap.lock"], check=True, timeout=300)
+    subprocess.run(
+        [*pip, "--require-hashes", "-r", ROOT / "requirements-bootstrap.lock"], check=True, timeout=300
+    )
     shipped = subprocess.run(
         [*pip, "-r", ROOT / "requirements.lock"], capture_output=True, text=True, timeout=600
     )
@@ -65,7 +66,12 @@ def test_what_a_deploy_ships_installs_and_every_function_imports(tmp_path):
         "    spec = importlib.util.spec_from_file_location(name, f'functions/{name}/main.py')\n"
         "    spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
     )
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "WEBHOOK_SECRET": "x" * 32, "UNSUBSCRIBE_SECRET": "y" * 32}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+        "WEBHOOK_SECRET": "x" * 32,
+        "UNSUBSCRIBE_SECRET": "y" * 32,
+    }
     imported = subprocess.run(
         [venv / "bin" / "python", "-c", program, *functions],
         cwd=ROOT,
