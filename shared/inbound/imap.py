@@ -14,6 +14,10 @@ from shared.mailboxes import accounts
 from shared.sending import mailer
 
 
+class ServerError(Exception):
+    """The IMAP server answered something the reader cannot use (no UIDVALIDITY, say)."""
+
+
 class _Plain(imap4.IMAP4WithTimeout):
     def _create_socket(self, timeout: float | None = None) -> socket.socket:
         return accounts.connect(self.host, self.port, timeout or self._timeout)
@@ -47,11 +51,24 @@ def open_inbox(config: accounts.ImapConfig) -> tuple[Client, int]:
                     "the IMAP server offers no STARTTLS; the password is not sent in plain text"
                 )
         client.login(config.username, config.password)
-        status = client.select_folder("INBOX", readonly=True)
+        number = uidvalidity(client.select_folder("INBOX", readonly=True))
     except BaseException:
         client.shutdown()
         raise
-    return client, int(status[b"UIDVALIDITY"])
+    return client, number
+
+
+def uidvalidity(status: dict) -> int:
+    """The INBOX's UIDVALIDITY: without it (RFC 3501 requires it) UIDs cannot be trusted across
+    sessions, so the mailbox is not read rather than read twice."""
+    value = status.get(b"UIDVALIDITY")
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ServerError("the IMAP server named no UIDVALIDITY for the INBOX") from None
+    if not 0 < number < 2**32:
+        raise ServerError("the IMAP server named an invalid UIDVALIDITY for the INBOX")
+    return number
 
 
 def new_uids(client: Client, last_uid: int) -> list[int]:
