@@ -552,3 +552,105 @@ def test_failing_mailboxes_in_three_organizations_never_stop_a_fourth(conn, dove
         ([t.mailbox for t in failing],),
     ).fetchall()
     assert rows == [(2, timedelta(seconds=2 * 900))] * 3
+
+
+# --- only a message's own sender, or a report quoting what we sent, changes a contact ---
+
+
+def forged_report(to: dict, quoted: str | None, sender: str = "MAILER-DAEMON@attacker.example") -> bytes:
+    """bounce_report's shape, from anyone, returning headers that quote `quoted` (or nothing)."""
+    genuine = bounce_report(to).decode()
+    genuine = genuine.replace("MAILER-DAEMON@mx.greenleaf.example", sender)
+    line = f"Message-ID: {to['message_id']}\r\n"
+    return genuine.replace(line, f"Message-ID: {quoted}\r\n" if quoted else "").encode()
+
+
+def test_a_forged_delivery_report_is_recorded_and_changes_nothing(team):
+    """A report from anyone, naming an address the mailbox wrote to, quoting none of our
+    Message-IDs (or one that went to someone else): set aside for a person, the contact and
+    their messages untouched, no circuit breaker tripped."""
+    target = team.contact_with_sent_first_message()
+    other = team.contact_with_sent_first_message(f"lead-{secrets.token_hex(3)}@elsewhere.example")
+    team.deliver(
+        forged_report(target, None),
+        forged_report(target, other["message_id"]),
+        forged_report(target, "<made-up@team.example>"),
+    )
+    counts = sync_function()
+    assert (counts["bounce"], counts["unverified"]) == (0, 3)
+    assert team.contact_state(target) == "pending"
+    assert all(row[0] == "scheduled" for row in team.waiting(target))
+    assert [
+        (uid, problem, kind, contact)
+        for uid, problem, kind, contact, _ in quarantined(team.conn, team.mailbox)
+    ] == [
+        (1, "unverified", "bounce", target["id"]),
+        (2, "unverified", "bounce", target["id"]),
+        (3, "unverified", "bounce", target["id"]),
+    ]
+    assert "quotes no Message-ID we sent" in quarantined(team.conn, team.mailbox)[0][4]
+    assert team.conn.execute("SELECT status FROM campaigns WHERE id = %s", (team.campaign,)).fetchone() == (
+        "active",
+    )
+    assert team.inbound() == []
+
+
+def test_a_stop_request_naming_our_message_from_someone_else_is_recorded_and_changes_nothing(team):
+    """In-Reply-To is a header anyone can copy: from a stranger it stops no one."""
+    contact = team.contact_with_sent_first_message()
+    team.deliver(
+        reply({**contact, "email": "prankster@elsewhere.example"}, "Please remove me from your list."),
+        reply({**contact, "email": "prankster@elsewhere.example"}, "Yes, interested!"),
+    )
+    counts = sync_function()
+    assert (counts["stop_request"], counts["reply"], counts["unverified"]) == (0, 0, 2)
+    assert team.contact_state(contact) == "pending"
+    assert team.conn.execute(
+        "SELECT unsubscribe_requested FROM contacts WHERE id = %s", (contact["id"],)
+    ).fetchone() == (False,)
+    assert all(row[0] == "scheduled" for row in team.waiting(contact))
+    rows = quarantined(team.conn, team.mailbox)
+    assert [(r[1], r[2], r[3]) for r in rows] == [
+        ("unverified", "stop_request", contact["id"]),
+        ("unverified", "reply", contact["id"]),
+    ]
+    assert "prankster@elsewhere.example" in rows[0][4]
+
+
+def test_someone_at_the_contacts_company_may_answer_for_them(team):
+    company = f"studio-{secrets.token_hex(3)}.co.uk"  # a registered domain under a public suffix
+    contact = team.contact_with_sent_first_message(f"sam@{company}")
+    colleague = {**contact, "email": f"office@mail.{company}"}
+    team.deliver(reply(colleague, "Sam left the company. Not interested, thanks."))
+    assert sync_function()["stop_request"] == 1
+    assert team.contact_state(contact) == "unsubscribed"
+
+
+def test_at_a_public_mail_domain_only_the_address_itself_answers(team):
+    contact = team.contact_with_sent_first_message(f"sam{secrets.token_hex(3)}@gmail.com")
+    team.deliver(reply({**contact, "email": "someone.else@gmail.com"}, "Not interested."))
+    counts = sync_function()
+    assert (counts["stop_request"], counts["unverified"]) == (0, 1)
+    assert team.contact_state(contact) == "pending"
+
+
+def test_members_read_their_organizations_quarantine_only(team, conn, dovecot, smtp, database_url):
+    contact = team.contact_with_sent_first_message()
+    team.deliver(forged_report(contact, None))
+    sync_function()
+    outsider_team = Team(conn, dovecot, smtp)
+    insider, outsider = f.user(conn), f.user(conn)
+    f.member(conn, team.org, insider)
+    f.member(conn, outsider_team.org, outsider, "admin")
+    with psycopg.connect(database_url) as api:
+        with api.transaction(force_rollback=True):
+            as_member(api, insider)
+            assert api.execute("SELECT count(*) FROM inbound_quarantine").fetchone() == (1,)
+        with api.transaction(force_rollback=True):
+            as_member(api, outsider)
+            assert api.execute("SELECT count(*) FROM inbound_quarantine").fetchone() == (0,)
+            assert api.execute("UPDATE inbound_quarantine SET read_again = true").rowcount == 0
+        with api.transaction(force_rollback=True):
+            as_member(api, insider)
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                api.execute("UPDATE inbound_quarantine SET reason = 'edited', problem = 'unreadable'")
