@@ -27,6 +27,10 @@ from shared.inbound.return_date import return_date
 SNIPPET_CHARS = 500
 TEXT_CHARS = 20_000  # of a message's own text, before quoted text is cut
 MAX_PARTS = 500  # MIME parts looked at in one message
+# Multipart levels declared in one message beyond which only its headers are read: Python's MIME
+# parser takes time growing with the square of the nesting (1 s at 800 levels) and recurses.
+MAX_MULTIPARTS = 100
+BOUNDARY = re.compile(rb"boundary\s*=", re.I)
 # The parts of a delivery report that carry the returned message's headers.
 RETURNED_HEADERS = ("text/rfc822-headers", "message/rfc822-headers", "message/rfc822")
 
@@ -92,12 +96,14 @@ class Inbound:
 
 def read(raw: bytes, today: date) -> Inbound:
     """Classifies one message (its first IMAP_FETCH_BYTES, at most)."""
-    try:
-        return _read(email.message_from_bytes(raw), raw, today)
-    except RecursionError:
-        # Thousands of nested multiparts exhaust the parser's recursion (a 200 KB message is
-        # enough): such a message is read by its headers alone, its body taken as empty.
-        return _read(email.parser.BytesHeaderParser().parsebytes(raw), raw, today, body=False)
+    if len(BOUNDARY.findall(raw)) <= MAX_MULTIPARTS:
+        try:
+            return _read(email.message_from_bytes(raw), raw, today)
+        except RecursionError:
+            pass  # nested deeper than the parser's recursion: read as below
+    # Thousands of nested multiparts (a 200 KB message is enough) are hostile: such a message
+    # is read by its headers alone, its body taken as empty.
+    return _read(email.parser.BytesHeaderParser().parsebytes(raw), raw, today, body=False)
 
 
 def _read(msg: email.message.Message, raw: bytes, today: date, body: bool = True) -> Inbound:
