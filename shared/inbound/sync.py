@@ -30,6 +30,7 @@ import psycopg
 from shared.core import db
 from shared.core.config import get_settings
 from shared.core.logs import get_logger
+from shared.core.text import one_line
 from shared.discovery.companies import company_of
 from shared.inbound import classify, imap, unsubscribe
 from shared.mailboxes import accounts
@@ -71,7 +72,7 @@ def sync_mailbox(box: dict, deadline: float) -> dict:
     try:
         counts = read_mailbox(box, deadline)
     except Exception as exc:  # a hostile server or message must not end the run
-        reason = scrubbed(f"{type(exc).__name__}: {exc}", box["url"])[:300]
+        reason = str(one_line(scrubbed(f"{type(exc).__name__}: {exc}", box["url"])))[:300]
         with db.transaction() as conn:
             row = db.fetch_one(
                 conn,
@@ -178,7 +179,8 @@ def take_in(conn: psycopg.Connection, inbox: Inbox, uid: int, raw: bytes, today:
     except Exception as exc:  # one message never stops a mailbox
         if conn.broken:
             raise  # the connection is gone: the mailbox's run ends, the batch is read again
-        reason = f"{type(exc).__name__}: {exc}"[:500]
+        # One line, no NUL: an error's text may quote the hostile message itself.
+        reason = str(one_line(f"{type(exc).__name__}: {exc}"))[:500]
         set_aside(conn, inbox, uid, "unreadable", reason, message, None)
         log.warning(
             "a message could not be read and is set aside",
