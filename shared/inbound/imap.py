@@ -8,6 +8,7 @@ import socket
 from collections.abc import Iterator
 
 from imapclient import IMAPClient, imap4, tls
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 from shared.core.config import get_settings
 from shared.mailboxes import accounts
@@ -86,3 +87,25 @@ def fetch(client: Client, uids: list[int]) -> Iterator[tuple[int, bytes]]:
         body = next((v for k, v in data.items() if k.startswith(b"BODY[")), None)
         if isinstance(body, bytes):
             yield uid, body
+
+
+def fetch_each(client: Client, uids: list[int]) -> tuple[list[tuple[int, bytes]], dict[int, str]]:
+    """The messages' bytes, and why for each UID the server would not give. A server refusing
+    a batch (NO, as for a message whose file is damaged) is asked for each message alone, so one
+    unreadable message costs only itself. A broken connection ends the mailbox's run."""
+    try:
+        return list(fetch(client, uids)), {}
+    except IMAPClientAbortError:
+        raise
+    except IMAPClientError:
+        pass
+    got: list[tuple[int, bytes]] = []
+    refused: dict[int, str] = {}
+    for uid in uids:
+        try:
+            got += fetch(client, [uid])
+        except IMAPClientAbortError:
+            raise
+        except IMAPClientError as exc:
+            refused[uid] = f"the IMAP server would not give the message: {exc}"[:500]
+    return got, refused

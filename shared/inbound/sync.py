@@ -85,7 +85,10 @@ def sync_mailbox(box: dict, deadline: float) -> dict:
         return {**result, "error": reason, "retry_at": row["sync_retry_at"].isoformat() if row else None}
     with db.transaction() as conn:
         db.execute(conn, "mailbox-synced", id=box["id"])
-    return {**result, **counts}
+    return {
+        **result,
+        **{key: counts.get(key, 0) for key in COUNTS if key not in ("mailboxes", "failed_mailboxes")},
+    }
 
 
 def scrubbed(text: str, url: str) -> str:
@@ -113,11 +116,14 @@ def read_mailbox(box: dict, deadline: float) -> Counter[str]:
         uids = imap.new_uids(client, last)
         for start in range(0, len(uids), settings.imap_batch_size):
             chunk = uids[start : start + settings.imap_batch_size]
-            fetched = list(imap.fetch(client, chunk))
+            fetched, refused = imap.fetch_each(client, chunk)
             today = datetime.now(UTC).date()
             with db.transaction() as conn:
                 for uid, raw in fetched:
                     counts[take_in(conn, inbox, uid, raw, today)] += 1
+                for uid, reason in refused.items():
+                    set_aside(conn, inbox, uid, "unreadable", reason, None, None)
+                    counts["quarantined"] += 1
                 db.execute(
                     conn,
                     "advance-mailbox-cursor",
@@ -126,7 +132,7 @@ def read_mailbox(box: dict, deadline: float) -> Counter[str]:
                     last_uid=chunk[-1],
                     lease=settings.work_lease_seconds,
                 )
-            counts["read"] += len(fetched)
+            counts["read"] += len(fetched) + len(refused)
             if time.monotonic() > deadline:
                 break
     finally:
@@ -147,12 +153,18 @@ def read_again(client: imap.Client, inbox: Inbox, counts: Counter[str]) -> None:
         ]
     if not uids:
         return
-    fetched = dict(imap.fetch(client, uids))
+    got, refused = imap.fetch_each(client, uids)
+    fetched = dict(got)
     today = datetime.now(UTC).date()
     with db.transaction() as conn:
         for uid in uids:
-            raw = fetched.get(uid)
-            kind = take_in(conn, inbox, uid, raw, today) if raw is not None else "gone"
+            if uid in refused:
+                set_aside(conn, inbox, uid, "unreadable", refused[uid], None, None)
+                kind = "quarantined"
+            elif uid in fetched:
+                kind = take_in(conn, inbox, uid, fetched[uid], today)
+            else:
+                kind = "ignored"  # no longer in the INBOX: nothing to read again
             if kind not in ("quarantined", "unverified"):
                 db.execute(
                     conn,
@@ -161,7 +173,7 @@ def read_again(client: imap.Client, inbox: Inbox, counts: Counter[str]) -> None:
                     uidvalidity=inbox.uidvalidity,
                     uid=uid,
                 )
-            counts[kind if kind != "gone" else "ignored"] += 1
+            counts[kind] += 1
 
 
 def take_in(conn: psycopg.Connection, inbox: Inbox, uid: int, raw: bytes, today: date) -> str:

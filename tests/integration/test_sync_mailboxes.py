@@ -512,6 +512,23 @@ def test_a_server_without_uidvalidity_is_recorded_and_the_others_are_read(conn, 
     assert "UIDVALIDITY" in error and "secret-pw" not in error and waiting
 
 
+def test_a_message_the_server_will_not_give_is_set_aside_and_the_others_are_read(conn, dovecot, smtp):
+    """A server answering NO to any FETCH naming one damaged message: that message alone is
+    quarantined with the server's words, the others are read, and the cursor moves past all."""
+    team = Team(conn, dovecot, smtp)
+    contact = team.contact_with_sent_first_message()
+    inbox = {uid: reply(contact, f"Message {uid}: yes.") for uid in (1, 2, 3)}
+    with hostile_imap(messages=inbox, damaged={2}) as port:
+        add_mailbox(conn, team.org, team.user, mailbox_url(smtp), f"imap://u:p@127.0.0.1:{port}")
+        answer = sync_function()
+    mine = {r["mailbox_id"]: r for r in answer["results"]}[str(team.mailbox)]
+    assert (mine["error"], mine["read"], mine["reply"], mine["quarantined"]) == (None, 3, 2, 1)
+    ((uid, problem, _, _, reason),) = quarantined(conn, team.mailbox)
+    assert (uid, problem) == (2, "unreadable") and "Internal error reading the message" in reason
+    assert cursor(conn, team.mailbox)[:2] == (3, None)
+    assert team.contact_state(contact) == "responded"
+
+
 def test_failing_mailboxes_in_three_organizations_never_stop_a_fourth(conn, dovecot, smtp):
     """Three mailboxes whose server breaks the protocol, in three organizations, and a healthy
     fourth whose contact asks to be removed: every run answers 200, the request is honoured at
