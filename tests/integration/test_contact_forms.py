@@ -37,6 +37,7 @@ class Sites:
         self.nonces = itertools.count(1)
         self.issued: dict[str, str] = {}
         self.moved: dict[str, str] = {}  # site -> the base URL its pages now redirect to
+        self.detours: dict[str, str] = {}  # site -> the site its pages pass through, then come back
 
     def respond(self, handler):
         site = handler.headers["Host"].split(":")[0]
@@ -45,6 +46,10 @@ class Sites:
             return 404, {}, b""
         if handler.command == "GET" and site in self.moved:
             return 302, {"Location": self.moved[site] + path}, b""
+        if handler.command == "GET" and site in self.detours and "returned=1" not in path:
+            return 302, {"Location": self.url(self.detours[site]) + "/bounce-back?to=" + site}, b""
+        if path.startswith("/bounce-back?to="):
+            return 302, {"Location": self.url(path.split("=", 1)[1]) + "/?returned=1"}, b""
         if handler.command == "POST":
             length = int(handler.headers.get("Content-Length", 0))
             data = {k: v[-1] for k, v in parse_qs(handler.rfile.read(length).decode()).items()}
@@ -371,6 +376,19 @@ def test_a_form_page_that_now_redirects_to_another_site_gets_nothing_posted(conn
     status, reason, _ = outcome(conn, flow_id)
     assert status == "failed" and "is not on the approved site plain-moving.com" in reason
     assert sites.posts["plain-elsewhere.com"] == 0 and sites.posts["plain-moving.com"] == 0
+
+
+def test_a_redirect_through_another_site_and_back_is_refused_too(conn, sites):
+    """Every hop is checked, not only where the redirects end: the page now passes through
+    another host (which learns of the visit and could answer anything) before coming back."""
+    _, ((flow_id, *_),) = reach(conn, sites, "plain-roundtrip.com")
+    approve(conn, flow_id)
+    relay = "plain-relay.com"
+    sites.detours["plain-roundtrip.com"] = relay
+    assert sender.run()["failed"] == 1
+    status, reason, _ = outcome(conn, flow_id)
+    assert status == "failed" and f"{relay}" in reason and "not on the approved site" in reason
+    assert sites.posts["plain-roundtrip.com"] == 0
 
 
 @pytest.mark.parametrize(
