@@ -168,11 +168,17 @@ def _client() -> httpx.Client:
 
 
 def fetch(
-    url: str, *, accept: tuple[str, ...] = HTML_TYPES, cap: int = MAX_BYTES, form: Form | None = None
+    url: str,
+    *,
+    accept: tuple[str, ...] = HTML_TYPES,
+    cap: int = MAX_BYTES,
+    form: Form | None = None,
+    hop_check: Callable[[str], None] | None = None,
 ) -> Page:
     """GET a page; with `form`, POST it instead and answer whatever the site answers, its status
     and page, or the address it redirects to (not fetched: the form was received), so the
-    caller can read the outcome."""
+    caller can read the outcome. `hop_check` sees every address before it is requested, the
+    first and each redirect's, and refuses one by raising Blocked."""
     settings = get_settings()
     deadline = time.monotonic() + settings.fetch_deadline
     client = _client()
@@ -182,7 +188,7 @@ def fetch(
     watchdog.daemon = True
     watchdog.start()
     try:
-        return _fetch(client, url, accept, cap, deadline, form)
+        return _fetch(client, url, accept, cap, deadline, form, hop_check)
     except zlib.error:
         raise FetchError("unreadable: the page's gzip or deflate encoding is broken") from None
     except (httpx.InvalidURL, UnicodeError):
@@ -214,6 +220,7 @@ def _fetch(
     cap: int,
     deadline: float,
     form: Form | None = None,
+    hop_check: Callable[[str], None] | None = None,
 ) -> Page:
     settings = get_settings()
     headers = {
@@ -222,6 +229,8 @@ def _fetch(
         "Accept-Encoding": "gzip, deflate",
     }
     for _ in range(MAX_REDIRECTS + 1):
+        if hop_check is not None:
+            hop_check(url)
         scheme, host, port = _target(url)
         ip = resolve_checked(host, port)
         parts = urlsplit(url)

@@ -86,6 +86,21 @@ def site_of(url: str) -> str:
     return get_fld(host, fix_protocol=True, fail_silently=True) or host
 
 
+def on_site(url: str, site: str) -> bool:
+    """The URL is http(s) and on the registered domain `site` (a subdomain of it included)."""
+    return urlsplit(url).scheme in ("http", "https") and bool(site) and site_of(url) == site.lower()
+
+
+def approved(found: list[Form], action: str, roles: dict[str, str] | None) -> Form | None:
+    """The form a person approved, among a page's forms: the same action, and the fields that
+    took the name, email, subject and message then still taking them. Never another form of
+    the page, whatever it looks like."""
+    for form in found:
+        if form.action == action and (roles is None or roles.items() <= form.roles.items()):
+            return form
+    return None
+
+
 def find(html: str, page_url: str) -> list[Form]:
     """The contact forms of a page, usable or refused; other forms are left out."""
     try:

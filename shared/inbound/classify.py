@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import email
 import email.message
+import email.parser
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from email.header import decode_header
 from email.utils import parseaddr, parsedate_to_datetime
 
@@ -21,10 +22,17 @@ import lxml.html
 from flufl.bounce import all_failures
 
 from shared.core.text import one_line
+from shared.inbound.return_date import return_date
 
 SNIPPET_CHARS = 500
 TEXT_CHARS = 20_000  # of a message's own text, before quoted text is cut
-RETURN_WITHIN_DAYS = 120
+MAX_PARTS = 500  # MIME parts looked at in one message
+# Multipart levels declared in one message beyond which only its headers are read: Python's MIME
+# parser takes time growing with the square of the nesting (1 s at 800 levels) and recurses.
+MAX_MULTIPARTS = 100
+BOUNDARY = re.compile(rb"boundary\s*=", re.I)
+# The parts of a delivery report that carry the returned message's headers.
+RETURNED_HEADERS = ("text/rfc822-headers", "message/rfc822-headers", "message/rfc822")
 
 MESSAGE_ID = re.compile(r"<[^<>\s\x00-\x1f\x7f]{1,250}>")
 REPLY_PREFIX = re.compile(
@@ -76,6 +84,7 @@ class Inbound:
     subject: str = ""
     sent_at: datetime | None = None
     references: list[str] = field(default_factory=list)  # Message-IDs it answers, newest first
+    quoted: list[str] = field(default_factory=list)  # a report's: the returned message's Message-IDs
     snippet: str = ""
     return_date: date | None = None
     bounced: list[str] = field(default_factory=list)  # addresses that failed for good
@@ -87,14 +96,24 @@ class Inbound:
 
 def read(raw: bytes, today: date) -> Inbound:
     """Classifies one message (its first IMAP_FETCH_BYTES, at most)."""
-    msg = email.message_from_bytes(raw)
+    if len(BOUNDARY.findall(raw)) <= MAX_MULTIPARTS:
+        try:
+            return _read(email.message_from_bytes(raw), raw, today)
+        except RecursionError:
+            pass  # nested deeper than the parser's recursion: read as below
+    # Thousands of nested multiparts (a 200 KB message is enough) are hostile: such a message
+    # is read by its headers alone, its body taken as empty.
+    return _read(email.parser.BytesHeaderParser().parsebytes(raw), raw, today, body=False)
+
+
+def _read(msg: email.message.Message, raw: bytes, today: date, body: bool = True) -> Inbound:
     found = Inbound(kind="other", fingerprint=fingerprint(msg, raw))
     # Stored as text: NUL and other control characters, which hostile mail carries, are dropped.
     found.sender = one_line(parseaddr(header_text(msg, "From"))[1].lower()).replace(" ", "")[:254]
     found.subject = one_line(header_text(msg, "Subject"))[:300]
     found.sent_at = _date(msg)
     found.references = _references(msg)
-    own_text = new_text(body_text(msg))
+    own_text = new_text(body_text(msg)) if body else ""
     found.snippet = snippet(own_text)
 
     if _looks_like_bounce(msg, found):
@@ -102,8 +121,8 @@ def read(raw: bytes, today: date) -> Inbound:
         if permanent:
             found.kind = "bounce"
             found.bounced = permanent
-            # The report names the message that failed; it is matched like a reply's reference.
-            found.references = list(dict.fromkeys(_reported_message_ids(raw) + found.references))
+            # The message that failed, as the report returns it: what makes a report believable.
+            found.quoted = _reported_message_ids(msg, raw) if body else []
         return found
     if _is_automatic(msg, found.subject):
         found.kind = "auto_reply"
@@ -178,7 +197,7 @@ def part_text(part: email.message.Message) -> str:
 def body_text(msg: email.message.Message) -> str:
     """The message's own text: its first text/plain part, else its first HTML part as text."""
     html = None
-    for part in msg.walk():
+    for part in parts(msg):
         if part.is_multipart() or part.get_content_disposition() == "attachment":
             continue
         kind = part.get_content_type()
@@ -233,11 +252,36 @@ def _permanent_failures(msg: email.message.Message) -> list[str]:
     return sorted(a for a in addresses if "@" in a and len(a) <= 254)[:20]
 
 
-def _reported_message_ids(raw: bytes) -> list[str]:
-    """Message-IDs in the headers a delivery report quotes (its text/rfc822-headers part)."""
-    body = raw.partition(b"\r\n\r\n")[2] if b"\r\n\r\n" in raw else raw.partition(b"\n\n")[2]
-    found = re.findall(rb"(?im)^message-id:\s*(<[^<>\s]{1,250}>)", body)
-    return [m.decode("ascii", "replace") for m in found][:10]
+def parts(msg: email.message.Message):
+    """The message's parts, depth first, at most MAX_PARTS of them."""
+    for count, part in enumerate(msg.walk()):
+        if count >= MAX_PARTS:
+            return
+        yield part
+
+
+def _reported_message_ids(msg: email.message.Message, raw: bytes) -> list[str]:
+    """The Message-IDs of the message a delivery report returns: in an RFC 3464 report, only
+    its returned headers (text/rfc822-headers or message/rfc822), never its free text; in the
+    non-standard reports that return the message inline, the header lines of its body."""
+    if msg.get_content_type() != "multipart/report":
+        body = raw.partition(b"\r\n\r\n")[2] if b"\r\n\r\n" in raw else raw.partition(b"\n\n")[2]
+        found = re.findall(rb"(?im)^message-id:\s*(<[^<>\s]{1,250}>)", body)
+        return [m.decode("ascii", "replace") for m in found][:10]
+    ids: list[str] = []
+    for part in parts(msg):
+        kind = part.get_content_type()
+        if kind not in RETURNED_HEADERS:
+            continue
+        payload = part.get_payload()
+        if isinstance(payload, list):  # message/rfc822: the returned message, parsed
+            ids += [
+                i for returned in payload for i in MESSAGE_ID.findall(header_text(returned, "Message-ID"))
+            ]
+        else:
+            headers = email.parser.Parser().parsestr(part_text(part) or str(payload or ""), headersonly=True)
+            ids += MESSAGE_ID.findall(header_text(headers, "Message-ID"))
+    return list(dict.fromkeys(ids))[:10]
 
 
 def _is_automatic(msg: email.message.Message, subject: str) -> bool:
@@ -255,161 +299,3 @@ def _is_bulk(msg: email.message.Message) -> bool:
     """A newsletter or list message: never a person's answer."""
     precedence = msg.get("Precedence", "").strip().lower()
     return precedence in ("bulk", "list", "junk") or msg.get("List-Id") is not None
-
-
-# --- the date an automatic reply says its author is back ---
-
-MONTHS = {
-    # English, Spanish, German, French; abbreviations by their first letters.
-    **{
-        m: i
-        for i, m in enumerate(
-            [
-                "january",
-                "february",
-                "march",
-                "april",
-                "may",
-                "june",
-                "july",
-                "august",
-                "september",
-                "october",
-                "november",
-                "december",
-            ],
-            1,
-        )
-    },
-    **{
-        m: i
-        for i, m in enumerate(
-            [
-                "enero",
-                "febrero",
-                "marzo",
-                "abril",
-                "mayo",
-                "junio",
-                "julio",
-                "agosto",
-                "septiembre",
-                "octubre",
-                "noviembre",
-                "diciembre",
-            ],
-            1,
-        )
-    },
-    **{
-        m: i
-        for i, m in enumerate(
-            [
-                "januar",
-                "februar",
-                "märz",
-                "april",
-                "mai",
-                "juni",
-                "juli",
-                "august",
-                "september",
-                "oktober",
-                "november",
-                "dezember",
-            ],
-            1,
-        )
-    },
-    **{
-        m: i
-        for i, m in enumerate(
-            [
-                "janvier",
-                "février",
-                "mars",
-                "avril",
-                "mai",
-                "juin",
-                "juillet",
-                "août",
-                "septembre",
-                "octobre",
-                "novembre",
-                "décembre",
-            ],
-            1,
-        )
-    },
-    "setiembre": 9,
-    "jänner": 1,
-    "maerz": 3,
-    "fevrier": 2,
-    "aout": 8,
-    "decembre": 12,
-}
-_MONTH_WORD = r"([a-zäéûô]{3,10})\.?"
-DATE_PATTERNS = (
-    # 2026-12-07
-    (re.compile(r"\b(20\d\d)-(\d{1,2})-(\d{1,2})\b"), ("y", "m", "d")),
-    # 7 December 2026, 7th of December, 7. Dezember, 7 de diciembre de 2026, lundi 7 décembre
-    (
-        re.compile(
-            rf"\b(\d{{1,2}})(?:st|nd|rd|th|er|\.)?\s+(?:of\s+|de\s+)?{_MONTH_WORD}(?:\s+(?:de\s+)?(20\d\d))?",
-            re.I,
-        ),
-        ("d", "M", "y"),
-    ),
-    # December 7, 2026 / Dec 7th
-    (
-        re.compile(rf"\b{_MONTH_WORD}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(20\d\d))?", re.I),
-        ("M", "d", "y"),
-    ),
-    # 07.12.2026, 7.12., 07/12/2026, 7/12
-    (re.compile(r"\b(\d{1,2})[./](\d{1,2})(?:[./](20\d\d|\d\d))?\b"), ("d", "m", "y")),
-)
-
-
-def return_date(text: str, sent_at: datetime | None, today: date) -> date | None:
-    """The latest date in the text between the message's day and RETURN_WITHIN_DAYS after it:
-    "away from 1 December, back on Monday 7 December" is back on the 7th. Numbers written
-    7/12 are read day first, as most of the languages read here write them; where that is
-    no date (12/25) they are read month first."""
-    start = (sent_at.date() if sent_at else today) - timedelta(days=1)
-    latest = None
-    for pattern, order in DATE_PATTERNS:
-        for match in pattern.finditer(text[:5000]):
-            for candidate in _candidates(dict(zip(order, match.groups(), strict=True)), start):
-                if start < candidate <= start + timedelta(days=RETURN_WITHIN_DAYS):
-                    latest = max(latest or candidate, candidate)
-    return latest
-
-
-def _candidates(parts: dict[str, str | None], start: date) -> list[date]:
-    if parts.get("M") is not None:
-        month = MONTHS.get(parts["M"].lower()) or _abbreviation(parts["M"].lower())
-        if month is None:
-            return []
-        readings = [(int(parts["d"]), month)]
-    else:
-        day, month = int(parts["d"]), int(parts["m"])
-        readings = [(day, month)] if day <= 12 or month <= 12 else []
-        if month > 12 and day <= 12:
-            readings = [(month, day)]
-    year = parts.get("y")
-    found = []
-    for day, month in readings:
-        years = [int(year) + (2000 if len(year) == 2 else 0)] if year else [start.year, start.year + 1]
-        for y in years:
-            try:
-                found.append(date(y, month, day))
-            except ValueError:
-                continue
-    return found
-
-
-def _abbreviation(word: str) -> int | None:
-    if len(word) < 3:
-        return None
-    months = {m for name, m in MONTHS.items() if name.startswith(word)}
-    return months.pop() if len(months) == 1 else None

@@ -8,10 +8,15 @@ import socket
 from collections.abc import Iterator
 
 from imapclient import IMAPClient, imap4, tls
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
 
 from shared.core.config import get_settings
 from shared.mailboxes import accounts
 from shared.sending import mailer
+
+
+class ServerError(Exception):
+    """The IMAP server answered something the reader cannot use (no UIDVALIDITY, say)."""
 
 
 class _Plain(imap4.IMAP4WithTimeout):
@@ -47,11 +52,24 @@ def open_inbox(config: accounts.ImapConfig) -> tuple[Client, int]:
                     "the IMAP server offers no STARTTLS; the password is not sent in plain text"
                 )
         client.login(config.username, config.password)
-        status = client.select_folder("INBOX", readonly=True)
+        number = uidvalidity(client.select_folder("INBOX", readonly=True))
     except BaseException:
         client.shutdown()
         raise
-    return client, int(status[b"UIDVALIDITY"])
+    return client, number
+
+
+def uidvalidity(status: dict) -> int:
+    """The INBOX's UIDVALIDITY: without it (RFC 3501 requires it) UIDs cannot be trusted across
+    sessions, so the mailbox is not read rather than read twice."""
+    value = status.get(b"UIDVALIDITY")
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ServerError("the IMAP server named no UIDVALIDITY for the INBOX") from None
+    if not 0 < number < 2**32:
+        raise ServerError("the IMAP server named an invalid UIDVALIDITY for the INBOX")
+    return number
 
 
 def new_uids(client: Client, last_uid: int) -> list[int]:
@@ -69,3 +87,25 @@ def fetch(client: Client, uids: list[int]) -> Iterator[tuple[int, bytes]]:
         body = next((v for k, v in data.items() if k.startswith(b"BODY[")), None)
         if isinstance(body, bytes):
             yield uid, body
+
+
+def fetch_each(client: Client, uids: list[int]) -> tuple[list[tuple[int, bytes]], dict[int, str]]:
+    """The messages' bytes, and why for each UID the server would not give. A server refusing
+    a batch (NO, as for a message whose file is damaged) is asked for each message alone, so one
+    unreadable message costs only itself. A broken connection ends the mailbox's run."""
+    try:
+        return list(fetch(client, uids)), {}
+    except IMAPClientAbortError:
+        raise
+    except IMAPClientError:
+        pass
+    got: list[tuple[int, bytes]] = []
+    refused: dict[int, str] = {}
+    for uid in uids:
+        try:
+            got += fetch(client, [uid])
+        except IMAPClientAbortError:
+            raise
+        except IMAPClientError as exc:
+            refused[uid] = f"the IMAP server would not give the message: {exc}"[:500]
+    return got, refused

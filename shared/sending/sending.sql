@@ -183,7 +183,7 @@ SELECT f.id, f.campaign_id, f.contact_id, f.sequence_order, f.subject, f.body, f
        c.campaign_name, c.ai_settings, c.default_language, o.org_name, o.id AS organization_id,
        first.message_id AS thread_message_id, first.subject AS thread_subject,
        f.mailbox_id, m.email AS mailbox_email, m.display_name AS mailbox_name,
-       f.flow_type, ct.form_site, cf.page_url AS form_page_url, cf.action AS form_action
+       f.flow_type, ct.form_site, cf.page_url AS form_page_url, cf.action AS form_action, cf.roles AS form_roles
 FROM outreach_flows f
 JOIN contacts ct ON ct.id = f.contact_id
 JOIN campaigns c ON c.id = f.campaign_id

@@ -75,23 +75,40 @@ def fill(form: forms.Form, ctx: dict, body: str) -> tuple[list[tuple[str, str]],
 
 
 def submit(ctx: dict) -> Submission:
-    """One form message, posted once. Only errors before the post are worth a retry; once the
-    data went out, a lost answer is "outcome unknown", never posted again."""
+    """One form message, posted once, and only to the approved site: the page fetched, each
+    redirect on the way to it and the form's action are all on the registered domain of the
+    contact's form_site, and the form is the approved one (its action and its fields). Only
+    errors before the post are worth a retry; a refusal is final at once; once the data went
+    out, a lost answer is "outcome unknown", never posted again."""
+    site = ctx.get("form_site") or ""
+
+    def stay_on_site(url: str) -> None:
+        if not forms.on_site(url, site):
+            raise fetch.Blocked(f"{url[:200]} is not on the approved site {site}")
+
     try:
-        page = fetch.fetch(ctx["form_page_url"])
+        page = fetch.fetch(ctx["form_page_url"], hop_check=stay_on_site)
     except fetch.Blocked as exc:
         return Submission(mailer.Permanent(f"the form's page is not allowed: {exc}"), {})
     except fetch.FetchError as exc:
         return Submission(mailer.Temporary(f"the form's page could not be fetched: {exc}"), {})
-    found = forms.find(page.text, page.url)
-    form = next((f for f in found if f.action == ctx["form_action"]), found[0] if found else None)
+    form = forms.approved(forms.find(page.text, page.url), ctx["form_action"], ctx.get("form_roles"))
     if form is None:
-        return Submission(mailer.Permanent("the contact form is no longer on its page"), {"page": page.url})
+        return Submission(
+            mailer.Permanent("the approved contact form is no longer on its page"), {"page": page.url}
+        )
     if form.refusal:
         return Submission(mailer.Permanent(f"not submitted: {form.refusal}"), {"page": page.url})
+    if not forms.on_site(form.action, site):
+        return Submission(
+            mailer.Permanent(f"not submitted: the form posts outside the approved site {site}"),
+            {"page": page.url},
+        )
     try:
         if not fetch.robots_allows(form.action):
             return Submission(mailer.Permanent("not submitted: robots.txt disallows the form's action"), {})
+    except fetch.Blocked as exc:  # an address that will never be allowed: no retry
+        return Submission(mailer.Permanent(f"not submitted: the form's action is not allowed: {exc}"), {})
     except fetch.FetchError as exc:
         return Submission(mailer.Temporary(f"robots.txt could not be read: {exc}"), {})
     fields, problem = fill(form, ctx, text(ctx))
@@ -99,7 +116,10 @@ def submit(ctx: dict) -> Submission:
         return Submission(mailer.Permanent(f"not submitted: {problem}"), {"page": page.url})
     try:
         answer = fetch.fetch(
-            form.action, accept=(), form=fetch.Form(fields, multipart=form.enctype == "multipart/form-data")
+            form.action,
+            accept=(),
+            form=fetch.Form(fields, multipart=form.enctype == "multipart/form-data"),
+            hop_check=stay_on_site,
         )
     except fetch.AnswerLost as exc:
         return Submission(mailer.Unknown(str(exc)), {"action": form.action})

@@ -114,7 +114,10 @@ def inbound_mail(flows: list[tuple[str, str]], count: int) -> list[bytes]:
             body = (
                 "--B\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
                 "--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example\r\n\r\n"
-                f"Final-Recipient: rfc822; {address}\r\nAction: failed\r\nStatus: 5.1.1\r\n--B--\r\n"
+                f"Final-Recipient: rfc822; {address}\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+                # The returned headers quote the message that failed, as real reports do (and as
+                # sync_mailboxes requires before it believes one).
+                f"--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: {message_id}\r\n--B--\r\n"
             )
         elif i % 20 == 2:
             head = (

@@ -36,12 +36,20 @@ class Sites:
         self.bodies: dict[str, list[dict]] = {}
         self.nonces = itertools.count(1)
         self.issued: dict[str, str] = {}
+        self.moved: dict[str, str] = {}  # site -> the base URL its pages now redirect to
+        self.detours: dict[str, str] = {}  # site -> the site its pages pass through, then come back
 
     def respond(self, handler):
         site = handler.headers["Host"].split(":")[0]
         path = handler.path.split("#")[0]
         if path == "/robots.txt":
             return 404, {}, b""
+        if handler.command == "GET" and site in self.moved:
+            return 302, {"Location": self.moved[site] + path}, b""
+        if handler.command == "GET" and site in self.detours and "returned=1" not in path:
+            return 302, {"Location": self.url(self.detours[site]) + "/bounce-back?to=" + site}, b""
+        if path.startswith("/bounce-back?to="):
+            return 302, {"Location": self.url(path.split("=", 1)[1]) + "/?returned=1"}, b""
         if handler.command == "POST":
             length = int(handler.headers.get("Content-Length", 0))
             data = {k: v[-1] for k, v in parse_qs(handler.rfile.read(length).decode()).items()}
@@ -347,3 +355,73 @@ def test_scrape_url_stores_the_usable_contact_form_and_says_why_others_are_not_u
     }
     assert {f["name"]: f["value"] for f in stored[0][3] if f["kind"] == "hidden"}["_wpnonce"] == "a1b2c3d4e5"
     assert "1 contact form" in row[1] and f"forms not used: {base}/about/: a CAPTCHA protects it" in row[1]
+
+
+# --- only the approved form, only on the approved site ---
+
+PLAIN_FORM = (
+    '<form action="{action}" method="post"><label>Name <input name="name" required></label>'
+    '<label>Email <input type="email" name="email" required></label>'
+    '<label>Message <textarea name="{message}" required></textarea></label><button>Send</button></form>'
+)
+
+
+def test_a_form_page_that_now_redirects_to_another_site_gets_nothing_posted(conn, sites):
+    """The approved page redirects to another host, whose form looks the same: our message,
+    name, reply address and unsubscribe link must not be posted there."""
+    _, ((flow_id, *_),) = reach(conn, sites, "plain-moving.com")
+    approve(conn, flow_id)
+    sites.moved["plain-moving.com"] = sites.url("plain-elsewhere.com")
+    assert sender.run()["failed"] == 1
+    status, reason, _ = outcome(conn, flow_id)
+    assert status == "failed" and "is not on the approved site plain-moving.com" in reason
+    assert sites.posts["plain-elsewhere.com"] == 0 and sites.posts["plain-moving.com"] == 0
+
+
+def test_a_redirect_through_another_site_and_back_is_refused_too(conn, sites):
+    """Every hop is checked, not only where the redirects end: the page now passes through
+    another host (which learns of the visit and could answer anything) before coming back."""
+    _, ((flow_id, *_),) = reach(conn, sites, "plain-roundtrip.com")
+    approve(conn, flow_id)
+    relay = "plain-relay.com"
+    sites.detours["plain-roundtrip.com"] = relay
+    assert sender.run()["failed"] == 1
+    status, reason, _ = outcome(conn, flow_id)
+    assert status == "failed" and f"{relay}" in reason and "not on the approved site" in reason
+    assert sites.posts["plain-roundtrip.com"] == 0
+
+
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        ("/newsletter-and-contact", "message"),  # another form: the approved one is gone
+        ("/send", "comments"),  # the same action, but the message goes to another field now
+    ],
+)
+def test_only_the_approved_form_is_ever_posted(conn, sites, monkeypatch, action, message):
+    _, ((flow_id, *_),) = reach(conn, sites, "plain-changed.com")
+    approve(conn, flow_id)
+    monkeypatch.setattr(sites, "page", lambda site: home(PLAIN_FORM.format(action=action, message=message)))
+    assert sender.run()["failed"] == 1
+    assert outcome(conn, flow_id)[:2] == (
+        "failed",
+        "refused: the approved contact form is no longer on its page",
+    )
+    assert sites.posts["plain-changed.com"] == 0
+
+
+def test_a_form_action_that_can_never_be_reached_fails_at_once_with_the_reason(conn, sites, monkeypatch):
+    """robots.txt of an address the fetcher refuses is not "could not be read, try again"."""
+    _, ((flow_id, *_),) = reach(conn, sites, "plain-blocked.com")
+    approve(conn, flow_id)
+    target = sites.url("plain-blocked.com").replace("http://", "http://user:pw@") + "/send"
+    conn.execute(  # as the form was when it was found and approved
+        "UPDATE contact_forms SET action = %s WHERE site = 'plain-blocked.com'", (target,)
+    )
+    monkeypatch.setattr(sites, "page", lambda site: home(PLAIN_FORM.format(action=target, message="message")))
+    result = sender.run()
+    assert (result["failed"], result["deferred"]) == (1, 0)
+    status, reason, _ = outcome(conn, flow_id)
+    assert status == "failed" and "blocked address: credentials in the URL" in reason
+    assert conn.execute("SELECT attempts FROM outreach_flows WHERE id = %s", (flow_id,)).fetchone() == (1,)
+    assert sites.posts["plain-blocked.com"] == 0

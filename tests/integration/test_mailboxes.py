@@ -96,6 +96,8 @@ def team(conn):
     f.member(conn, org, admin, "admin")
     f.member(conn, org, member, "member")
     f.member(conn, f.org(conn), stranger, "admin")
+    # The operator checked the organization controls team.example and registered it.
+    conn.execute("INSERT INTO sender_domains (organization_id, domain) VALUES (%s, 'team.example')", (org,))
     return {"org": org, "admin": admin, "member": member, "stranger": stranger}
 
 
@@ -167,6 +169,67 @@ def test_bad_input_is_refused_without_echoing_the_password(
         )
     assert message in str(refused.value) and "secretpw" not in str(refused.value)
     assert conn.execute("SELECT count(*) FROM vault.secrets").fetchone()[0] == before
+
+
+def test_an_admin_cannot_add_a_mailbox_at_a_domain_the_organization_does_not_send_from(
+    conn, database_url, team
+):
+    """The address goes out as From:, like a campaign's sender_email: at one of the
+    organization's sender_domains only."""
+    before = conn.execute("SELECT count(*) FROM vault.secrets").fetchone()[0]
+    with (
+        pytest.raises(errors.InvalidParameterValue) as refused,
+        as_role(database_url, "authenticated", team["admin"]) as api,
+    ):
+        api.execute(
+            "SELECT public.add_mailbox(%s, 'ceo@bigbank.example', 'smtp://u:secretpw@smtp.bigbank.example:587')",
+            (team["org"],),
+        )
+    assert "bigbank.example is not a sending domain of this organization" in str(refused.value)
+    assert conn.execute("SELECT count(*) FROM vault.secrets").fetchone()[0] == before
+    assert conn.execute(
+        "SELECT count(*) FROM mailboxes WHERE email = 'ceo@bigbank.example' AND organization_id = %s",
+        (team["org"],),
+    ).fetchone() == (0,)
+
+
+def test_the_operator_adding_a_mailbox_vouches_for_its_domain(conn, team):
+    add_mailbox(conn, team["org"], "ana@studio-own.example", "smtp://u:p@smtp.studio-own.example:587")
+    assert conn.execute(
+        "SELECT domain FROM sender_domains WHERE organization_id = %s ORDER BY domain", (team["org"],)
+    ).fetchall() == [("studio-own.example",), ("team.example",)]
+
+
+@pytest.mark.parametrize("who", ["member", "admin"])
+@pytest.mark.parametrize("state", ["bounced", "complained"])
+def test_bounce_and_complaint_states_come_only_from_the_system(conn, database_url, team, who, state):
+    """Setting one trips the circuit breakers (definer rights): a member could pause a campaign
+    and its mailboxes. Recording an opt-out stays theirs."""
+    campaign = f.campaign(conn, team["org"])
+    contact = f.contact(conn, team["org"])
+    with (
+        pytest.raises(errors.InsufficientPrivilege),
+        as_role(database_url, "authenticated", team[who]) as api,
+    ):
+        api.execute("UPDATE contacts SET reached_status = %s WHERE id = %s", (state, contact))
+    with as_role(database_url, "authenticated", team[who]) as api:
+        changed = api.execute(
+            "UPDATE contacts SET reached_status = 'unsubscribed', unsubscribe_requested = true WHERE id = %s",
+            (contact,),
+        ).rowcount
+        assert changed == 1
+    assert conn.execute("SELECT reached_status FROM contacts WHERE id = %s", (contact,)).fetchone() == (
+        "pending",
+    )
+    assert conn.execute("SELECT status FROM campaigns WHERE id = %s", (campaign,)).fetchone() == ("active",)
+
+
+def test_the_system_still_records_bounces(conn, team):
+    contact = f.contact(conn, team["org"])
+    conn.execute("UPDATE contacts SET reached_status = 'bounced' WHERE id = %s", (contact,))
+    assert conn.execute("SELECT reached_status FROM contacts WHERE id = %s", (contact,)).fetchone() == (
+        "bounced",
+    )
 
 
 def test_adding_the_same_address_again_replaces_its_credentials(conn, team):

@@ -5,17 +5,21 @@ to it, each ending in the right state; and the hostile cases of issue 16."""
 from __future__ import annotations
 
 import glob
+import json
 import os
 import secrets
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
+from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
 
 from shared.inbound import sync
 from shared.sending import sender
 from tests import factories as f
 from tests.helpers import function_client, loopback_certificate
+from tests.hostile_imap import hostile_imap
 from tests.imapserver import Dovecot
 from tests.integration.test_mailboxes import PASSWORD, add_mailbox, mailbox_url
 from tests.integration.test_send_due import ALWAYS_OPEN, status
@@ -363,3 +367,307 @@ def test_a_mailbox_is_read_over_imaps_and_over_starttls(conn, smtp, env, scheme,
         team.deliver(reply(contact, "Yes, over TLS."))
         counts = sync.run()
         assert counts["reply"] == 1 and team.contact_state(contact) == "responded"
+
+
+# --- isolation: one message never stops a mailbox, one mailbox never stops another ---
+
+
+def sync_function() -> dict:
+    """sync_mailboxes as Cloud Scheduler calls it: must answer 200."""
+    answer = function_client("sync_mailboxes").post(
+        "/", json={}, headers={"X-Webhook-Secret": os.environ["WEBHOOK_SECRET"]}
+    )
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    return answer.get_json()
+
+
+def cursor(conn, mailbox) -> tuple:
+    return conn.execute(
+        "SELECT imap_last_uid, imap_error, sync_retry_at > now() FROM mailboxes WHERE id = %s", (mailbox,)
+    ).fetchone()
+
+
+def quarantined(conn, mailbox) -> list[tuple]:
+    return conn.execute(
+        "SELECT uid, problem, kind, contact_id, reason FROM inbound_quarantine WHERE mailbox_id = %s ORDER BY uid",
+        (mailbox,),
+    ).fetchall()
+
+
+def test_an_out_of_office_answer_in_a_recipient_time_zone_campaign_does_not_stop_the_mailbox(team):
+    """The default sending_window.timezone, "recipient", once reached AT TIME ZONE as a zone's
+    name: every run died on the automatic reply, and the reply queued behind it was never read."""
+    team.conn.execute(
+        "UPDATE campaigns SET ai_settings = jsonb_set(ai_settings, '{sending_window,timezone}', '\"recipient\"')"
+        " WHERE organization_id = %s",
+        (team.org,),
+    )
+    away = team.contact_with_sent_first_message()
+    team.conn.execute("UPDATE contacts SET timezone = 'Europe/Madrid' WHERE id = %s", (away["id"],))
+    interested = team.contact_with_sent_first_message(f"lead-{secrets.token_hex(3)}@another-company.example")
+    back = date.today() + timedelta(days=20)
+    team.deliver(
+        reply(
+            away,
+            f"I am away until {back.isoformat()}.",
+            "Automatic reply",
+            "Auto-Submitted: auto-replied\r\n",
+        ),
+        reply(interested, "Yes, interested: call me."),
+    )
+    counts = sync_function()
+    assert (counts["auto_reply"], counts["reply"], counts["quarantined"]) == (1, 1, 0)
+    next_time = team.conn.execute(
+        "SELECT scheduled_send_time FROM outreach_flows WHERE id = %s", (away["later"][0],)
+    ).fetchone()[0]
+    # Midnight of the return day in the contact's own zone (Madrid, UTC+1 in winter, +2 in summer).
+    midnight = datetime(back.year, back.month, back.day, tzinfo=ZoneInfo("Europe/Madrid"))
+    assert next_time == midnight
+    assert team.contact_state(interested) == "responded"
+    assert cursor(team.conn, team.mailbox) == (2, None, None)
+
+
+def test_a_message_that_cannot_be_handled_is_set_aside_and_the_cursor_moves_past_it(team, database_url):
+    """A contact whose stored zone PostgreSQL does not know makes handling their automatic reply
+    fail: the message is quarantined with its UID and reason, the next one is read, and once a
+    person fixed the zone and asked for it, the next sync reads it again."""
+    away = team.contact_with_sent_first_message()
+    team.conn.execute("UPDATE contacts SET timezone = 'Mars/Olympus_Mons' WHERE id = %s", (away["id"],))
+    interested = team.contact_with_sent_first_message(f"lead-{secrets.token_hex(3)}@another-company.example")
+    back = date.today() + timedelta(days=20)
+    team.deliver(
+        reply(away, f"Back on {back.isoformat()}.", "Out of office", "Auto-Submitted: auto-replied\r\n"),
+        reply(interested, "Yes please."),
+    )
+    counts = sync_function()
+    assert (counts["quarantined"], counts["reply"]) == (1, 1)
+    assert team.contact_state(interested) == "responded"
+    assert cursor(team.conn, team.mailbox)[:2] == (2, None)
+    ((uid, problem, kind, contact, reason),) = quarantined(team.conn, team.mailbox)
+    assert (uid, problem, kind, contact) == (1, "unreadable", "auto_reply", None)
+    assert "Mars/Olympus_Mons" in reason
+    assert status(team.conn, away["later"][0])[0] == "scheduled"
+
+    # A member of the organization sees it and asks for it to be read again (as PostgREST runs it).
+    member = f.user(team.conn)
+    f.member(team.conn, team.org, member)
+    team.conn.execute("UPDATE contacts SET timezone = 'Europe/Madrid' WHERE id = %s", (away["id"],))
+    with psycopg.connect(database_url) as api:
+        with api.transaction():
+            as_member(api, member)
+            assert api.execute("SELECT uid, problem FROM inbound_quarantine").fetchall() == [
+                (1, "unreadable")
+            ]
+            api.execute("UPDATE inbound_quarantine SET read_again = true")
+    again = sync_function()
+    assert again["auto_reply"] == 1
+    assert quarantined(team.conn, team.mailbox) == []
+    moved = team.conn.execute(
+        "SELECT scheduled_send_time FROM outreach_flows WHERE id = %s", (away["later"][0],)
+    ).fetchone()[0]
+    assert moved == datetime(back.year, back.month, back.day, tzinfo=ZoneInfo("Europe/Madrid"))
+
+
+def as_member(api, user_id) -> None:
+    api.execute(
+        "SELECT set_config('request.jwt.claims', %s, true)",
+        (json.dumps({"sub": str(user_id), "role": "authenticated", "aud": "authenticated"}),),
+    )
+    api.execute("SET LOCAL ROLE authenticated")
+
+
+def test_a_message_nested_three_thousand_levels_deep_does_not_stop_the_mailbox(team):
+    contact = team.contact_with_sent_first_message()
+    nested = b"".join(
+        b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i) for i in range(3000)
+    )
+    head = reply(contact, "").partition(b"Content-Type: text/plain")[0]
+    team.deliver(head + nested + b"Content-Type: text/plain\r\n\r\nhi\r\n")
+    assert len(head + nested) > 170_000
+    counts = sync_function()
+    assert counts["reply"] == 1 and counts["quarantined"] == 0
+    assert team.contact_state(contact) == "responded"
+    assert cursor(team.conn, team.mailbox)[:2] == (1, None)
+
+
+def test_a_server_without_uidvalidity_is_recorded_and_the_others_are_read(conn, dovecot, smtp):
+    healthy = Team(conn, dovecot, smtp)
+    broken = Team(conn, dovecot, smtp)
+    with hostile_imap() as port:
+        add_mailbox(conn, broken.org, broken.user, mailbox_url(smtp), f"imap://u:secret-pw@127.0.0.1:{port}")
+        contact = healthy.contact_with_sent_first_message()
+        healthy.deliver(reply(contact, "Yes."))
+        answer = sync_function()
+    mine = {r["mailbox_id"]: r for r in answer["results"]}
+    assert (
+        mine[str(broken.mailbox)]["error"]
+        == "ServerError: the IMAP server named no UIDVALIDITY for the INBOX"
+    )
+    assert mine[str(broken.mailbox)]["retry_at"] is not None
+    assert mine[str(healthy.mailbox)]["error"] is None and mine[str(healthy.mailbox)]["reply"] == 1
+    assert healthy.contact_state(contact) == "responded"
+    error, waiting = conn.execute(
+        "SELECT imap_error, sync_retry_at > now() FROM mailboxes WHERE id = %s", (broken.mailbox,)
+    ).fetchone()
+    assert "UIDVALIDITY" in error and "secret-pw" not in error and waiting
+
+
+def test_a_message_the_server_will_not_give_is_set_aside_and_the_others_are_read(conn, dovecot, smtp):
+    """A server answering NO to any FETCH naming one damaged message: that message alone is
+    quarantined with the server's words, the others are read, and the cursor moves past all."""
+    team = Team(conn, dovecot, smtp)
+    contact = team.contact_with_sent_first_message()
+    inbox = {uid: reply(contact, f"Message {uid}: yes.") for uid in (1, 2, 3)}
+    with hostile_imap(messages=inbox, damaged={2}) as port:
+        add_mailbox(conn, team.org, team.user, mailbox_url(smtp), f"imap://u:p@127.0.0.1:{port}")
+        answer = sync_function()
+    mine = {r["mailbox_id"]: r for r in answer["results"]}[str(team.mailbox)]
+    assert (mine["error"], mine["read"], mine["reply"], mine["quarantined"]) == (None, 3, 2, 1)
+    ((uid, problem, _, _, reason),) = quarantined(conn, team.mailbox)
+    assert (uid, problem) == (2, "unreadable") and "Internal error reading the message" in reason
+    assert cursor(conn, team.mailbox)[:2] == (3, None)
+    assert team.contact_state(contact) == "responded"
+
+
+def test_failing_mailboxes_in_three_organizations_never_stop_a_fourth(conn, dovecot, smtp):
+    """Three mailboxes whose server breaks the protocol, in three organizations, and a healthy
+    fourth whose contact asks to be removed: every run answers 200, the request is honoured at
+    the first, and the failing mailboxes wait their retry time instead of going first."""
+    failing = [Team(conn, dovecot, smtp) for _ in range(3)]
+    healthy = Team(conn, dovecot, smtp)
+    with hostile_imap() as port:
+        for team in failing:
+            add_mailbox(conn, team.org, team.user, mailbox_url(smtp), f"imap://u:p@127.0.0.1:{port}")
+        ids = {str(t.mailbox) for t in failing}
+        contact = healthy.contact_with_sent_first_message()
+        healthy.deliver(reply(contact, "Please remove me from your list."))
+        first = sync_function()
+        assert {r["mailbox_id"] for r in first["results"] if r["error"]} >= ids
+        assert healthy.contact_state(contact) == "unsubscribed"
+        assert all(row[0] == "canceled" for row in healthy.waiting(contact))
+        # 12 simulated minutes: a run every 2 minutes; their leases long gone, their retry time not.
+        for _ in range(6):
+            conn.execute(
+                "UPDATE mailboxes SET sync_lease_expires_at = NULL, imap_error_at = imap_error_at - interval '2 minutes',"
+                " last_synced_at = last_synced_at - interval '2 minutes' WHERE id = ANY(%s)",
+                ([t.mailbox for t in [*failing, healthy]],),
+            )
+            later = sync_function()
+            assert not ids & {r["mailbox_id"] for r in later["results"]}, "a failing mailbox went again"
+            assert str(healthy.mailbox) in {r["mailbox_id"] for r in later["results"]}
+        # Once its retry time came, a failing mailbox is tried again and waits twice as long.
+        waits = conn.execute(
+            "UPDATE mailboxes SET sync_retry_at = now() - interval '1 second' WHERE id = ANY(%s)"
+            " RETURNING imap_failures",
+            ([t.mailbox for t in failing],),
+        ).fetchall()
+        assert waits == [(1,)] * 3
+        again = sync_function()
+        assert ids <= {r["mailbox_id"] for r in again["results"] if r["error"]}
+    rows = conn.execute(
+        "SELECT imap_failures, sync_retry_at - imap_error_at FROM mailboxes WHERE id = ANY(%s)",
+        ([t.mailbox for t in failing],),
+    ).fetchall()
+    assert rows == [(2, timedelta(seconds=2 * 900))] * 3
+
+
+# --- only a message's own sender, or a report quoting what we sent, changes a contact ---
+
+
+def forged_report(to: dict, quoted: str | None, sender: str = "MAILER-DAEMON@attacker.example") -> bytes:
+    """bounce_report's shape, from anyone, returning headers that quote `quoted` (or nothing)."""
+    genuine = bounce_report(to).decode()
+    genuine = genuine.replace("MAILER-DAEMON@mx.greenleaf.example", sender)
+    line = f"Message-ID: {to['message_id']}\r\n"
+    return genuine.replace(line, f"Message-ID: {quoted}\r\n" if quoted else "").encode()
+
+
+def test_a_forged_delivery_report_is_recorded_and_changes_nothing(team):
+    """A report from anyone, naming an address the mailbox wrote to, quoting none of our
+    Message-IDs (or one that went to someone else): set aside for a person, the contact and
+    their messages untouched, no circuit breaker tripped."""
+    target = team.contact_with_sent_first_message()
+    other = team.contact_with_sent_first_message(f"lead-{secrets.token_hex(3)}@elsewhere.example")
+    team.deliver(
+        forged_report(target, None),
+        forged_report(target, other["message_id"]),
+        forged_report(target, "<made-up@team.example>"),
+    )
+    counts = sync_function()
+    assert (counts["bounce"], counts["unverified"]) == (0, 3)
+    assert team.contact_state(target) == "pending"
+    assert all(row[0] == "scheduled" for row in team.waiting(target))
+    assert [
+        (uid, problem, kind, contact)
+        for uid, problem, kind, contact, _ in quarantined(team.conn, team.mailbox)
+    ] == [
+        (1, "unverified", "bounce", target["id"]),
+        (2, "unverified", "bounce", target["id"]),
+        (3, "unverified", "bounce", target["id"]),
+    ]
+    assert "quotes no Message-ID we sent" in quarantined(team.conn, team.mailbox)[0][4]
+    assert team.conn.execute("SELECT status FROM campaigns WHERE id = %s", (team.campaign,)).fetchone() == (
+        "active",
+    )
+    assert team.inbound() == []
+
+
+def test_a_stop_request_naming_our_message_from_someone_else_is_recorded_and_changes_nothing(team):
+    """In-Reply-To is a header anyone can copy: from a stranger it stops no one."""
+    contact = team.contact_with_sent_first_message()
+    team.deliver(
+        reply({**contact, "email": "prankster@elsewhere.example"}, "Please remove me from your list."),
+        reply({**contact, "email": "prankster@elsewhere.example"}, "Yes, interested!"),
+    )
+    counts = sync_function()
+    assert (counts["stop_request"], counts["reply"], counts["unverified"]) == (0, 0, 2)
+    assert team.contact_state(contact) == "pending"
+    assert team.conn.execute(
+        "SELECT unsubscribe_requested FROM contacts WHERE id = %s", (contact["id"],)
+    ).fetchone() == (False,)
+    assert all(row[0] == "scheduled" for row in team.waiting(contact))
+    rows = quarantined(team.conn, team.mailbox)
+    assert [(r[1], r[2], r[3]) for r in rows] == [
+        ("unverified", "stop_request", contact["id"]),
+        ("unverified", "reply", contact["id"]),
+    ]
+    assert "prankster@elsewhere.example" in rows[0][4]
+
+
+def test_someone_at_the_contacts_company_may_answer_for_them(team):
+    company = f"studio-{secrets.token_hex(3)}.co.uk"  # a registered domain under a public suffix
+    contact = team.contact_with_sent_first_message(f"sam@{company}")
+    colleague = {**contact, "email": f"office@mail.{company}"}
+    team.deliver(reply(colleague, "Sam left the company. Not interested, thanks."))
+    assert sync_function()["stop_request"] == 1
+    assert team.contact_state(contact) == "unsubscribed"
+
+
+def test_at_a_public_mail_domain_only_the_address_itself_answers(team):
+    contact = team.contact_with_sent_first_message(f"sam{secrets.token_hex(3)}@gmail.com")
+    team.deliver(reply({**contact, "email": "someone.else@gmail.com"}, "Not interested."))
+    counts = sync_function()
+    assert (counts["stop_request"], counts["unverified"]) == (0, 1)
+    assert team.contact_state(contact) == "pending"
+
+
+def test_members_read_their_organizations_quarantine_only(team, conn, dovecot, smtp, database_url):
+    contact = team.contact_with_sent_first_message()
+    team.deliver(forged_report(contact, None))
+    sync_function()
+    outsider_team = Team(conn, dovecot, smtp)
+    insider, outsider = f.user(conn), f.user(conn)
+    f.member(conn, team.org, insider)
+    f.member(conn, outsider_team.org, outsider, "admin")
+    with psycopg.connect(database_url) as api:
+        with api.transaction(force_rollback=True):
+            as_member(api, insider)
+            assert api.execute("SELECT count(*) FROM inbound_quarantine").fetchone() == (1,)
+        with api.transaction(force_rollback=True):
+            as_member(api, outsider)
+            assert api.execute("SELECT count(*) FROM inbound_quarantine").fetchone() == (0,)
+            assert api.execute("UPDATE inbound_quarantine SET read_again = true").rowcount == 0
+        with api.transaction(force_rollback=True):
+            as_member(api, insider)
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                api.execute("UPDATE inbound_quarantine SET reason = 'edited', problem = 'unreadable'")

@@ -154,7 +154,36 @@ Message-ID: <ours-9@team.example>\r
 def test_an_rfc_3464_report_names_the_failed_address_and_our_message():
     found = classify.read(DSN, TODAY)
     assert found.kind == "bounce" and found.bounced == ["gone@greenleaf.example"]
-    assert found.references[0] == "<ours-9@team.example>"
+    assert found.quoted == ["<ours-9@team.example>"]
+
+
+def test_a_report_quotes_only_what_its_returned_headers_carry():
+    """A Message-ID written in a report's free text, or in its own threading headers, is no
+    proof it returns our message: anyone can write one there."""
+    forged = DSN.replace(
+        b"I'm sorry to have to inform you",
+        b"Message-ID: <ours-1@team.example>\r\nI'm sorry to have to inform you",
+    ).replace(b"Message-ID: <ours-9@team.example>\r\n", b"")
+    forged = forged.replace(b"Auto-Submitted", b"In-Reply-To: <ours-2@team.example>\r\nAuto-Submitted")
+    found = classify.read(forged, TODAY)
+    assert found.kind == "bounce" and found.quoted == []
+
+
+def test_a_report_returning_the_whole_message_quotes_its_message_id():
+    whole = DSN.replace(b"Content-Type: text/rfc822-headers", b"Content-Type: message/rfc822")
+    assert classify.read(whole, TODAY).quoted == ["<ours-9@team.example>"]
+
+
+def test_thousands_of_nested_parts_are_read_by_their_headers():
+    """3,000 nested multipart/mixed levels (178 KB) exhaust the MIME parser's recursion."""
+    nested = b"".join(
+        b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i) for i in range(3000)
+    )
+    head = message().partition(b"Content-Type: text/plain")[0]
+    raw = head + nested + b"Content-Type: text/plain\r\n\r\nremove me\r\n"
+    found = classify.read(raw, TODAY)
+    assert found.kind == "reply" and found.sender == "sam@greenleaf.example" and found.snippet == ""
+    assert found.references == ["<ours-1@team.example>", "<ours-0@team.example>"]
 
 
 def test_a_delay_report_is_not_a_bounce():
@@ -246,3 +275,10 @@ def test_any_bytes_are_classified_without_raising(raw):
         *found.bounced,
     ]
     assert not any("\x00" in value for value in stored)
+
+
+def test_the_return_date_parser_stands_on_its_own():
+    from shared.inbound.return_date import return_date
+
+    assert return_date("Back on Monday 7th December.", None, TODAY) == date(2026, 12, 7)
+    assert return_date("No date here.", None, TODAY) is None
