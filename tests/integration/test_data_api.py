@@ -30,6 +30,7 @@ MEMBER_TABLES = {
     "inbound_messages",
     "public_mail_domains",
     "contact_forms",
+    "inbound_quarantine",
 }
 # (role, table, privilege) beyond SELECT on MEMBER_TABLES for authenticated.
 TABLE_GRANTS = {
@@ -90,8 +91,10 @@ COLUMN_GRANTS = {
         "created_at",
         "updated_at",
         "paused_reason",
+        "sync_retry_at",
     },
     ("mailboxes", "UPDATE"): {"display_name", "daily_cap", "ramp_start", "ramp_step", "active"},
+    ("inbound_quarantine", "UPDATE"): {"read_again"},
 }
 FUNCTION_GRANTS = {
     ("public.add_contacts", "authenticated"),

@@ -23,6 +23,7 @@ TABLES = {
     "mailboxes": "organization_id",
     "inbound_messages": "organization_id",
     "contact_forms": "organization_id",
+    "inbound_quarantine": "organization_id",
 }
 
 
@@ -48,6 +49,11 @@ def tenant(conn):
         "INSERT INTO contact_forms (organization_id, scrape_result_id, site, page_url, action, method, enctype, fields, roles)"
         " VALUES (%s, %s, 'x.com', 'https://x.com/', 'https://x.com/', 'post', 'multipart/form-data', '[]', '{}')",
         (org_id, scrape_id),
+    )
+    conn.execute(
+        "INSERT INTO inbound_quarantine (organization_id, mailbox_id, uidvalidity, uid, problem, reason)"
+        " VALUES (%s, %s, 1, 1, 'unreadable', 'test')",
+        (org_id, mailbox),
     )
     conn.execute(
         "INSERT INTO campaign_unsubscribes (campaign_id, contact_id) VALUES (%s, %s)",
