@@ -21,6 +21,7 @@ import lxml.html
 from flufl.bounce import all_failures
 
 from shared.core.text import one_line
+from shared.inbound import feedback
 
 SNIPPET_CHARS = 500
 TEXT_CHARS = 20_000  # of a message's own text, before quoted text is cut
@@ -70,7 +71,7 @@ QUOTE_START = re.compile(
 
 @dataclass
 class Inbound:
-    kind: str  # "reply", "auto_reply", "bounce", "stop_request" or "other"
+    kind: str  # "reply", "auto_reply", "bounce", "stop_request", "complaint" or "other"
     fingerprint: str
     sender: str = ""
     subject: str = ""
@@ -79,6 +80,7 @@ class Inbound:
     snippet: str = ""
     return_date: date | None = None
     bounced: list[str] = field(default_factory=list)  # addresses that failed for good
+    feedback: feedback.Report | None = None  # a complaint feedback report (ARF)
 
     @property
     def thread_subject(self) -> str:
@@ -97,6 +99,11 @@ def read(raw: bytes, today: date) -> Inbound:
     own_text = new_text(body_text(msg))
     found.snippet = snippet(own_text)
 
+    # A complaint feedback report (ARF): matched later by the returned message's Message-ID only.
+    found.feedback = feedback.read(msg)
+    if found.feedback is not None:
+        found.kind = "complaint"
+        return found
     if _looks_like_bounce(msg, found):
         permanent = _permanent_failures(msg)
         if permanent:

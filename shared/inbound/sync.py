@@ -20,13 +20,13 @@ from imapclient.exceptions import IMAPClientError
 from shared.core import db
 from shared.core.config import get_settings
 from shared.core.logs import get_logger
-from shared.inbound import classify, imap, unsubscribe
+from shared.inbound import classify, feedback, imap, unsubscribe
 from shared.mailboxes import accounts
 from shared.sending import mailer
 
 log = get_logger(__name__)
 
-KINDS = ("reply", "auto_reply", "bounce", "stop_request")
+KINDS = ("reply", "auto_reply", "bounce", "stop_request", "complaint")
 FAILURES = (IMAPClientError, OSError, mailer.AccountRefused, ValueError)
 
 
@@ -91,6 +91,8 @@ def handle(conn: psycopg.Connection, box: dict, message: classify.Inbound) -> st
     """Acts on one message; returns its kind, or "ignored" (not ours, or handled before)."""
     if message.kind not in KINDS:
         return "ignored"
+    if message.kind == "complaint":  # a feedback report: kept apart, matched by Message-ID only
+        return feedback.record(conn, box, message)
     match = answered(conn, box, message)
     if match is None:
         return "ignored"

@@ -66,13 +66,9 @@ def assign(conn: psycopg.Connection, claimed: list[uuid.UUID], wait: int) -> lis
             allowed = need["allowed"]
             listed = [b for b in boxes[need["organization_id"]] if allowed is None or b.email in allowed]
             box = max((b for b in listed if b.why_not() is None), key=lambda b: b.remaining, default=None)
-            reason = (
-                None
-                if box
-                else (domains.first_message_reason(listed) or NO_CAPACITY)
-                if listed
-                else NOT_LISTED
-            )
+            reason = None if box else NO_CAPACITY if listed else NOT_LISTED
+            if reason == NO_CAPACITY:  # a mailbox held for its domain says which record is missing
+                reason = domains.first_message_reason(listed) or reason
         if reason:
             held[need["id"]] = reason
         else:

@@ -149,4 +149,6 @@ FROM counted;
 REVOKE ALL ON public.sender_domain_status, public.campaign_sender_domain_problems, public.complaint_rates
   FROM PUBLIC, anon, authenticated;
 GRANT SELECT ON public.sender_domain_status, public.campaign_sender_domain_problems, public.complaint_rates
-  TO authenticated, service_role;
+  TO authenticated;
+GRANT ALL ON public.sender_domain_status, public.campaign_sender_domain_problems, public.complaint_rates
+  TO service_role;

@@ -30,6 +30,11 @@ MEMBER_TABLES = {
     "inbound_messages",
     "public_mail_domains",
     "contact_forms",
+    "sender_domain_checks",
+    "sender_domain_status",
+    "campaign_sender_domain_problems",
+    "feedback_reports",
+    "complaint_rates",
 }
 # (role, table, privilege) beyond SELECT on MEMBER_TABLES for authenticated.
 TABLE_GRANTS = {
@@ -90,8 +95,16 @@ COLUMN_GRANTS = {
         "created_at",
         "updated_at",
         "paused_reason",
+        "dkim_selectors",
     },
-    ("mailboxes", "UPDATE"): {"display_name", "daily_cap", "ramp_start", "ramp_step", "active"},
+    ("mailboxes", "UPDATE"): {
+        "display_name",
+        "daily_cap",
+        "ramp_start",
+        "ramp_step",
+        "active",
+        "dkim_selectors",
+    },
 }
 FUNCTION_GRANTS = {
     ("public.add_contacts", "authenticated"),

@@ -23,6 +23,11 @@ TABLES = {
     "mailboxes": "organization_id",
     "inbound_messages": "organization_id",
     "contact_forms": "organization_id",
+    "sender_domain_checks": "organization_id",
+    "sender_domain_status": "organization_id",
+    "campaign_sender_domain_problems": "organization_id",
+    "feedback_reports": "organization_id",
+    "complaint_rates": "organization_id",
 }
 
 
@@ -48,6 +53,16 @@ def tenant(conn):
         "INSERT INTO contact_forms (organization_id, scrape_result_id, site, page_url, action, method, enctype, fields, roles)"
         " VALUES (%s, %s, 'x.com', 'https://x.com/', 'https://x.com/', 'post', 'multipart/form-data', '[]', '{}')",
         (org_id, scrape_id),
+    )
+    conn.execute(
+        "INSERT INTO sender_domain_checks (organization_id, domain, checked_at, problem)"
+        " VALUES (%s, 'team.example', now(), 'team.example has no DMARC record')",
+        (org_id,),
+    )
+    conn.execute(
+        "INSERT INTO feedback_reports (organization_id, mailbox_id, flow_id, contact_id, feedback_type, fingerprint)"
+        " VALUES (%s, %s, %s, %s, 'abuse', '<arf@x>')",
+        (org_id, mailbox, flow_id, contact_id),
     )
     conn.execute(
         "INSERT INTO campaign_unsubscribes (campaign_id, contact_id) VALUES (%s, %s)",
