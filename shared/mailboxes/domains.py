@@ -123,6 +123,7 @@ def refresh_due() -> int:
         return 0
     deadline = time.monotonic() + REFRESH_BUDGET_SECONDS
     with db.transaction() as conn:
+        db.execute(conn, "forget-unused-sender-domains")
         db.execute(conn, "ensure-sender-domain-checks")
         due = db.fetch_all(
             conn, "claim-sender-domain-checks", DueCheck, limit=REFRESH_LIMIT, lease=LEASE_SECONDS
@@ -337,7 +338,7 @@ def _check_spf(resolver, domain: str, addresses: dict[str, list[str]], verdict: 
         )
         return
     verdict.spf_status = "valid"
-    if verdict.spf_all not in ("-all", "~all"):
+    if verdict.spf_all not in ("-all", "~all", "redirect"):
         verdict.notes.append(f"the SPF record of {domain} does not end with -all or ~all")
     for host, ips in addresses.items():
         results = {ip: _evaluate(domain, records[0], ip)[0] for ip in ips}

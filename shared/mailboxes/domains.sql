@@ -1,6 +1,15 @@
 -- The sending domains' checks (SPF, DMARC, DKIM selectors, MX): which are due, what they
 -- found, and the verdicts the claim reads.
 
+-- name: forget-unused-sender-domains
+-- A domain no mailbox or active campaign sends from any more is no longer checked.
+DELETE FROM sender_domain_checks s
+WHERE NOT EXISTS (SELECT 1 FROM mailboxes m
+                  WHERE m.organization_id = s.organization_id AND split_part(m.email, '@', 2) = s.domain)
+  AND NOT EXISTS (SELECT 1 FROM campaigns c
+                  WHERE c.organization_id = s.organization_id AND c.status = 'active'
+                    AND lower(split_part(c.ai_settings ->> 'sender_email', '@', 2)) = s.domain);
+
 -- name: ensure-sender-domain-checks
 -- Every domain an organization sends from has a row: its mailboxes' addresses and its active
 -- campaigns' sender_email. A new one is due at once.

@@ -311,3 +311,19 @@ def test_members_cannot_write_checks_and_admins_name_dkim_selectors(conn, databa
         ]
         with pytest.raises(Exception, match="check"):
             db.execute("UPDATE mailboxes SET dkim_selectors = ARRAY['bad selector'] WHERE id = %s", (box,))
+
+
+def test_a_domain_no_longer_sent_from_is_no_longer_checked(conn, gate):
+    good_server, _ = gate
+    org = f.org(conn)
+    box = add_mailbox(conn, org, "ana@good.com", mailbox_url(good_server))
+    only_these_due(conn, org)
+    assert domains.refresh_due() == 1
+    conn.execute("DELETE FROM mailboxes WHERE id = %s", (box,))
+    domains.refresh_due()
+    assert (
+        conn.execute(
+            "SELECT count(*) FROM sender_domain_checks WHERE organization_id = %s", (org,)
+        ).fetchone()[0]
+        == 0
+    )
