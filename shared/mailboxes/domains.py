@@ -124,7 +124,6 @@ def refresh_due() -> int:
     deadline = time.monotonic() + REFRESH_BUDGET_SECONDS
     with db.transaction() as conn:
         db.execute(conn, "forget-unused-sender-domains")
-        db.execute(conn, "ensure-sender-domain-checks")
         due = db.fetch_all(
             conn, "claim-sender-domain-checks", DueCheck, limit=REFRESH_LIMIT, lease=LEASE_SECONDS
         )

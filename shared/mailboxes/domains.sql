@@ -2,26 +2,15 @@
 -- found, and the verdicts the claim reads.
 
 -- name: forget-unused-sender-domains
--- A domain no mailbox or active campaign sends from any more is no longer checked.
+-- A due domain no mailbox or active campaign sends from any more is no longer checked. Rows
+-- appear by trigger (private.track_sender_domain) as a mailbox or campaign starts to use one.
 DELETE FROM sender_domain_checks s
-WHERE NOT EXISTS (SELECT 1 FROM mailboxes m
+WHERE s.next_check_at <= now()
+  AND NOT EXISTS (SELECT 1 FROM mailboxes m
                   WHERE m.organization_id = s.organization_id AND split_part(m.email, '@', 2) = s.domain)
   AND NOT EXISTS (SELECT 1 FROM campaigns c
                   WHERE c.organization_id = s.organization_id AND c.status = 'active'
                     AND lower(split_part(c.ai_settings ->> 'sender_email', '@', 2)) = s.domain);
-
--- name: ensure-sender-domain-checks
--- Every domain an organization sends from has a row: its mailboxes' addresses and its active
--- campaigns' sender_email. A new one is due at once.
-INSERT INTO sender_domain_checks (organization_id, domain)
-SELECT organization_id, domain FROM (
-  SELECT m.organization_id, split_part(m.email, '@', 2) AS domain FROM mailboxes m
-  UNION
-  SELECT c.organization_id, lower(split_part(c.ai_settings ->> 'sender_email', '@', 2))
-  FROM campaigns c WHERE c.status = 'active' AND c.ai_settings ? 'sender_email'
-) used
-WHERE length(domain) BETWEEN 1 AND 253
-ON CONFLICT (organization_id, domain) DO NOTHING;
 
 -- name: claim-sender-domain-checks
 -- Due checks, each taken by one instance: its next_check_at moves past a lease, so another

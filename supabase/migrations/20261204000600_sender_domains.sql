@@ -45,6 +45,40 @@ CREATE TABLE public.sender_domain_checks (
 );
 CREATE INDEX sender_domain_checks_due_idx ON public.sender_domain_checks (next_check_at);
 
+-- Each domain an organization sends from gets its row as it starts to: a mailbox's address, an
+-- active campaign's sender_email. (send_due forgets a due row no one sends from any more.)
+CREATE FUNCTION private.track_sender_domain() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
+DECLARE
+  sending text;
+BEGIN
+  IF TG_TABLE_NAME = 'mailboxes' THEN
+    sending := split_part(NEW.email, '@', 2);
+  ELSIF NEW.status = 'active' AND NEW.ai_settings ? 'sender_email' THEN
+    sending := lower(split_part(NEW.ai_settings ->> 'sender_email', '@', 2));
+  END IF;
+  IF length(sending) BETWEEN 1 AND 253 THEN
+    INSERT INTO public.sender_domain_checks (organization_id, domain) VALUES (NEW.organization_id, sending)
+    ON CONFLICT DO NOTHING;
+  END IF;
+  RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION private.track_sender_domain() FROM PUBLIC;
+CREATE TRIGGER mailboxes_track_sender_domain AFTER INSERT OR UPDATE OF email ON public.mailboxes
+  FOR EACH ROW EXECUTE FUNCTION private.track_sender_domain();
+CREATE TRIGGER campaigns_track_sender_domain AFTER INSERT OR UPDATE OF ai_settings, status ON public.campaigns
+  FOR EACH ROW EXECUTE FUNCTION private.track_sender_domain();
+INSERT INTO public.sender_domain_checks (organization_id, domain)
+SELECT organization_id, domain FROM (
+  SELECT m.organization_id, split_part(m.email, '@', 2) AS domain FROM public.mailboxes m
+  UNION
+  SELECT c.organization_id, lower(split_part(c.ai_settings ->> 'sender_email', '@', 2))
+  FROM public.campaigns c WHERE c.status = 'active' AND c.ai_settings ? 'sender_email'
+) used
+WHERE length(domain) BETWEEN 1 AND 253
+ON CONFLICT DO NOTHING;
+
 -- Complaint feedback reports (ARF) read from a mailbox. One that quotes no Message-ID this
 -- organization sent is kept with flow_id NULL and changes nothing.
 CREATE TABLE public.feedback_reports (

@@ -55,8 +55,8 @@ def tenant(conn):
         (org_id, scrape_id),
     )
     conn.execute(
-        "INSERT INTO sender_domain_checks (organization_id, domain, checked_at, problem)"
-        " VALUES (%s, 'team.example', now(), 'team.example has no DMARC record')",
+        "UPDATE sender_domain_checks SET checked_at = now(), problem = 'team.example has no DMARC record'"
+        " WHERE organization_id = %s AND domain = 'team.example'",
         (org_id,),
     )
     conn.execute(

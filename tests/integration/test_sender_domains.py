@@ -69,10 +69,6 @@ def only_these_due(conn, org):
     """Other tests' organizations keep their mailboxes: their checks are put off, so a run's
     REFRESH_LIMIT goes to this organization's domains."""
     conn.execute(
-        "INSERT INTO sender_domain_checks (organization_id, domain)"
-        " SELECT organization_id, split_part(email, '@', 2) FROM mailboxes ON CONFLICT DO NOTHING"
-    )
-    conn.execute(
         "UPDATE sender_domain_checks SET next_check_at = now() + interval '1 day' WHERE organization_id <> %s",
         (org,),
     )
@@ -299,7 +295,9 @@ def test_members_cannot_write_checks_and_admins_name_dkim_selectors(conn, databa
     f.member(conn, org, admin, "admin")
     f.member(conn, org, member, "member")
     box = add_mailbox(conn, org, "ana@good.com", "smtp://mailer:x@127.0.0.1:2525")
-    conn.execute("INSERT INTO sender_domain_checks (organization_id, domain) VALUES (%s, 'good.com')", (org,))
+    assert conn.execute(  # the mailbox's domain got its row as the mailbox was added
+        "SELECT domain, checked_at FROM sender_domain_checks WHERE organization_id = %s", (org,)
+    ).fetchall() == [("good.com", None)]
     with as_role(database_url, "authenticated", member) as db:
         with pytest.raises(Exception, match="permission denied"):
             db.execute("UPDATE sender_domain_checks SET problem = NULL")
@@ -319,11 +317,15 @@ def test_a_domain_no_longer_sent_from_is_no_longer_checked(conn, gate):
     box = add_mailbox(conn, org, "ana@good.com", mailbox_url(good_server))
     only_these_due(conn, org)
     assert domains.refresh_due() == 1
+    conn.execute("INSERT INTO sender_domains (organization_id, domain) VALUES (%s, 'nodmarc.com')", (org,))
+    campaign = f.campaign(conn, org, ai_settings={**ALWAYS_OPEN, "sender_email": "hi@nodmarc.com"})
     conn.execute("DELETE FROM mailboxes WHERE id = %s", (box,))
-    domains.refresh_due()
-    assert (
-        conn.execute(
-            "SELECT count(*) FROM sender_domain_checks WHERE organization_id = %s", (org,)
-        ).fetchone()[0]
-        == 0
-    )
+    assert domains.refresh_due() == 1  # the campaign's sender_email domain, due since it was written
+    assert "_dmarc.nodmarc.com" in check_row(conn, org, "nodmarc.com")["problem"]
+
+    # A day later neither is used: the mailbox is gone, the campaign completed.
+    conn.execute("UPDATE campaigns SET status = 'completed' WHERE id = %s", (campaign,))
+    conn.execute("UPDATE sender_domain_checks SET next_check_at = now() WHERE organization_id = %s", (org,))
+    assert domains.refresh_due() == 0
+    left = conn.execute("SELECT count(*) FROM sender_domain_checks WHERE organization_id = %s", (org,))
+    assert left.fetchone()[0] == 0
