@@ -31,13 +31,14 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 MESSAGE_ID = re.compile(r"<[^<>\s\x00-\x1f\x7f]{1,250}>")
-# RFC 5965 3.1 and RFC 6650: the types that mean a recipient objected to the message.
+# The registered feedback types that mean someone objected to the message: abuse and fraud
+# (RFC 5965). auth-failure (RFC 6591), not-spam (RFC 6430), virus and other are kept, no complaint.
 COMPLAINT_TYPES = {"abuse", "fraud"}
 
 
 @dataclass(frozen=True)
 class Report:
-    feedback_type: str  # abuse, fraud, virus, other, not-spam…
+    feedback_type: str  # abuse, fraud, auth-failure, not-spam, virus, other
     reported_message_id: str | None  # the returned message's Message-ID
     user_agent: str = ""
     original_recipient: str = ""

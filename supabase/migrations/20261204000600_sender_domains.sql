@@ -87,7 +87,7 @@ CREATE TABLE public.feedback_reports (
   mailbox_id uuid REFERENCES public.mailboxes (id) ON DELETE SET NULL,
   flow_id uuid REFERENCES public.outreach_flows (id) ON DELETE SET NULL,
   contact_id uuid REFERENCES public.contacts (id) ON DELETE SET NULL,
-  feedback_type text NOT NULL,      -- RFC 5965: abuse, fraud, virus, other, not-spam…
+  feedback_type text NOT NULL,      -- abuse, fraud (complaints); auth-failure, not-spam, virus, other
   reporter text,                    -- the report's User-Agent
   reported_message_id text,         -- the Message-ID of the returned message
   original_recipient text,

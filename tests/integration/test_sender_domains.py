@@ -26,6 +26,7 @@ good.com. 300 IN TXT "v=spf1 ip4:127.0.0.1 -all"
 good.com. 300 IN MX 10 mx.good.com.
 _dmarc.good.com. 300 IN TXT "v=DMARC1; p=quarantine; rua=mailto:dmarc@good.com; adkim=s"
 google._domainkey.good.com. 300 IN TXT "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC"
+mail.good.com. 300 IN TXT "v=spf1 ip4:127.0.0.1 -all"
 nodmarc.com. 300 IN TXT "v=spf1 ip4:127.0.0.1 -all"
 nodmarc.com. 300 IN MX 10 mx.nodmarc.com.
 lookups.com. 300 IN TXT "v=spf1 {_FIRST} " "{_REST} -all"
@@ -119,6 +120,12 @@ def test_an_smtp_host_the_spf_record_does_not_name_is_reported(env, dns):
     assert verdict.spf_hosts == {"203.0.113.9": "203.0.113.9: fail"}
     assert verdict.dkim_status == "not checked"
     assert any("does not allow the mailbox's SMTP host 203.0.113.9" in n for n in verdict.notes)
+
+
+def test_a_subdomain_falls_back_to_its_organizational_domains_dmarc(env, dns):
+    env(DNS_NAMESERVERS=dns.nameservers)
+    verdict = domains.check("mail.good.com", ["127.0.0.1"], [])
+    assert (verdict.dmarc_domain, verdict.dmarc_policy, verdict.problem) == ("good.com", "quarantine", None)
 
 
 def test_a_domain_without_dmarc_is_held_with_the_record_to_publish(env, dns):
