@@ -32,6 +32,11 @@ nodmarc.com. 300 IN MX 10 mx.nodmarc.com.
 lookups.com. 300 IN TXT "v=spf1 {_FIRST} " "{_REST} -all"
 _dmarc.lookups.com. 300 IN TXT "v=DMARC1; p=none"
 slow.com. 300 IN TXT "v=spf1 ip4:127.0.0.1 -all"
+broken.com. 300 IN TXT "v=spf1 ip4:127.0.0.1 mx:: moo -all"
+_dmarc.broken.com. 300 IN TXT "v=DMARC1; p=reject"
+twice.com. 300 IN TXT "v=spf1 ip4:127.0.0.1 -all"
+twice.com. 300 IN TXT "v=spf1 ip4:127.0.0.2 -all"
+_dmarc.twice.com. 300 IN TXT "v=DMARC1; p=sometimes"
 _dmarc.slow.com. 300 IN TXT "v=DMARC1; p=reject"
 """
     # Each include costs one lookup: 11 of them, one more than RFC 7208 allows.
@@ -150,6 +155,18 @@ def test_an_spf_record_needing_eleven_lookups_does_not_parse(env, dns):
     # p=none is allowed, and reported.
     assert verdict.dmarc_policy == "none"
     assert any("p=none" in n for n in verdict.notes)
+
+
+def test_records_that_do_not_parse_are_held(env, dns):
+    env(DNS_NAMESERVERS=dns.nameservers)
+    broken = domains.check("broken.com", ["127.0.0.1"], [])
+    assert broken.spf_status == "invalid" and broken.spf_error
+    assert broken.problem.startswith("the SPF record of broken.com does not parse")
+    twice = domains.check("twice.com", ["127.0.0.1"], [])
+    assert (twice.spf_status, twice.spf_error) == ("invalid", "more than one SPF record (RFC 7208 3.2)")
+    # A DMARC record without a valid p= is no policy a receiver applies.
+    assert twice.dmarc_record == "v=DMARC1; p=sometimes" and twice.dmarc_policy is None
+    assert "twice.com has no usable DMARC record (no valid p=)" in twice.problem
 
 
 def test_a_nameserver_that_times_out_is_no_verdict(env, dns):
