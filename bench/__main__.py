@@ -19,6 +19,7 @@ BENCHMARKS = (
     "corpus",
     "sending",
     "mailboxes",
+    "sender_domains",
     "claim",
     "rls",
     "drafting",

@@ -25,6 +25,8 @@ os.environ.setdefault("PUBLIC_BASE_URL", "https://outreach.test")
 # Nothing here touches the internet: the address checks' DNS part is on only in its own tests,
 # against a local DNS server.
 os.environ["EMAIL_CHECK_DELIVERABILITY"] = "false"
+# The sending domains' SPF and DMARC gate likewise: on only in tests about it.
+os.environ["SENDER_DOMAIN_CHECK"] = "off"
 os.environ["DATA_DIR"] = str(_TMP / "data")
 for name in ("K_SERVICE", "LLM_BASE_URL", "SEARCH_PROVIDER", "MAIL_TRANSPORT", "SMTP_URL"):
     os.environ.pop(name, None)

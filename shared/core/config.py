@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     # nameservers (host or host:port, comma-separated; unset: the system's).
     email_check_deliverability: bool = True
     dns_nameservers: str | None = None
+    # The sending domains' SPF and DMARC before cold mail leaves (shared/mailboxes/domains.py):
+    # enforce holds a mailbox whose domain lacks either, warn only records it, off checks nothing.
+    sender_domain_check: Literal["enforce", "warn", "off"] = "enforce"
 
     allow_private_network: bool = False
     crawler_user_agent: str = "OutreachBot/1.0 (+https://github.com/outreach-oss/outreach; contact discovery)"

@@ -22,6 +22,7 @@ import lxml.html
 from flufl.bounce import all_failures
 
 from shared.core.text import one_line
+from shared.inbound import feedback
 from shared.inbound.return_date import return_date
 
 SNIPPET_CHARS = 500
@@ -78,7 +79,7 @@ QUOTE_START = re.compile(
 
 @dataclass
 class Inbound:
-    kind: str  # "reply", "auto_reply", "bounce", "stop_request" or "other"
+    kind: str  # "reply", "auto_reply", "bounce", "stop_request", "complaint" or "other"
     fingerprint: str
     sender: str = ""
     subject: str = ""
@@ -88,6 +89,7 @@ class Inbound:
     snippet: str = ""
     return_date: date | None = None
     bounced: list[str] = field(default_factory=list)  # addresses that failed for good
+    feedback: feedback.Report | None = None  # a complaint feedback report (ARF)
 
     @property
     def thread_subject(self) -> str:
@@ -116,6 +118,11 @@ def _read(msg: email.message.Message, raw: bytes, today: date, body: bool = True
     own_text = new_text(body_text(msg)) if body else ""
     found.snippet = snippet(own_text)
 
+    # A complaint feedback report (ARF): matched later by the returned message's Message-ID only.
+    found.feedback = feedback.read(msg)
+    if found.feedback is not None:
+        found.kind = "complaint"
+        return found
     if _looks_like_bounce(msg, found):
         permanent = _permanent_failures(msg)
         if permanent:

@@ -32,12 +32,12 @@ from shared.core.config import get_settings
 from shared.core.logs import get_logger
 from shared.core.text import one_line
 from shared.discovery.companies import company_of
-from shared.inbound import classify, imap, unsubscribe
+from shared.inbound import classify, feedback, imap, unsubscribe
 from shared.mailboxes import accounts
 
 log = get_logger(__name__)
 
-KINDS = ("reply", "auto_reply", "bounce", "stop_request")
+KINDS = ("reply", "auto_reply", "bounce", "stop_request", "complaint")
 COUNTS = ("mailboxes", "failed_mailboxes", "read", *KINDS, "ignored", "unverified", "quarantined")
 
 
@@ -256,6 +256,8 @@ def handle(conn: psycopg.Connection, box: dict, message: classify.Inbound) -> Ha
     handled before), or "unverified" (names one of ours, not believed: set aside, no change)."""
     if message.kind not in KINDS:
         return Handled("ignored")
+    if message.kind == "complaint":  # a feedback report: kept apart, matched by Message-ID only
+        return Handled(feedback.record(conn, box, message))
     match = answered(conn, box, message)
     if match is None:
         return Handled("ignored")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import psycopg
 
 from shared.core import db
+from shared.mailboxes import domains
 
 NO_CAPACITY = "deferred: no mailbox of the campaign can send now (all paused, failing or at their daily cap)"
 NOT_LISTED = "deferred: none of the addresses in ai_settings.mailboxes is a mailbox of the organization"
@@ -26,10 +27,13 @@ class Mailbox:
     email: str
     remaining: int
     unusable: str | None
+    held: str | None = None  # its domain lacks SPF or DMARC (SENDER_DOMAIN_CHECK=enforce)
 
     def why_not(self) -> str | None:
         if self.unusable:
             return f"deferred: the sequence's mailbox {self.email} is {self.unusable}"
+        if self.held:
+            return f"deferred: the sequence's mailbox {self.email} is held: {self.held}"
         if self.remaining <= 0:
             return f"deferred: the sequence's mailbox {self.email} reached its daily cap"
         return None
@@ -48,6 +52,7 @@ def assign(conn: psycopg.Connection, claimed: list[uuid.UUID], wait: int) -> lis
         box = Mailbox(row["id"], row["email"], row["remaining"], row["unusable"])
         boxes[row["organization_id"]].append(box)
         by_id[box.id] = box
+    domains.gate(conn, boxes)  # the sending domains' SPF and DMARC, as last checked
 
     chosen: dict[uuid.UUID, uuid.UUID] = {}
     held: dict[uuid.UUID, str] = {}
@@ -62,6 +67,8 @@ def assign(conn: psycopg.Connection, claimed: list[uuid.UUID], wait: int) -> lis
             listed = [b for b in boxes[need["organization_id"]] if allowed is None or b.email in allowed]
             box = max((b for b in listed if b.why_not() is None), key=lambda b: b.remaining, default=None)
             reason = None if box else NO_CAPACITY if listed else NOT_LISTED
+            if reason == NO_CAPACITY:  # a mailbox held for its domain says which record is missing
+                reason = domains.first_message_reason(listed) or reason
         if reason:
             held[need["id"]] = reason
         else:

@@ -25,7 +25,7 @@ from shared.campaigns import settings as campaign_settings
 from shared.core import db
 from shared.core.config import get_settings
 from shared.core.logs import get_logger
-from shared.mailboxes import accounts
+from shared.mailboxes import accounts, domains
 from shared.sending import assign, mailer, message, window
 from shared.sending.rows import Claim, Reaped, SendContext
 
@@ -44,6 +44,7 @@ def run(limit: int | None = None, transport: mailer.Transport | None = None) -> 
             counts["failed" if row.status == "failed" else "requeued"] += 1
     with db.transaction() as conn:
         counts["canceled"] += len(db.fetch_all(conn, "cancel-unsendable-due", scan=limit * 4))
+    domains.refresh_due()  # the sending domains' SPF and DMARC checks that are due, before the claim reads them
     with db.transaction() as conn:
         db.execute(conn, "lock-claims")
         claim = db.fetch_row(

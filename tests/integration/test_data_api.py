@@ -31,6 +31,11 @@ MEMBER_TABLES = {
     "public_mail_domains",
     "contact_forms",
     "inbound_quarantine",
+    "sender_domain_checks",
+    "sender_domain_status",
+    "campaign_sender_domain_problems",
+    "feedback_reports",
+    "complaint_rates",
 }
 # (role, table, privilege) beyond SELECT on MEMBER_TABLES for authenticated.
 TABLE_GRANTS = {
@@ -92,8 +97,16 @@ COLUMN_GRANTS = {
         "updated_at",
         "paused_reason",
         "sync_retry_at",
+        "dkim_selectors",
     },
-    ("mailboxes", "UPDATE"): {"display_name", "daily_cap", "ramp_start", "ramp_step", "active"},
+    ("mailboxes", "UPDATE"): {
+        "display_name",
+        "daily_cap",
+        "ramp_start",
+        "ramp_step",
+        "active",
+        "dkim_selectors",
+    },
     ("inbound_quarantine", "UPDATE"): {"read_again"},
 }
 FUNCTION_GRANTS = {

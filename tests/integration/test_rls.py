@@ -24,6 +24,11 @@ TABLES = {
     "inbound_messages": "organization_id",
     "contact_forms": "organization_id",
     "inbound_quarantine": "organization_id",
+    "sender_domain_checks": "organization_id",
+    "sender_domain_status": "organization_id",
+    "campaign_sender_domain_problems": "organization_id",
+    "feedback_reports": "organization_id",
+    "complaint_rates": "organization_id",
 }
 
 
@@ -54,6 +59,16 @@ def tenant(conn):
         "INSERT INTO inbound_quarantine (organization_id, mailbox_id, uidvalidity, uid, problem, reason)"
         " VALUES (%s, %s, 1, 1, 'unreadable', 'test')",
         (org_id, mailbox),
+    )
+    conn.execute(
+        "UPDATE sender_domain_checks SET checked_at = now(), problem = 'team.example has no DMARC record'"
+        " WHERE organization_id = %s AND domain = 'team.example'",
+        (org_id,),
+    )
+    conn.execute(
+        "INSERT INTO feedback_reports (organization_id, mailbox_id, flow_id, contact_id, feedback_type, fingerprint)"
+        " VALUES (%s, %s, %s, %s, 'abuse', '<arf@x>')",
+        (org_id, mailbox, flow_id, contact_id),
     )
     conn.execute(
         "INSERT INTO campaign_unsubscribes (campaign_id, contact_id) VALUES (%s, %s)",
