@@ -13,7 +13,7 @@ CHECK = "SELECT 1 WHERE public.suppression_reason(%s, %s) IS NULL"
 
 def begin_without_record(self, conn, ctx, message_id) -> bool:
     self.accepted = None
-    return conn.execute(CHECK, (ctx["contact_id"], ctx["campaign_id"])).fetchone() is not None
+    return conn.execute(CHECK, (ctx.contact_id, ctx.campaign_id)).fetchone() is not None
 
 
 if __name__ == "__main__":

@@ -66,13 +66,7 @@ class SendContext:
     form_site: str | None
     form_page_url: str | None
     form_action: str | None
-
-    # Read by key as well, for code that still takes the row as a dict (sending/submit.py).
-    def __getitem__(self, key: str) -> Any:
-        return getattr(self, key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return getattr(self, key, default)
+    form_roles: Any  # the approved form's field roles (JSON), checked again on the fresh page
 
     @property
     def ai(self) -> dict[str, Any]:

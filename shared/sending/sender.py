@@ -253,8 +253,7 @@ class _Worker:
         marker = f"<form.{uuid.uuid4().hex}@{ctx.form_site or 'form'}>"
         if not self.begin(conn, ctx, marker):
             return _not_sendable(conn, ctx)
-        # submit.py still takes the row as a dict; SendContext answers ctx["key"] for it.
-        done = submit.submit(ctx)  # type: ignore[arg-type]
+        done = submit.submit(ctx)
         if isinstance(done.outcome, mailer.Temporary):
             return _record(conn, ctx, done.outcome)
         sent = isinstance(done.outcome, mailer.Accepted)

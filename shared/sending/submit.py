@@ -12,6 +12,7 @@ from shared.core.text import one_line
 from shared.discovery import fetch, forms
 from shared.inbound import tokens
 from shared.sending import mailer, message
+from shared.sending.rows import SendContext
 
 CONFIRMED = re.compile(
     r"thank you|thanks for|gracias|merci|danke|obrigad|grazie|has been sent|was sent|message sent|mensaje enviado"
@@ -36,25 +37,24 @@ class Submission:
     evidence: dict
 
 
-def text(ctx: dict) -> str:
+def text(ctx: SendContext) -> str:
     """The message as the form receives it: the reviewed body, who writes and where to answer,
     and the opt-out link."""
     sender = message.sender_address(ctx)
-    name = sender.display_name or ctx["org_name"]
-    language = (
-        "es" if (ctx.get("language_preference") or ctx.get("default_language") or "")[:2] == "es" else "en"
-    )
-    opt_out = OPT_OUT[language].format(url=tokens.unsubscribe_url(ctx["id"]))
-    return f"{(ctx['body'] or '').rstrip()}\n\n{name}, {ctx['org_name']}\n{sender.addr_spec}\n\n{opt_out}"
+    name = sender.display_name or ctx.org_name
+    language = "es" if (ctx.language_preference or ctx.default_language or "")[:2] == "es" else "en"
+    opt_out = OPT_OUT[language].format(url=tokens.unsubscribe_url(ctx.id))
+    body = (ctx.body or "").rstrip()
+    return f"{body}\n\n{name}, {ctx.org_name}\n{sender.addr_spec}\n\n{opt_out}"
 
 
-def fill(form: forms.Form, ctx: dict, body: str) -> tuple[list[tuple[str, str]], str | None]:
+def fill(form: forms.Form, ctx: SendContext, body: str) -> tuple[list[tuple[str, str]], str | None]:
     """The fields to post, or why the form cannot be filled honestly."""
     sender = message.sender_address(ctx)
     values = {
-        "name": sender.display_name or ctx["org_name"],
+        "name": sender.display_name or ctx.org_name,
         "email": sender.addr_spec,
-        "subject": ctx["subject"] or "",
+        "subject": ctx.subject or "",
         "message": body,
     }
     out = []
@@ -74,25 +74,25 @@ def fill(form: forms.Form, ctx: dict, body: str) -> tuple[list[tuple[str, str]],
     return out, None
 
 
-def submit(ctx: dict) -> Submission:
+def submit(ctx: SendContext) -> Submission:
     """One form message, posted once, and only to the approved site: the page fetched, each
     redirect on the way to it and the form's action are all on the registered domain of the
     contact's form_site, and the form is the approved one (its action and its fields). Only
     errors before the post are worth a retry; a refusal is final at once; once the data went
     out, a lost answer is "outcome unknown", never posted again."""
-    site = ctx.get("form_site") or ""
+    site = ctx.form_site or ""
 
     def stay_on_site(url: str) -> None:
         if not forms.on_site(url, site):
             raise fetch.Blocked(f"{url[:200]} is not on the approved site {site}")
 
     try:
-        page = fetch.fetch(ctx["form_page_url"], hop_check=stay_on_site)
+        page = fetch.fetch(ctx.form_page_url, hop_check=stay_on_site)
     except fetch.Blocked as exc:
         return Submission(mailer.Permanent(f"the form's page is not allowed: {exc}"), {})
     except fetch.FetchError as exc:
         return Submission(mailer.Temporary(f"the form's page could not be fetched: {exc}"), {})
-    form = forms.approved(forms.find(page.text, page.url), ctx["form_action"], ctx.get("form_roles"))
+    form = forms.approved(forms.find(page.text, page.url), ctx.form_action, ctx.form_roles)
     if form is None:
         return Submission(
             mailer.Permanent("the approved contact form is no longer on its page"), {"page": page.url}

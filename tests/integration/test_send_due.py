@@ -416,7 +416,7 @@ def test_database_connection_lost_mid_batch_reconnects_and_loses_no_record(conn,
     composed = []
 
     def compose_and_cut_the_second(ctx, message_id):
-        composed.append(ctx["id"])
+        composed.append(ctx.id)
         if len(composed) == 2:
             killed = conn.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"

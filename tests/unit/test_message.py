@@ -48,6 +48,7 @@ def context(**overrides) -> SendContext:
         "form_site": None,
         "form_page_url": None,
         "form_action": None,
+        "form_roles": None,
     }
     return SendContext(**{**ctx, **overrides})
 
