@@ -79,6 +79,7 @@ class Inbound:
     snippet: str = ""
     return_date: date | None = None
     bounced: list[str] = field(default_factory=list)  # addresses that failed for good
+    body: str = ""  # the whole text part, quoted history included (next_step.py reads its new text)
 
     @property
     def thread_subject(self) -> str:
@@ -94,7 +95,8 @@ def read(raw: bytes, today: date) -> Inbound:
     found.subject = one_line(header_text(msg, "Subject"))[:300]
     found.sent_at = _date(msg)
     found.references = _references(msg)
-    own_text = new_text(body_text(msg))
+    found.body = body_text(msg)
+    own_text = new_text(found.body)
     found.snippet = snippet(own_text)
 
     if _looks_like_bounce(msg, found):

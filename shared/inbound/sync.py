@@ -20,7 +20,7 @@ from imapclient.exceptions import IMAPClientError
 from shared.core import db
 from shared.core.config import get_settings
 from shared.core.logs import get_logger
-from shared.inbound import classify, imap, unsubscribe
+from shared.inbound import classify, imap, next_step, unsubscribe
 from shared.mailboxes import accounts
 from shared.sending import mailer
 
@@ -122,6 +122,7 @@ def handle(conn: psycopg.Connection, box: dict, message: classify.Inbound) -> st
         unsubscribe.apply_event(conn, contact, "bounce", f"bounce report for {match['address']}"[:300])
     elif message.return_date:
         db.fetch_all(conn, "postpone-contact-flows", contact_id=contact, until=message.return_date)
+    next_step.after(conn, box, match, message, remembered["id"])  # the intent, and a draft or referral
     return message.kind
 
 

@@ -122,7 +122,12 @@ def compose(ctx: dict, message_id: str) -> Outgoing:
 
     subject = ctx["subject"] or ""
     threaded = ctx["sequence_order"] > 0 and ctx.get("thread_message_id")
-    if ctx["sequence_order"] > 0 and ctx.get("thread_subject"):
+    in_reply_to = references = ctx.get("thread_message_id")
+    if ctx.get("flow_type") == "reply" and ctx.get("in_reply_to"):
+        # A reply answers the prospect's own message, under the subject they wrote ("Re: …").
+        threaded, in_reply_to = True, ctx["in_reply_to"]
+        references = ctx.get("reply_references") or in_reply_to
+    elif ctx["sequence_order"] > 0 and ctx.get("thread_subject"):
         subject = f"Re: {ctx['thread_subject']}"
 
     body = (ctx["body"] or "").rstrip()
@@ -143,8 +148,8 @@ def compose(ctx: dict, message_id: str) -> Outgoing:
     ]
     if threaded:
         headers += [
-            header("In-Reply-To", ctx["thread_message_id"]),
-            header("References", ctx["thread_message_id"]),
+            header("In-Reply-To", in_reply_to),
+            header("References", references),
         ]
     headers += [
         header("List-Unsubscribe", unsubscribe),
