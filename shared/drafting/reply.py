@@ -60,7 +60,7 @@ TEMPLATES = {
         "more detail on a short call if that is easier.\n\nBest regards,\n{sender}",
         "not_now": "Hi {greeting},\n\nAs you suggested, I am getting back in touch now. Is this a better moment "
         "to look at it together?\n\nBest regards,\n{sender}",
-        "more": "Here are the details you asked about:",
+        "more": "I will come back to you with the exact details shortly.",
     },
     "es": {
         "interested": "Hola {greeting}:\n\nGracias por su respuesta, me alegra que le interese. {more}\n\n"
@@ -72,7 +72,7 @@ TEMPLATES = {
         "detalle en una llamada breve.\n\nUn saludo,\n{sender}",
         "not_now": "Hola {greeting}:\n\nComo me sugirió, vuelvo a escribirle ahora. ¿Es un mejor momento para "
         "verlo juntos?\n\nUn saludo,\n{sender}",
-        "more": "Le cuento los detalles que me pide:",
+        "more": "Le respondo con los detalles exactos en breve.",
     },
     "de": {
         "interested": "Hallo {greeting},\n\nvielen Dank für Ihre Antwort, schön, dass es Sie interessiert. {more}\n\n"
@@ -85,7 +85,7 @@ TEMPLATES = {
         "kurzen Telefonat mit Ihnen durch.\n\nViele Grüße\n{sender}",
         "not_now": "Hallo {greeting},\n\nwie vorgeschlagen melde ich mich jetzt wieder. Passt es Ihnen nun "
         "besser, sich das gemeinsam anzusehen?\n\nViele Grüße\n{sender}",
-        "more": "Hier die Details, nach denen Sie gefragt haben:",
+        "more": "Ich melde mich in Kürze mit den genauen Details.",
     },
     "fr": {
         "interested": "Bonjour {greeting},\n\nMerci pour votre retour, ravi que cela vous intéresse. {more}\n\n"
@@ -97,7 +97,7 @@ TEMPLATES = {
         "cela plus en détail lors d'un court appel.\n\nCordialement,\n{sender}",
         "not_now": "Bonjour {greeting},\n\nComme vous me l'aviez suggéré, je reviens vers vous. Est-ce un meilleur "
         "moment pour en parler ?\n\nCordialement,\n{sender}",
-        "more": "Voici les précisions demandées :",
+        "more": "Je reviens vers vous très vite avec les détails précis.",
     },
 }
 GREETING = {"en": "there", "es": "", "de": "", "fr": ""}
@@ -123,7 +123,7 @@ def _with_template(c: Conversation) -> Drafted:
         greeting=greeting, more=texts["more"] if c.intent == "question" else "", sender=c.sender_name
     )
     body = body.replace("Hallo ,", "Hallo,").replace("Hola :", "Hola:").replace("Bonjour ,", "Bonjour,")
-    body = body.replace(" \n", "\n").replace(". \n", ".\n")
+    body = body.replace(" \n", "\n")
     return Drafted(Email(subject=c.subject[:SUBJECT_MAX] or "Re:", body=body), "template")
 
 
