@@ -24,6 +24,7 @@ BENCHMARKS = (
     "drafting",
     "coldstart",
     "localrun",
+    "intent",
 )
 
 
