@@ -635,7 +635,15 @@ def classify(text: str, subject: str = "", client: llm.ChatClient | None = None)
     the rules; `other` for review when the reading is not sure enough."""
     found = by_rules(text)
     if client is not None and text.strip():
-        found = by_llm(client, text, subject, found)
+        rules, found = found, by_llm(client, text, subject, found)
+        # The model never turns a clear "no" into a "yes", or the other way round, on its own.
+        if {rules.intent, found.intent} & POSITIVE and {rules.intent, found.intent} & NEGATIVE:
+            evidence = (
+                f"needs review: the rules read {rules.intent}, the LLM {found.intent} ({found.evidence})"
+            )
+            return Intent(
+                "other", found.confidence, evidence[:EVIDENCE_CHARS], by=found.by, language=found.language
+            )
     if found.intent != "other" and found.confidence < CONFIDENCE_FLOOR:
         return Intent(
             "other",

@@ -390,6 +390,13 @@ def test_the_llm_reads_the_intent_and_the_rules_answer_when_it_fails(fake_llm, a
         assert found.needs_review
 
 
+def test_the_llm_never_turns_a_clear_no_into_a_yes(fake_llm):  # noqa: F811
+    fake_llm(llm_answer('{"intent": "interested", "confidence": 0.95, "evidence": "interested"}'))
+    found = intent.classify("Not interested, thanks.", "Re: Quick question", llm.from_settings())
+    assert (found.intent, found.needs_review) == ("other", True)
+    assert "the rules read not_interested, the LLM interested" in found.evidence
+
+
 def test_with_an_llm_the_reply_draft_is_the_models_and_its_failure_falls_back_to_the_template(team, fake_llm):  # noqa: F811
     fake_llm(
         llm_answer('{"intent": "question", "confidence": 0.9, "evidence": "what does it cost"}'),
