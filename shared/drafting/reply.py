@@ -47,6 +47,7 @@ class Conversation:
 class Drafted:
     email: Email
     drafter: str
+    llm_failed: bool = False  # the LLM was unreachable or erred (not an answer the checks refused)
 
 
 TEMPLATES = {
@@ -108,7 +109,11 @@ def draft(conversation: Conversation, client: llm.ChatClient | None) -> Drafted:
     if client is not None:
         try:
             return _with_llm(client, conversation)
-        except (llm.LlmError, ValidationError, ValueError) as exc:
+        except llm.LlmError as exc:
+            log.warning("the LLM failed; the template drafted the reply", extra={"reason": str(exc)[:200]})
+            drafted = _with_template(conversation)
+            return Drafted(drafted.email, drafted.drafter, llm_failed=True)
+        except (ValidationError, ValueError) as exc:
             log.warning(
                 "the LLM could not draft a reply; the template did", extra={"reason": type(exc).__name__}
             )

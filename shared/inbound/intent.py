@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -608,6 +609,23 @@ def prompt(text: str, subject: str) -> list[dict]:
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
+# After the LLM fails (unreachable, 5xx after its retries, timeout), this process reads replies
+# with the rules alone for a while: a sync run holds its batch's transaction while it reads, and
+# one dead LLM must not cost every message its retries and timeouts.
+LLM_PAUSE_SECONDS = 300.0
+_llm_paused_until = 0.0
+
+
+def llm_usable(client: llm.ChatClient | None) -> llm.ChatClient | None:
+    """The client, unless it failed within the last LLM_PAUSE_SECONDS."""
+    return client if client is not None and time.monotonic() >= _llm_paused_until else None
+
+
+def llm_failed() -> None:
+    global _llm_paused_until
+    _llm_paused_until = time.monotonic() + LLM_PAUSE_SECONDS
+
+
 def by_llm(client: llm.ChatClient, text: str, subject: str, fallback: Intent) -> Intent:
     """The model's reading, checked; the rules' reading on any error or odd answer."""
     try:
@@ -616,7 +634,11 @@ def by_llm(client: llm.ChatClient, text: str, subject: str, fallback: Intent) ->
         if raw.startswith("```"):
             raw = re.sub(r"^```[a-zA-Z]*\s*|\s*```$", "", raw)
         read = LlmIntent.model_validate(json.loads(raw))
-    except (llm.LlmError, ValidationError, json.JSONDecodeError, ValueError, TypeError) as exc:
+    except llm.LlmError as exc:
+        llm_failed()
+        log.warning("the LLM failed; the rules read replies for a while", extra={"reason": str(exc)[:200]})
+        return fallback
+    except (ValidationError, json.JSONDecodeError, ValueError, TypeError) as exc:
         log.warning("the LLM could not classify a reply; the rules did", extra={"reason": type(exc).__name__})
         return fallback
     if read.intent not in INTENTS:
@@ -634,6 +656,7 @@ def classify(text: str, subject: str = "", client: llm.ChatClient | None = None)
     """The intent of a reply's new text: by the LLM when one is configured (pass it), else by
     the rules; `other` for review when the reading is not sure enough."""
     found = by_rules(text)
+    client = llm_usable(client)
     if client is not None and text.strip():
         rules, found = found, by_llm(client, text, subject, found)
         # The model never turns a clear "no" into a "yes", or the other way round, on its own.

@@ -29,7 +29,7 @@ from shared.core.logs import get_logger
 from shared.discovery.companies import company_of
 from shared.drafting import llm, reply
 from shared.inbound import classify, dates, quotes, unsubscribe
-from shared.inbound.intent import EMAIL, Intent
+from shared.inbound.intent import EMAIL, Intent, llm_failed, llm_usable
 from shared.inbound.intent import classify as classify_intent
 
 log = get_logger(__name__)
@@ -139,7 +139,9 @@ def draft_reply(
         language=found.language if found.language in reply.TEMPLATES else "en",
         instructions=ctx["instructions"],
     )
-    drafted = reply.draft(conversation, llm.from_settings())
+    drafted = reply.draft(conversation, llm_usable(llm.from_settings()))
+    if drafted.llm_failed:
+        llm_failed()
     in_reply_to, references = threading(message)
     what = "a follow-up" if found.intent == "not_now" else "a reply"
     row = db.fetch_one(

@@ -32,6 +32,14 @@ def team(conn, dovecot, smtp, env):  # noqa: F811
     return Team(conn, dovecot, smtp)
 
 
+@pytest.fixture(autouse=True)
+def llm_not_paused():
+    """Each test starts with the LLM usable (a failure pauses it for the process)."""
+    intent._llm_paused_until = 0.0
+    yield
+    intent._llm_paused_until = 0.0
+
+
 def first_message_to(team: Team, domain: str | None = None) -> dict:
     """A contact at a company of its own (one conversation per company must not mix the cases)."""
     domain = domain or f"studio-{secrets.token_hex(3)}.example"
@@ -398,7 +406,7 @@ def test_the_llm_never_turns_a_clear_no_into_a_yes(fake_llm):  # noqa: F811
 
 
 def test_with_an_llm_the_reply_draft_is_the_models_and_its_failure_falls_back_to_the_template(team, fake_llm):  # noqa: F811
-    fake_llm(
+    fake = fake_llm(
         llm_answer('{"intent": "question", "confidence": 0.9, "evidence": "what does it cost"}'),
         llm_answer(
             '{"body": "Hi Sam, our plans start at the price on our site. Happy to walk you through it. Ana"}'
@@ -412,9 +420,15 @@ def test_with_an_llm_the_reply_draft_is_the_models_and_its_failure_falls_back_to
     assert (got["intent"], got["by"]) == ("question", "llm:test-model")
     assert draft_of(team, got["flow"])["body"].startswith("Hi Sam, our plans start")
 
-    other = first_message_to(team)
+    other, third = first_message_to(team), first_message_to(team)
     team.deliver(answer(other, "Sounds good, send me more details please.")[0])
     sync.run()
     got = read_back(team, other)
     assert (got["intent"], got["by"]) == ("interested", "rules")
     assert "glad this is of interest" in draft_of(team, got["flow"])["body"]
+    # The LLM failed (4 attempts): for a while the rules read alone, without asking it again.
+    asked = len(fake.requests)
+    assert asked == 2 + llm.MAX_ATTEMPTS
+    team.deliver(answer(third, "What does it cost?")[0])
+    sync.run()
+    assert read_back(team, third)["by"] == "rules" and len(fake.requests) == asked
