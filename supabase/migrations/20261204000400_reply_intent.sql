@@ -18,6 +18,10 @@ ALTER TABLE public.inbound_messages
   ADD COLUMN referred_contact_id uuid REFERENCES public.contacts (id) ON DELETE SET NULL;
 CREATE INDEX inbound_messages_campaign_intent_idx ON public.inbound_messages (campaign_id, intent)
   WHERE intent IS NOT NULL;
+-- Deleting a message or a contact finds what points at it without a scan.
+CREATE INDEX inbound_messages_next_flow_idx ON public.inbound_messages (next_flow_id) WHERE next_flow_id IS NOT NULL;
+CREATE INDEX inbound_messages_referred_contact_idx ON public.inbound_messages (referred_contact_id)
+  WHERE referred_contact_id IS NOT NULL;
 
 -- 2. Reply drafts: an outreach_flows row of type 'reply' answers one of the prospect's messages.
 -- It is sent from the sequence's mailbox with In-Reply-To and References naming that message,
