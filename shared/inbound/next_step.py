@@ -62,15 +62,19 @@ def after(
     conn: psycopg.Connection, box: dict, match: dict, message: classify.Inbound, inbound_id: uuid.UUID
 ) -> Intent:
     """Records the intent of a message sync has just remembered, and takes its next step."""
-    ctx = db.fetch_one(
-        conn,
-        "get-reply-context",
-        contact_id=match["contact_id"],
-        campaign_id=match["campaign_id"],
-        mailbox_id=box["id"],
-    )
-    zone = _zone(ctx)
-    found, when = read_intent(message, datetime.now(ZoneInfo(zone)).date())
+    if message.kind in KIND_INTENT:  # an automatic reply or a bounce: its kind is its intent
+        found, when, step = read_intent(message, datetime.now(UTC).date())[0], None, Step("none")
+    else:
+        ctx = db.fetch_one(
+            conn,
+            "get-reply-context",
+            contact_id=match["contact_id"],
+            campaign_id=match["campaign_id"],
+            mailbox_id=box["id"],
+        )
+        zone = _zone(ctx)
+        found, when = read_intent(message, datetime.now(ZoneInfo(zone)).date())
+        step = act(conn, box, ctx, message, found, when, zone) if ctx is not None else Step("none")
     db.execute(
         conn,
         "record-intent",
@@ -81,14 +85,6 @@ def after(
         by=found.by,
         needs_review=found.needs_review,
         follow_up_on=when,
-    )
-    step = Step("none")
-    if ctx is not None and message.kind in ("reply", "stop_request"):
-        step = act(conn, box, ctx, message, found, when, zone)
-    db.execute(
-        conn,
-        "record-next-step",
-        id=inbound_id,
         step=step.what[:300],
         flow_id=step.flow_id,
         referred=step.referred,

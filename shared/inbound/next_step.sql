@@ -2,14 +2,11 @@
 -- draft, a referred contact), always waiting for a person where a message would go out.
 
 -- name: record-intent
+-- The reading and the step it led to, in one write (the negative-reply breaker's trigger runs on it).
 UPDATE inbound_messages
 SET intent = %(intent)s, intent_confidence = %(confidence)s, intent_evidence = %(evidence)s,
-    intent_by = %(by)s, needs_review = %(needs_review)s, follow_up_on = %(follow_up_on)s
-WHERE id = %(id)s;
-
--- name: record-next-step
-UPDATE inbound_messages
-SET next_step = %(step)s, next_flow_id = %(flow_id)s, referred_contact_id = %(referred)s
+    intent_by = %(by)s, needs_review = %(needs_review)s, follow_up_on = %(follow_up_on)s,
+    next_step = %(step)s, next_flow_id = %(flow_id)s, referred_contact_id = %(referred)s
 WHERE id = %(id)s;
 
 -- name: get-reply-context
