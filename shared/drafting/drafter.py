@@ -116,7 +116,8 @@ REFERRED = {
 
 def referrer(ctx: dict) -> str | None:
     """Who referred this contact to us in a reply (shared/inbound/next_step.py), if anyone."""
-    extra = ctx.get("extra_data") or {}
+    # The context is a dict here and a typed row elsewhere: read it either way.
+    extra = (ctx.get("extra_data") if isinstance(ctx, dict) else getattr(ctx, "extra_data", None)) or {}
     referral = extra.get("referral") if isinstance(extra, dict) else None
     if not isinstance(referral, dict):
         return None
