@@ -121,7 +121,7 @@ def referrer(ctx: dict) -> str | None:
     referral = extra.get("referral") if isinstance(extra, dict) else None
     if not isinstance(referral, dict):
         return None
-    return one_line(str(referral.get("by_name") or referral.get("by") or ""))[:120] or None
+    return str(one_line(str(referral.get("by_name") or referral.get("by") or "")))[:120] or None
 
 
 def prompt(ctx: dict, steps: list[int], word_limit: int, language: str) -> list[dict]:

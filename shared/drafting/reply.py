@@ -174,5 +174,5 @@ def _body_of(content: str) -> dict:
 
 def reply_subject(subject: str) -> str:
     """Their subject under one "Re:" (theirs may already carry "Re:", "AW:", "RE: RE:")."""
-    bare = one_line(REPLY_PREFIX.sub("", subject or "")).strip()
+    bare = str(one_line(REPLY_PREFIX.sub("", subject or ""))).strip()
     return f"Re: {bare}"[:SUBJECT_MAX] if bare else "Re:"

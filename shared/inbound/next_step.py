@@ -201,6 +201,8 @@ def refer(conn: psycopg.Connection, box: dict, ctx: dict, message: classify.Inbo
         timezone=ctx["contact_timezone"],
         extra=Jsonb({"source": "referral", "referral": referral}),
     )
+    if contact is None:  # an upsert answers its row; kept for the type checker
+        return Step(f"none: {address} could not be recorded")
     enrolled = db.fetch_one(
         conn, "enroll-referred-contact", campaign_id=ctx["campaign_id"], contact_id=contact["id"]
     )
