@@ -25,6 +25,7 @@ BENCHMARKS = (
     "drafting",
     "coldstart",
     "localrun",
+    "intent",
 )
 
 

@@ -68,12 +68,16 @@ class SendingWindow(Strict):
 
 
 class Breaker(Strict):
-    """The circuit breaker: over the last 7 days' delivery attempts, once at least `min_sent`
-    went out, a share of hard bounces or complaints at these rates pauses the campaign."""
+    """The circuit breakers: over the last 7 days' delivery attempts, once at least `min_sent`
+    went out, a share of hard bounces or complaints at these rates pauses the campaign; so does
+    a share of negative replies and unsubscribes per first message sent."""
 
     bounce_rate: StrictFloat = Field(default=0.05, ge=0, le=1)
     complaint_rate: StrictFloat = Field(default=0.001, ge=0, le=1)
     min_sent: StrictInt = Field(default=20, ge=1, le=100_000)
+    # The negative-reply breaker: "not interested" replies plus unsubscribes per first message
+    # sent (once min_sent first messages went out) at which the campaign pauses.
+    negative_reply_rate: StrictFloat = Field(default=0.1, ge=0, le=1)
 
 
 class AiSettings(Strict):

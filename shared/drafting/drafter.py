@@ -107,6 +107,23 @@ def _language_name(code: str) -> str:
     }.get(code[:2], code)
 
 
+REFERRED = {
+    "en": "{referrer} suggested I get in touch with you.",
+    "es": "{referrer} me sugirió que me pusiera en contacto con usted.",
+    "de": "{referrer} hat mir empfohlen, mich an Sie zu wenden.",
+    "fr": "{referrer} m'a suggéré de vous contacter.",
+}
+
+
+def referrer(ctx: DraftContext) -> str | None:
+    """Who referred this contact to us in a reply (shared/inbound/next_step.py), if anyone."""
+    extra = ctx.extra_data or {}
+    referral = extra.get("referral") if isinstance(extra, dict) else None
+    if not isinstance(referral, dict):
+        return None
+    return str(one_line(str(referral.get("by_name") or referral.get("by") or "")))[:120] or None
+
+
 def prompt(ctx: DraftContext, steps: list[int], word_limit: int, language: str) -> list[dict]:
     site = (ctx.site_text or "")[:SITE_TEXT_MAX]
     facts = {
@@ -127,6 +144,8 @@ def prompt(ctx: DraftContext, steps: list[int], word_limit: int, language: str) 
         f'Return JSON: {{"emails": [{{"subject": ..., "body": ...}}]}} with exactly {len(steps)} emails; '
         "the first introduces, each later one is a brief follow-up written as a reply in the same thread."
     )
+    if referrer(ctx):
+        system += f" The first email says that {referrer(ctx)} suggested writing to this person."
     user = (
         f"Sender: {ctx.org_name}.\n"
         + (f"The offer's public name: {ctx.public_name}.\n" if ctx.public_name else "")
@@ -235,6 +254,10 @@ def draft_with_template(ctx: DraftContext, steps: list[int], word_limit: int, la
     for i, _ in enumerate(steps):
         subject, body = texts[min(i, len(texts) - 1)]
         body = body.format(**values).replace("\n\n\n\n", "\n\n")
+        if i == 0 and referrer(ctx):
+            greeting, _, rest = body.partition("\n\n")
+            said = REFERRED.get(language[:2], REFERRED["en"]).format(referrer=referrer(ctx))
+            body = f"{greeting}\n\n{said} {rest}"
         words = body.split()
         if len(words) > word_limit:
             body = " ".join(words[:word_limit])
@@ -321,7 +344,8 @@ def draft(row: dict) -> str:
     zone = ctx.contact_timezone or places.contact_zone(ctx.phone, ctx.email, None, None)
     times = window.sequence_times(datetime.now(UTC), steps, settings.sending_window, zone)
     # A form message always waits for a person's approval.
-    status = "draft" if settings.review_before_send or by_form else "scheduled"
+    # So does the sequence to a person someone referred us to in a reply.
+    status = "draft" if settings.review_before_send or by_form or referrer(ctx) else "scheduled"
     with db.transaction() as conn:
         for order, (email, when) in enumerate(zip(drafted.emails, times, strict=True)):
             db.fetch_one(

@@ -90,6 +90,7 @@ class Inbound:
     return_date: date | None = None
     bounced: list[str] = field(default_factory=list)  # addresses that failed for good
     feedback: feedback.Report | None = None  # a complaint feedback report (ARF)
+    body: str = ""  # the whole text part, quoted history included (next_step.py reads its new text)
 
     @property
     def thread_subject(self) -> str:
@@ -115,7 +116,8 @@ def _read(msg: email.message.Message, raw: bytes, today: date, body: bool = True
     found.subject = one_line(header_text(msg, "Subject"))[:300]
     found.sent_at = _date(msg)
     found.references = _references(msg)
-    own_text = new_text(body_text(msg)) if body else ""
+    found.body = body_text(msg) if body else ""
+    own_text = new_text(found.body) if body else ""
     found.snippet = snippet(own_text)
 
     # A complaint feedback report (ARF): matched later by the returned message's Message-ID only.

@@ -32,7 +32,7 @@ from shared.core.config import get_settings
 from shared.core.logs import get_logger
 from shared.core.text import one_line
 from shared.discovery.companies import company_of
-from shared.inbound import classify, feedback, imap, unsubscribe
+from shared.inbound import classify, feedback, imap, next_step, unsubscribe
 from shared.mailboxes import accounts
 
 log = get_logger(__name__)
@@ -291,6 +291,7 @@ def handle(conn: psycopg.Connection, box: dict, message: classify.Inbound) -> Ha
         unsubscribe.apply_event(conn, match.contact_id, "bounce", f"bounce report for {match.address}"[:300])
     elif message.return_date:
         postpone(conn, match.contact_id, message.return_date)
+    next_step.after(conn, box, match, message, inbound_id)  # the intent, and a draft or referral
     return Handled(message.kind)
 
 

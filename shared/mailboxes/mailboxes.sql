@@ -16,13 +16,14 @@ WHERE id = %(id)s;
 -- The claimed rows of organizations that have mailboxes: the mailbox their sequence already
 -- uses (its first message's), and the campaign's list of addresses, if it has one.
 SELECT f.id, c.organization_id, f.sequence_order,
-       CASE WHEN f.sequence_order = 0 THEN NULL ELSE first.mailbox_id END AS thread_mailbox_id,
+       CASE WHEN f.flow_type = 'reply' THEN coalesce(f.mailbox_id, first.mailbox_id)
+            WHEN f.sequence_order = 0 THEN NULL ELSE first.mailbox_id END AS thread_mailbox_id,
        (SELECT array_agg(lower(a)) FROM jsonb_array_elements_text(c.ai_settings -> 'mailboxes') a) AS allowed
 FROM outreach_flows f
 JOIN campaigns c ON c.id = f.campaign_id
 LEFT JOIN outreach_flows first
   ON first.campaign_id = f.campaign_id AND first.contact_id = f.contact_id AND first.sequence_order = 0
-WHERE f.id = ANY(%(ids)s) AND f.flow_type = 'email'
+WHERE f.id = ANY(%(ids)s) AND f.flow_type IN ('email', 'reply')  -- a reply leaves from the mailbox it answers for
   AND EXISTS (SELECT 1 FROM mailboxes m WHERE m.organization_id = c.organization_id)
 ORDER BY f.scheduled_send_time, f.id;
 

@@ -120,8 +120,13 @@ def compose(ctx: SendContext, message_id: str) -> Outgoing:
     signature = sender.display_name or sender.addr_spec
 
     subject = ctx.subject or ""
-    thread = ctx.thread_message_id if ctx.sequence_order > 0 else None
-    if ctx.sequence_order > 0 and ctx.thread_subject:
+    threaded = ctx.sequence_order > 0 and bool(ctx.thread_message_id)
+    in_reply_to = references = ctx.thread_message_id
+    if ctx.flow_type == "reply" and ctx.in_reply_to:
+        # A reply answers the prospect's own message, under the subject they wrote ("Re: …").
+        threaded, in_reply_to = True, ctx.in_reply_to
+        references = ctx.reply_references or in_reply_to
+    elif ctx.sequence_order > 0 and ctx.thread_subject:
         subject = f"Re: {ctx.thread_subject}"
 
     body = (ctx.body or "").rstrip()
@@ -140,8 +145,8 @@ def compose(ctx: SendContext, message_id: str) -> Outgoing:
         address_header("To", ctx.contact_name or "", recipient),
         header("Subject", subject),
     ]
-    if thread:
-        headers += [header("In-Reply-To", thread), header("References", thread)]
+    if threaded and in_reply_to:
+        headers += [header("In-Reply-To", in_reply_to), header("References", references or in_reply_to)]
     headers += [
         header("List-Unsubscribe", unsubscribe),
         "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n",

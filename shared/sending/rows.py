@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-FlowType = Literal["email", "form_submission"]
+FlowType = Literal["email", "form_submission", "reply"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +67,8 @@ class SendContext:
     form_page_url: str | None
     form_action: str | None
     form_roles: Any  # the approved form's field roles (JSON), checked again on the fresh page
+    in_reply_to: str | None  # a reply draft's: the prospect's Message-ID it answers
+    reply_references: str | None  # a reply draft's References (their thread)
 
     @property
     def ai(self) -> dict[str, Any]:

@@ -24,14 +24,15 @@ WITH doomed AS (
   SELECT f.id,
          CASE
            WHEN c.status = 'completed' THEN 'canceled: the campaign is completed'
-           WHEN public.suppression_reason(f.contact_id, f.campaign_id) IS NOT NULL
-             THEN 'canceled: ' || public.suppression_reason(f.contact_id, f.campaign_id)
+           WHEN public.suppression_reason(f.contact_id, f.campaign_id, f.flow_type) IS NOT NULL
+             THEN 'canceled: ' || public.suppression_reason(f.contact_id, f.campaign_id, f.flow_type)
            WHEN f.flow_type = 'form_submission' AND EXISTS (
              SELECT 1 FROM outreach_flows o
              WHERE o.contact_id = f.contact_id AND o.flow_type = 'form_submission' AND o.id <> f.id
                AND o.status = 'sent' AND o.sent_at > now() - interval '90 days')
              THEN 'canceled: the site received a form message from the organization in the last 90 days'
-           WHEN EXISTS (
+           -- A reply answers the prospect: the sequence before it was canceled by their reply.
+           WHEN f.flow_type <> 'reply' AND EXISTS (
              SELECT 1 FROM outreach_flows p
              WHERE p.campaign_id = f.campaign_id AND p.contact_id = f.contact_id
                AND p.sequence_order < f.sequence_order AND p.status IN ('failed', 'canceled'))
@@ -76,11 +77,11 @@ WITH locked AS (
     -- into an anti-join that reads every unsent row of the table: it takes the due rows for the
     -- whole 'scheduled' share of the table, since most rows are long sent and their send times
     -- are in the past too (118 ms instead of 12 at 1,000,000 rows).
-    AND NOT EXISTS (
+    AND (f.flow_type = 'reply' OR NOT EXISTS (
       SELECT 1 FROM outreach_flows p
       WHERE p.campaign_id = f.campaign_id AND p.contact_id = f.contact_id
         AND p.sequence_order < f.sequence_order AND p.status <> 'sent'
-      OFFSET 0)
+      OFFSET 0))
   ORDER BY f.scheduled_send_time, f.id
   LIMIT %(scan)s
   FOR UPDATE OF f SKIP LOCKED
@@ -90,7 +91,7 @@ WITH locked AS (
 -- from the head of the queue; any left are skipped here and canceled by the next sweep.
 eligible AS (
   SELECT * FROM locked l
-  WHERE public.suppression_reason(l.contact_id, l.campaign_id) IS NULL
+  WHERE public.suppression_reason(l.contact_id, l.campaign_id, l.flow_type) IS NULL
     -- A site gets one form message from the organization in 90 days, one at a time.
     AND NOT (l.flow_type = 'form_submission' AND EXISTS (
       SELECT 1 FROM outreach_flows o
@@ -183,7 +184,8 @@ SELECT f.id, f.campaign_id, f.contact_id, f.sequence_order, f.subject, f.body, f
        c.campaign_name, c.ai_settings, c.default_language, o.org_name, o.id AS organization_id,
        first.message_id AS thread_message_id, first.subject AS thread_subject,
        f.mailbox_id, m.email AS mailbox_email, m.display_name AS mailbox_name,
-       f.flow_type, ct.form_site, cf.page_url AS form_page_url, cf.action AS form_action, cf.roles AS form_roles
+       f.flow_type, ct.form_site, cf.page_url AS form_page_url, cf.action AS form_action, cf.roles AS form_roles,
+       f.in_reply_to, f.reply_references
 FROM outreach_flows f
 JOIN contacts ct ON ct.id = f.contact_id
 JOIN campaigns c ON c.id = f.campaign_id
@@ -217,16 +219,16 @@ FROM campaigns c
 WHERE f.id = %(id)s AND f.status = 'sending' AND f.attempts = %(attempts)s
   AND c.id = f.campaign_id AND c.status = 'active'
   AND (f.mailbox_id IS NULL OR EXISTS (SELECT 1 FROM mailboxes m WHERE m.id = f.mailbox_id AND m.active))
-  AND public.suppression_reason(f.contact_id, f.campaign_id) IS NULL
+  AND public.suppression_reason(f.contact_id, f.campaign_id, f.flow_type) IS NULL
 RETURNING f.id;
 
 -- name: cancel-claimed
 UPDATE outreach_flows f
 SET status = 'canceled', lease_expires_at = NULL,
-    status_reason = 'canceled: ' || coalesce(public.suppression_reason(f.contact_id, f.campaign_id),
+    status_reason = 'canceled: ' || coalesce(public.suppression_reason(f.contact_id, f.campaign_id, f.flow_type),
                                              'the campaign is completed')
 WHERE f.id = %(id)s AND f.status = 'sending' AND f.attempts = %(attempts)s
-  AND (public.suppression_reason(f.contact_id, f.campaign_id) IS NOT NULL
+  AND (public.suppression_reason(f.contact_id, f.campaign_id, f.flow_type) IS NOT NULL
        OR (SELECT c.status FROM campaigns c WHERE c.id = f.campaign_id) = 'completed')
 RETURNING f.id;
 

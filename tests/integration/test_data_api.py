@@ -27,6 +27,7 @@ MEMBER_TABLES = {
     "campaign_unsubscribes",
     "sender_domains",
     "campaign_stats",
+    "campaign_reply_stats",
     "inbound_messages",
     "public_mail_domains",
     "contact_forms",

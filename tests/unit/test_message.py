@@ -49,6 +49,8 @@ def context(**overrides) -> SendContext:
         "form_page_url": None,
         "form_action": None,
         "form_roles": None,
+        "in_reply_to": None,
+        "reply_references": None,
     }
     return SendContext(**{**ctx, **overrides})
 
