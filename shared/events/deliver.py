@@ -1,0 +1,240 @@
+"""deliver_events: sends what is due in the outbox of signed webhooks, at least once.
+
+Each delivery is a POST of the stored body with Standard Webhooks' headers (signing.py), to the
+address the fetcher's rules allow (shared/discovery/fetch.py: the name resolved and every
+address checked, the connection made to the checked address; loopback and private networks
+only with ALLOW_PRIVATE_NETWORK), no redirect followed, the whole request bounded by
+EVENTS_TIMEOUT and the answer read up to EVENTS_RESPONSE_BYTES. A 2xx is delivered; anything
+else is tried again with the same webhook-id on Standard Webhooks' schedule, up to
+EVENTS_RETRY_HOURS after the event, then failed with the reason.
+
+Deliveries run concurrently, at most EVENTS_PER_ENDPOINT at once to one endpoint, and new ones
+are claimed as soon as a slot frees: a slow endpoint holds its own slots only, never another
+endpoint's or another organization's events.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from shared.core import db
+from shared.core.config import get_settings
+from shared.core.logs import get_logger
+from shared.discovery import fetch
+from shared.events import signing
+
+log = get_logger(__name__)
+
+USER_AGENT = "Outreach-Webhooks/1.0"
+# Standard Webhooks' retry schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h) as multiples of
+# the first delay; the last attempt is made at the event's age limit (24 hours).
+SCHEDULE = (1, 60, 360, 1440, 3600, 7200, 7200)
+# How often a call with deliveries in flight looks for newly due ones.
+POLL_SECONDS = 0.2
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: uuid.UUID
+    endpoint_id: uuid.UUID
+    organization_id: uuid.UUID
+    event_type: str
+    attempts: int
+    body: str
+    url: str
+    secret: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivered: bool
+    http_status: int | None = None
+    reason: str | None = None
+    final: bool = False  # no point trying again (an address the rules refuse)
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before the next attempt, after `attempts` attempts."""
+    step = SCHEDULE[min(attempts, len(SCHEDULE)) - 1]
+    return get_settings().events_retry_base_seconds * step
+
+
+def lease_seconds() -> float:
+    # Longer than any attempt, with room to record its outcome.
+    return get_settings().events_timeout + 60
+
+
+def post(delivery: Delivery) -> Outcome:
+    """One attempt. The endpoint's faults are outcomes with a reason, never exceptions; the
+    reason names no URL (one may hold a token) and no secret."""
+    settings = get_settings()
+    try:
+        scheme, host, port = fetch.checked_target(delivery.url)
+        if scheme == "http" and not settings.allow_private_network:
+            return Outcome(False, reason="blocked address: plain http; endpoints use https", final=True)
+        ip = fetch.resolve_checked(host, port)
+    except fetch.Blocked as exc:
+        return Outcome(False, reason=str(exc), final=True)
+    except fetch.FetchError as exc:
+        return Outcome(False, reason=str(exc))
+    parts = urlsplit(delivery.url)
+    literal = f"[{ip}]" if ":" in ip else ip
+    direct = urlunsplit((scheme, f"{literal}:{port}", parts.path or "/", parts.query, ""))
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "Host": parts.netloc,
+        **signing.headers(delivery.secret, signing.message_id(delivery.id), delivery.body),
+    }
+    timeout = settings.events_timeout
+    client = httpx.Client(
+        timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False, http2=False
+    )
+    # Timeouts are per read: the watchdog closes the connection at the whole request's limit.
+    watchdog = threading.Timer(timeout, client.close)
+    watchdog.daemon = True
+    deadline = time.monotonic() + timeout
+    watchdog.start()
+    try:
+        request = client.build_request(
+            "POST",
+            direct,
+            headers=headers,
+            content=delivery.body.encode(),
+            extensions={"sni_hostname": host, "timeout": client.timeout.as_dict()},
+        )
+        response = client.send(request, stream=True)
+        try:
+            _read_capped(response, settings.events_response_bytes, deadline)
+        finally:
+            response.close()
+    except httpx.ConnectError:
+        return Outcome(False, reason="unreachable: the endpoint did not accept the connection")
+    except (httpx.HTTPError, OSError, RuntimeError) as exc:
+        if time.monotonic() >= deadline or isinstance(exc, httpx.TimeoutException):
+            return Outcome(False, reason=f"timeout: no answer within {timeout:g} s")
+        return Outcome(False, reason=f"unreachable: {type(exc).__name__}")
+    finally:
+        watchdog.cancel()
+        client.close()
+    status = response.status_code
+    if 200 <= status < 300:
+        return Outcome(True, http_status=status)
+    if response.is_redirect:
+        return Outcome(False, http_status=status, reason=f"HTTP status {status}: redirects are not followed")
+    return Outcome(False, http_status=status, reason=f"HTTP status {status}")
+
+
+def _read_capped(response: httpx.Response, cap: int, deadline: float) -> None:
+    """Reads the answer (its status decides) up to `cap` bytes, then stops listening."""
+    read = 0
+    for chunk in response.iter_raw():
+        read += len(chunk)
+        if read > cap or time.monotonic() > deadline:
+            return
+
+
+def settle(delivery: Delivery, outcome: Outcome) -> str:
+    with db.session() as conn:
+        if outcome.delivered:
+            db.execute(
+                conn,
+                "events-delivered",
+                id=delivery.id,
+                attempts=delivery.attempts,
+                http_status=outcome.http_status,
+            )
+            return "delivered"
+        row = db.fetch_one(
+            conn,
+            "events-retry",
+            id=delivery.id,
+            attempts=delivery.attempts,
+            http_status=outcome.http_status,
+            reason=outcome.reason,
+            final=outcome.final,
+            wait=retry_delay(delivery.attempts),
+            give_up=get_settings().events_retry_hours * 3600,
+        )
+    state = row["status"] if row else "lost"
+    log.warning(
+        "webhook delivery failed",
+        extra={
+            "endpoint_id": str(delivery.endpoint_id),
+            "delivery_id": str(delivery.id),
+            "reason": outcome.reason,
+            "attempts": delivery.attempts,
+            "state": state,
+        },
+    )
+    return "failed" if state == "failed" else "retrying"
+
+
+def attempt(delivery: Delivery) -> str:
+    try:
+        outcome = post(delivery)
+    except Exception as exc:  # a fault of ours: tried again after its delay, like the endpoint's
+        log.exception("webhook delivery crashed", extra={"delivery_id": str(delivery.id)})
+        outcome = Outcome(False, reason=f"internal error: {type(exc).__name__}")
+    try:
+        return settle(delivery, outcome)
+    except Exception:
+        log.exception(
+            "could not record a webhook delivery; its lease will expire",
+            extra={"delivery_id": str(delivery.id)},
+        )
+        return "error"
+
+
+def claim(limit: int, busy: Counter[uuid.UUID]) -> list[Delivery]:
+    settings = get_settings()
+    with db.transaction() as conn:
+        return db.fetch_all(
+            conn,
+            "events-claim",
+            Delivery,
+            limit=limit,
+            per_endpoint=settings.events_per_endpoint,
+            busy_ids=list(busy),
+            busy_counts=list(busy.values()),
+            lease=lease_seconds(),
+        )
+
+
+def run(limit: int | None = None) -> dict[str, int]:
+    """Delivers what is due until nothing is (or `limit` deliveries were taken, or the budget
+    ran out), and answers the counts."""
+    settings = get_settings()
+    deadline = time.monotonic() + settings.events_budget_seconds
+    counts: Counter[str] = Counter()
+    in_flight: dict[Future[str], Delivery] = {}
+    busy: Counter[uuid.UUID] = Counter()
+    taken = 0
+    with ThreadPoolExecutor(max_workers=settings.events_concurrency, thread_name_prefix="deliver") as pool:
+        while True:
+            free = settings.events_concurrency - len(in_flight)
+            if limit is not None:
+                free = min(free, limit - taken)
+            claimed = []
+            if free > 0 and time.monotonic() < deadline:
+                claimed = claim(free, +busy)
+            for delivery in claimed:
+                in_flight[pool.submit(attempt, delivery)] = delivery
+                busy[delivery.endpoint_id] += 1
+            taken += len(claimed)
+            if not in_flight:
+                break
+            done, _ = wait(in_flight, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            for future in done:
+                delivery = in_flight.pop(future)
+                busy[delivery.endpoint_id] -= 1
+                counts[future.result()] += 1
+    return {"claimed": taken, **counts}
