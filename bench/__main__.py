@@ -19,6 +19,7 @@ BENCHMARKS = (
     "corpus",
     "sending",
     "mailboxes",
+    "events",
     "claim",
     "rls",
     "drafting",

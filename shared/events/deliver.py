@@ -15,6 +15,7 @@ endpoint's or another organization's events.
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 import uuid
@@ -61,6 +62,20 @@ class Outcome:
     final: bool = False  # no point trying again (an address the rules refuse)
 
 
+_tls: ssl.SSLContext | None = None
+_tls_lock = threading.Lock()
+
+
+def tls_context() -> ssl.SSLContext:
+    """One verifying TLS context for every delivery: making one loads the CA bundle, which
+    costs more than a request to a nearby endpoint. SSLContext is safe to share between threads."""
+    global _tls
+    with _tls_lock:
+        if _tls is None:
+            _tls = httpx.create_ssl_context()
+        return _tls
+
+
 def retry_delay(attempts: int) -> float:
     """Seconds before the next attempt, after `attempts` attempts."""
     step = SCHEDULE[min(attempts, len(SCHEDULE)) - 1]
@@ -96,7 +111,11 @@ def post(delivery: Delivery) -> Outcome:
     }
     timeout = settings.events_timeout
     client = httpx.Client(
-        timeout=httpx.Timeout(timeout), follow_redirects=False, trust_env=False, http2=False
+        timeout=httpx.Timeout(timeout),
+        follow_redirects=False,
+        trust_env=False,
+        http2=False,
+        verify=tls_context(),
     )
     # Timeouts are per read: the watchdog closes the connection at the whole request's limit.
     watchdog = threading.Timer(timeout, client.close)
@@ -142,90 +161,97 @@ def _read_capped(response: httpx.Response, cap: int, deadline: float) -> None:
             return
 
 
-def settle(delivery: Delivery, outcome: Outcome) -> str:
-    with db.session() as conn:
-        if outcome.delivered:
-            db.execute(
-                conn,
-                "events-delivered",
-                id=delivery.id,
-                attempts=delivery.attempts,
-                http_status=outcome.http_status,
-            )
-            return "delivered"
-        row = db.fetch_one(
-            conn,
-            "events-retry",
-            id=delivery.id,
-            attempts=delivery.attempts,
-            http_status=outcome.http_status,
-            reason=outcome.reason,
-            final=outcome.final,
-            wait=retry_delay(delivery.attempts),
-            give_up=get_settings().events_retry_hours * 3600,
-        )
-    state = row["status"] if row else "lost"
-    log.warning(
-        "webhook delivery failed",
-        extra={
-            "endpoint_id": str(delivery.endpoint_id),
-            "delivery_id": str(delivery.id),
-            "reason": outcome.reason,
-            "attempts": delivery.attempts,
-            "state": state,
-        },
-    )
-    return "failed" if state == "failed" else "retrying"
-
-
-def attempt(delivery: Delivery) -> str:
+def attempt(delivery: Delivery) -> Outcome:
     try:
-        outcome = post(delivery)
+        return post(delivery)
     except Exception as exc:  # a fault of ours: tried again after its delay, like the endpoint's
         log.exception("webhook delivery crashed", extra={"delivery_id": str(delivery.id)})
-        outcome = Outcome(False, reason=f"internal error: {type(exc).__name__}")
-    try:
-        return settle(delivery, outcome)
-    except Exception:
-        log.exception(
-            "could not record a webhook delivery; its lease will expire",
-            extra={"delivery_id": str(delivery.id)},
-        )
-        return "error"
+        return Outcome(False, reason=f"internal error: {type(exc).__name__}")
 
 
-def claim(limit: int, busy: Counter[uuid.UUID]) -> list[Delivery]:
-    settings = get_settings()
-    with db.transaction() as conn:
-        return db.fetch_all(
+def settle(conn, results: list[tuple[Delivery, Outcome]]) -> Counter[str]:
+    """Records finished attempts, two statements for any number of them. Each settles only the
+    claim it was made under (its attempt number): an answer that came after the lease, when
+    another deliverer may have the row, changes nothing."""
+    counts: Counter[str] = Counter()
+    done = [(d, o) for d, o in results if o.delivered]
+    if done:
+        db.execute(
             conn,
-            "events-claim",
-            Delivery,
-            limit=limit,
-            per_endpoint=settings.events_per_endpoint,
-            busy_ids=list(busy),
-            busy_counts=list(busy.values()),
-            lease=lease_seconds(),
+            "events-delivered",
+            ids=[d.id for d, _ in done],
+            attempts=[d.attempts for d, _ in done],
+            statuses=[o.http_status for _, o in done],
         )
+        counts["delivered"] += len(done)
+    failed = [(d, o) for d, o in results if not o.delivered]
+    if failed:
+        states = dict(
+            (row["id"], row["status"])
+            for row in db.fetch_all(
+                conn,
+                "events-retry",
+                ids=[d.id for d, _ in failed],
+                attempts=[d.attempts for d, _ in failed],
+                statuses=[o.http_status for _, o in failed],
+                reasons=[o.reason for _, o in failed],
+                finals=[o.final for _, o in failed],
+                waits=[retry_delay(d.attempts) for d, _ in failed],
+                give_up=get_settings().events_retry_hours * 3600,
+            )
+        )
+        for delivery, outcome in failed:
+            state = states.get(delivery.id, "lost")
+            counts["failed" if state == "failed" else "retrying"] += 1
+            log.warning(
+                "webhook delivery failed",
+                extra={
+                    "endpoint_id": str(delivery.endpoint_id),
+                    "delivery_id": str(delivery.id),
+                    "reason": outcome.reason,
+                    "attempts": delivery.attempts,
+                    "state": state,
+                },
+            )
+    return counts
+
+
+def claim(conn, limit: int, busy: Counter[uuid.UUID]) -> list[Delivery]:
+    """One statement, in autocommit: it locks, claims and commits at once."""
+    settings = get_settings()
+    return db.fetch_all(
+        conn,
+        "events-claim",
+        Delivery,
+        limit=limit,
+        per_endpoint=settings.events_per_endpoint,
+        busy_ids=list(busy),
+        busy_counts=list(busy.values()),
+        lease=lease_seconds(),
+    )
 
 
 def run(limit: int | None = None) -> dict[str, int]:
     """Delivers what is due until nothing is (or `limit` deliveries were taken, or the budget
-    ran out), and answers the counts."""
+    ran out), and answers the counts. This thread claims and records, on one connection; the
+    pool's threads only make the requests."""
     settings = get_settings()
     deadline = time.monotonic() + settings.events_budget_seconds
     counts: Counter[str] = Counter()
-    in_flight: dict[Future[str], Delivery] = {}
+    in_flight: dict[Future[Outcome], Delivery] = {}
     busy: Counter[uuid.UUID] = Counter()
     taken = 0
-    with ThreadPoolExecutor(max_workers=settings.events_concurrency, thread_name_prefix="deliver") as pool:
+    with (
+        db.session() as conn,
+        ThreadPoolExecutor(max_workers=settings.events_concurrency, thread_name_prefix="deliver") as pool,
+    ):
         while True:
             free = settings.events_concurrency - len(in_flight)
             if limit is not None:
                 free = min(free, limit - taken)
             claimed = []
             if free > 0 and time.monotonic() < deadline:
-                claimed = claim(free, +busy)
+                claimed = claim(conn, free, +busy)
             for delivery in claimed:
                 in_flight[pool.submit(attempt, delivery)] = delivery
                 busy[delivery.endpoint_id] += 1
@@ -233,8 +259,10 @@ def run(limit: int | None = None) -> dict[str, int]:
             if not in_flight:
                 break
             done, _ = wait(in_flight, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            results = []
             for future in done:
                 delivery = in_flight.pop(future)
                 busy[delivery.endpoint_id] -= 1
-                counts[future.result()] += 1
+                results.append((delivery, future.result()))
+            counts.update(settle(conn, results))
     return {"claimed": taken, **counts}

@@ -31,17 +31,22 @@ RETURNING d.id, d.endpoint_id, d.organization_id, d.event_type, d.attempts, d.pa
 
 -- name: events-delivered
 -- Only the attempt that holds the claim settles it (a late answer after the lease changes nothing).
-UPDATE webhook_deliveries
-SET status = 'delivered', delivered_at = now(), last_status = %(http_status)s, last_error = NULL
-WHERE id = %(id)s AND attempts = %(attempts)s AND status = 'pending';
+UPDATE webhook_deliveries d
+SET status = 'delivered', delivered_at = now(), last_status = r.http_status, last_error = NULL
+FROM unnest(%(ids)s::uuid[], %(attempts)s::integer[], %(statuses)s::integer[]) AS r(id, attempts, http_status)
+WHERE d.id = r.id AND d.attempts = r.attempts AND d.status = 'pending';
 
 -- name: events-retry
--- The next attempt after %(wait)s seconds, never later than the last chance (created_at plus
--- %(give_up)s seconds); an attempt failing at or after it fails the delivery for good.
-UPDATE webhook_deliveries
-SET status = CASE WHEN %(final)s OR now() >= created_at + make_interval(secs => %(give_up)s)
+-- The next attempt after its wait, never later than the last chance (created_at plus
+-- %(give_up)s seconds); an attempt failing at or after it, or refused for good, fails the
+-- delivery with the reason.
+UPDATE webhook_deliveries d
+SET status = CASE WHEN r.final OR now() >= d.created_at + make_interval(secs => %(give_up)s)
                   THEN 'failed' ELSE 'pending' END,
-    next_attempt_at = least(now() + make_interval(secs => %(wait)s), created_at + make_interval(secs => %(give_up)s)),
-    last_status = %(http_status)s, last_error = %(reason)s
-WHERE id = %(id)s AND attempts = %(attempts)s AND status = 'pending'
-RETURNING status;
+    next_attempt_at = least(now() + make_interval(secs => r.wait),
+                            d.created_at + make_interval(secs => %(give_up)s)),
+    last_status = r.http_status, last_error = r.reason
+FROM unnest(%(ids)s::uuid[], %(attempts)s::integer[], %(statuses)s::integer[], %(reasons)s::text[],
+            %(finals)s::boolean[], %(waits)s::float8[]) AS r(id, attempts, http_status, reason, final, wait)
+WHERE d.id = r.id AND d.attempts = r.attempts AND d.status = 'pending'
+RETURNING d.id, d.status;

@@ -439,3 +439,25 @@ def test_deliver_events_takes_the_scheduler_s_call_with_the_secret_only(conn, ou
     assert response.status_code == 200 and response.get_json()["claimed"] == 0
     response = client.post("/", json={"limit": 0}, headers={"X-Webhook-Secret": os.environ["WEBHOOK_SECRET"]})
     assert response.status_code == 400
+
+
+def test_deliver_events_takes_a_database_webhook_of_the_outbox(conn, outbox):
+    org, campaign_id, contact_id = factories.prospect(conn)
+    receiver = Receiver()
+    with http_server(receiver) as base:
+        endpoint_id, _ = add_webhook(conn, org, f"{base}/")
+        reply(conn, org, campaign_id, contact_id)
+        [row] = deliveries(conn, endpoint_id)
+        client = function_client("deliver_events")
+        secret = {"X-Webhook-Secret": os.environ["WEBHOOK_SECRET"]}
+        webhook = {
+            "type": "INSERT",
+            "table": "webhook_deliveries",
+            "schema": "public",
+            "record": {"id": str(row["id"])},
+        }
+        wrong = client.post("/", json={**webhook, "table": "contacts"}, headers=secret)
+        assert wrong.status_code == 400 and receiver.requests == []
+        response = client.post("/", json=webhook, headers=secret)
+    assert response.status_code == 200 and response.get_json()["delivered"] == 1
+    assert len(receiver.requests) == 1
