@@ -17,7 +17,7 @@ cd "$(dirname "$0")"
 
 DRY_RUN=0
 [[ "${1:-}" == "--dry-run" ]] && DRY_RUN=1
-FUNCTIONS=(create_campaign run_search scrape_url draft_message send_due sync_mailboxes unsubscribe_webhook)
+FUNCTIONS=(create_campaign run_search scrape_url draft_message send_due sync_mailboxes unsubscribe_webhook deliver_events)
 SECRET_VARS=(DATABASE_URL WEBHOOK_SECRET UNSUBSCRIBE_SECRET UNSUBSCRIBE_PREVIOUS_SECRETS SUPABASE_JWT_SECRET
   SEARCH_API_KEY LLM_API_KEY SMTP_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY)
 PLAIN_VARS=(SUPABASE_URL SEARCH_PROVIDER SEARCH_RESULTS_PER_TASK SEARCH_SKIP_HOSTS SEARCH_BASE_URL
@@ -114,7 +114,7 @@ for fn in "${FUNCTIONS[@]}"; do
   # Called only by Cloud Scheduler with its OIDC token (the drains also take webhooks from Supabase).
   [[ "$fn" =~ ^(send_due|sync_mailboxes)$ ]] && access=(--no-allow-unauthenticated)
   memory=256Mi; timeout=60s
-  [[ "$fn" =~ ^(scrape_url|draft_message|run_search|send_due|sync_mailboxes)$ ]] && timeout=540s
+  [[ "$fn" =~ ^(scrape_url|draft_message|run_search|send_due|sync_mailboxes|deliver_events)$ ]] && timeout=540s
   [[ "$fn" == "scrape_url" ]] && memory=512Mi
   secrets_flag=$(IFS=,; echo "${set_secrets[*]}")
   run gcloud functions deploy "$fn" --gen2 --runtime python312 --project "$PROJECT" --region "$REGION" \

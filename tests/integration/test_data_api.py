@@ -30,11 +30,13 @@ MEMBER_TABLES = {
     "inbound_messages",
     "public_mail_domains",
     "contact_forms",
+    "webhook_deliveries",
 }
 # (role, table, privilege) beyond SELECT on MEMBER_TABLES for authenticated.
 TABLE_GRANTS = {
     ("authenticated", "organization_members", "DELETE"),
     ("authenticated", "mailboxes", "DELETE"),
+    ("authenticated", "webhook_endpoints", "DELETE"),
 }
 COLUMN_GRANTS = {
     ("organizations", "UPDATE"): {"org_name", "daily_send_cap"},
@@ -92,6 +94,17 @@ COLUMN_GRANTS = {
         "paused_reason",
     },
     ("mailboxes", "UPDATE"): {"display_name", "daily_cap", "ramp_start", "ramp_step", "active"},
+    # Everything but the secret's Vault id; endpoints are added through add_webhook only.
+    ("webhook_endpoints", "SELECT"): {
+        "id",
+        "organization_id",
+        "url",
+        "events",
+        "active",
+        "created_at",
+        "updated_at",
+    },
+    ("webhook_endpoints", "UPDATE"): {"active"},
 }
 FUNCTION_GRANTS = {
     ("public.add_contacts", "authenticated"),
@@ -100,6 +113,8 @@ FUNCTION_GRANTS = {
     ("public.contact_data", "service_role"),
     ("public.add_mailbox", "authenticated"),
     ("public.add_mailbox", "service_role"),
+    ("public.add_webhook", "authenticated"),
+    ("public.add_webhook", "service_role"),
     ("private.user_organizations", "authenticated"),
     ("private.user_admin_organizations", "authenticated"),
     ("private.unknown_key", "authenticated"),

@@ -235,7 +235,10 @@ def test_scheduler_jobs_are_created_then_updated():
     lines = scheduler.apply(client, jobs)
     assert lines[0] == f"updated {send.name}" and all(line.startswith("created") for line in lines[1:])
     again = scheduler.apply(client, jobs)
-    assert all(line.startswith("updated") for line in again) and len(client.jobs) == 5
+    assert all(line.startswith("updated") for line in again) and len(client.jobs) == 6
+    deliver = by_name["outreach-deliver-events"]
+    assert deliver.schedule == "* * * * *" and deliver.http_target.body == b"{}"
+    assert not deliver.http_target.oidc_token.service_account_email
     sync = by_name["outreach-sync-mailboxes"]
     assert sync.schedule == "*/2 * * * *" and sync.http_target.body == b"{}"
     assert sync.http_target.oidc_token.service_account_email == "sched@acme.iam"
