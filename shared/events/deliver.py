@@ -25,10 +25,13 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import psycopg
+from psycopg.rows import class_row, dict_row
 
 from shared.core import db
 from shared.core.config import get_settings
 from shared.core.logs import get_logger
+from shared.core.queries import sql
 from shared.discovery import fetch
 from shared.events import signing
 
@@ -169,66 +172,77 @@ def attempt(delivery: Delivery) -> Outcome:
         return Outcome(False, reason=f"internal error: {type(exc).__name__}")
 
 
-def settle(conn, results: list[tuple[Delivery, Outcome]]) -> Counter[str]:
-    """Records finished attempts, two statements for any number of them. Each settles only the
-    claim it was made under (its attempt number): an answer that came after the lease, when
-    another deliverer may have the row, changes nothing."""
-    counts: Counter[str] = Counter()
+def settle_and_claim(
+    conn: psycopg.Connection, results: list[tuple[Delivery, Outcome]], limit: int, busy: Counter[uuid.UUID]
+) -> tuple[Counter[str], list[Delivery]]:
+    """Records finished attempts and claims up to `limit` more, in one transaction sent as one
+    round trip (a pipeline). Each attempt settles only the claim it was made under (its attempt
+    number): an answer that came after the lease, when another deliverer may have the row,
+    changes nothing.
+
+    The transaction does not wait for its commit to reach the disk (synchronous_commit off,
+    for this transaction only, so a pooled connection is left as it was): waiting cost more
+    than the rest of the statement. A database crash can lose such a commit, which only makes
+    a delivery repeat (its claim or its record is lost; at least once, with the same
+    webhook-id); the events themselves are committed by their cause's own transaction."""
+    settings = get_settings()
     done = [(d, o) for d, o in results if o.delivered]
-    if done:
-        db.execute(
-            conn,
-            "events-delivered",
-            ids=[d.id for d, _ in done],
-            attempts=[d.attempts for d, _ in done],
-            statuses=[o.http_status for _, o in done],
-        )
-        counts["delivered"] += len(done)
     failed = [(d, o) for d, o in results if not o.delivered]
-    if failed:
-        states = dict(
-            (row["id"], row["status"])
-            for row in db.fetch_all(
-                conn,
-                "events-retry",
-                ids=[d.id for d, _ in failed],
-                attempts=[d.attempts for d, _ in failed],
-                statuses=[o.http_status for _, o in failed],
-                reasons=[o.reason for _, o in failed],
-                finals=[o.final for _, o in failed],
-                waits=[retry_delay(d.attempts) for d, _ in failed],
-                give_up=get_settings().events_retry_hours * 3600,
-            )
-        )
-        for delivery, outcome in failed:
-            state = states.get(delivery.id, "lost")
-            counts["failed" if state == "failed" else "retrying"] += 1
-            log.warning(
-                "webhook delivery failed",
-                extra={
-                    "endpoint_id": str(delivery.endpoint_id),
-                    "delivery_id": str(delivery.id),
-                    "reason": outcome.reason,
-                    "attempts": delivery.attempts,
-                    "state": state,
+    retry = claim = None
+    with conn.pipeline(), conn.transaction():
+        conn.execute("SET LOCAL synchronous_commit = off")
+        if done:
+            conn.execute(
+                sql("events-delivered"),
+                {
+                    "ids": [d.id for d, _ in done],
+                    "attempts": [d.attempts for d, _ in done],
+                    "statuses": [o.http_status for _, o in done],
                 },
             )
-    return counts
-
-
-def claim(conn, limit: int, busy: Counter[uuid.UUID]) -> list[Delivery]:
-    """One statement, in autocommit: it locks, claims and commits at once."""
-    settings = get_settings()
-    return db.fetch_all(
-        conn,
-        "events-claim",
-        Delivery,
-        limit=limit,
-        per_endpoint=settings.events_per_endpoint,
-        busy_ids=list(busy),
-        busy_counts=list(busy.values()),
-        lease=lease_seconds(),
-    )
+        if failed:
+            retry = conn.cursor(row_factory=dict_row)
+            retry.execute(
+                sql("events-retry"),
+                {
+                    "ids": [d.id for d, _ in failed],
+                    "attempts": [d.attempts for d, _ in failed],
+                    "statuses": [o.http_status for _, o in failed],
+                    "reasons": [o.reason for _, o in failed],
+                    "finals": [o.final for _, o in failed],
+                    "waits": [retry_delay(d.attempts) for d, _ in failed],
+                    "give_up": settings.events_retry_hours * 3600,
+                },
+            )
+        if limit > 0:
+            claim = conn.cursor(row_factory=class_row(Delivery))
+            claim.execute(
+                sql("events-claim"),
+                {
+                    "limit": limit,
+                    "per_endpoint": settings.events_per_endpoint,
+                    "busy_ids": list(busy),
+                    "busy_counts": list(busy.values()),
+                    "lease": lease_seconds(),
+                },
+            )
+        states = {row["id"]: row["status"] for row in retry.fetchall()} if retry else {}
+        claimed = claim.fetchall() if claim else []
+    counts: Counter[str] = Counter(delivered=len(done))
+    for delivery, outcome in failed:
+        state = states.get(delivery.id, "lost")
+        counts["failed" if state == "failed" else "retrying"] += 1
+        log.warning(
+            "webhook delivery failed",
+            extra={
+                "endpoint_id": str(delivery.endpoint_id),
+                "delivery_id": str(delivery.id),
+                "reason": outcome.reason,
+                "attempts": delivery.attempts,
+                "state": state,
+            },
+        )
+    return +counts, claimed
 
 
 def run(limit: int | None = None) -> dict[str, int]:
@@ -241,6 +255,7 @@ def run(limit: int | None = None) -> dict[str, int]:
     in_flight: dict[Future[Outcome], Delivery] = {}
     busy: Counter[uuid.UUID] = Counter()
     taken = 0
+    results: list[tuple[Delivery, Outcome]] = []
     with (
         db.session() as conn,
         ThreadPoolExecutor(max_workers=settings.events_concurrency, thread_name_prefix="deliver") as pool,
@@ -249,9 +264,10 @@ def run(limit: int | None = None) -> dict[str, int]:
             free = settings.events_concurrency - len(in_flight)
             if limit is not None:
                 free = min(free, limit - taken)
-            claimed = []
-            if free > 0 and time.monotonic() < deadline:
-                claimed = claim(conn, free, +busy)
+            if time.monotonic() >= deadline:
+                free = 0
+            settled, claimed = settle_and_claim(conn, results, max(free, 0), +busy)
+            counts.update(settled)
             for delivery in claimed:
                 in_flight[pool.submit(attempt, delivery)] = delivery
                 busy[delivery.endpoint_id] += 1
@@ -264,5 +280,4 @@ def run(limit: int | None = None) -> dict[str, int]:
                 delivery = in_flight.pop(future)
                 busy[delivery.endpoint_id] -= 1
                 results.append((delivery, future.result()))
-            counts.update(settle(conn, results))
     return {"claimed": taken, **counts}
