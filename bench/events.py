@@ -24,6 +24,7 @@ from tests.helpers import http_server
 
 REPLIES = int(os.environ.get("BENCH_EVENTS_REPLIES", "10000"))
 BATCH = 100
+PACED_REPLIES = int(os.environ.get("BENCH_EVENTS_PACED_REPLIES", "2000"))
 SLOW_SECONDS = 0.1
 DELIVERERS = 2
 # Of every four batches: two to the fast endpoint's organization, one to the slow's, one to the failing's.
@@ -63,6 +64,8 @@ def deliverer() -> None:
 
     with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
         conn.execute("LISTEN outreach_webhooks")
+        deliver.run()
+        print("ready", flush=True)
         while True:
             while deliver.run()["claimed"]:
                 pass
@@ -90,7 +93,9 @@ def run() -> dict:
     pace: what the slow and failing neighbours cost it."""
     together = scenario(ROTATION)
     alone = scenario(tuple(name if name == "fast" else None for name in ROTATION))
-    return {**together, "alone": alone["endpoints"]["fast"], "triggers": trigger_cost()}
+    # Below the deliverers' capacity: what a commit waits when there is no backlog.
+    paced = scenario(ROTATION, replies=PACED_REPLIES, batch=10, pause=0.1)
+    return {**together, "alone": alone["endpoints"]["fast"], "paced": paced, "triggers": trigger_cost()}
 
 
 # The outbox's triggers that sending's per-message statements meet: outreach_flows' status.
@@ -146,7 +151,9 @@ def trigger_cost(rows: int = 10000, rounds: int = 5) -> dict:
     }
 
 
-def scenario(rotation: tuple[str | None, ...]) -> dict:
+def scenario(
+    rotation: tuple[str | None, ...], replies: int = REPLIES, batch: int = BATCH, pause: float = 0.01
+) -> dict:
     committed: dict[str, float] = {}
     receivers = {
         name: subprocess.Popen(
@@ -184,17 +191,21 @@ def scenario(rotation: tuple[str | None, ...]) -> dict:
                 [sys.executable, "-m", "bench.events", "deliver"],
                 cwd=ROOT,
                 env=env,
+                stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
+                text=True,
             )
             for _ in range(DELIVERERS)
         ]
+        for proc in procs:  # started and listening before the first reply is written
+            proc.stdout.readline()
         try:
             expected = defaultdict(int)
             started = time.monotonic()
-            for i in range(REPLIES // BATCH):
+            for i in range(replies // batch):
                 name = rotation[i % len(rotation)]
                 if name is None:
-                    time.sleep(0.01)
+                    time.sleep(pause)
                     continue
                 org, campaign, contact, _ = targets[name]
                 with conn.transaction():
@@ -202,13 +213,13 @@ def scenario(rotation: tuple[str | None, ...]) -> dict:
                         "INSERT INTO inbound_messages (organization_id, contact_id, campaign_id, kind, snippet, fingerprint)"
                         " SELECT %s, %s, %s, 'reply', 'Thanks, tell me more.', gen_random_uuid()::text"
                         " FROM generate_series(1, %s) RETURNING id",
-                        (org, contact, campaign, BATCH),
+                        (org, contact, campaign, batch),
                     ).fetchall()
                 now = time.time()
                 for (message_id,) in ids:
                     committed[str(message_id)] = now
                 expected[name] += len(ids)
-                time.sleep(0.01)
+                time.sleep(pause)
             written = time.monotonic() - started
             progress(f"{sum(expected.values()):,} replies written in {written:.1f} s; waiting for deliveries")
             deadline = time.monotonic() + 600
@@ -270,6 +281,19 @@ def table(result: dict) -> str:
         + " | ".join(f"{alone[k] * 1000:,.0f} ms" for k in ("p50", "p99", "max"))
         + " |"
     )
+    p = result["paced"]
+    lines += [
+        "",
+        f"Paced below what the deliverers can take: {p['replies']:,} replies over {p['written_seconds']:.0f} s "
+        "(10 per transaction, ten transactions a second), the same three endpoints:",
+        "",
+        "| endpoint | events delivered | attempts | p50 | p99 | max |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name in ("fast", "slow", "failing"):
+        r = p["endpoints"][name]
+        cells = [f"{r[k] * 1000:,.0f} ms" if r[k] is not None else "none" for k in ("p50", "p99", "max")]
+        lines.append(f"| {name} | {r['delivered']:,} | {r['attempts']:,} | {' | '.join(cells)} |")
     t = result["triggers"]
     lines += [
         "",
