@@ -136,6 +136,8 @@ def post(delivery: Delivery) -> Outcome:
         response = client.send(request, stream=True)
         try:
             _read_capped(response, settings.events_response_bytes, deadline)
+        except (httpx.HTTPError, OSError, RuntimeError):
+            pass  # the status came: it decides, whatever the rest of the answer does
         finally:
             response.close()
     except httpx.ConnectError:

@@ -461,3 +461,56 @@ def test_deliver_events_takes_a_database_webhook_of_the_outbox(conn, outbox):
         response = client.post("/", json=webhook, headers=secret)
     assert response.status_code == 200 and response.get_json()["delivered"] == 1
     assert len(receiver.requests) == 1
+
+
+def test_an_endpoint_that_never_answers_times_out_with_the_reason(conn, outbox, env):
+    env(EVENTS_TIMEOUT="1")
+    release = threading.Event()
+    silent = Receiver(hold=release)
+    org, campaign_id, contact_id = factories.prospect(conn)
+    try:
+        with http_server(silent) as base:
+            endpoint_id, _ = add_webhook(conn, org, f"{base}/")
+            reply(conn, org, campaign_id, contact_id)
+            counts = deliver.run(limit=1)
+            release.set()
+    finally:
+        release.set()
+    [row] = deliveries(conn, endpoint_id)
+    assert counts == {"claimed": 1, "retrying": 1}
+    assert (row["status"], row["last_status"], row["last_error"]) == (
+        "pending",
+        None,
+        "timeout: no answer within 1 s",
+    )
+
+
+def test_a_2xx_with_an_endless_answer_is_delivered_reading_only_up_to_the_cap(conn, outbox, env):
+    env(EVENTS_RESPONSE_BYTES="1024")
+    size = 100 * 1024 * 1024
+    written = []
+    hung_up = threading.Event()
+
+    def endless(handler):
+        handler.rfile.read(int(handler.headers["Content-Length"]))
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(size))
+        handler.end_headers()
+        try:
+            for _ in range(size // 4096):
+                handler.wfile.write(b"x" * 4096)
+                written.append(4096)
+        except (BrokenPipeError, ConnectionResetError):
+            hung_up.set()  # the deliverer stopped listening
+        return None
+
+    org, campaign_id, contact_id = factories.prospect(conn)
+    with http_server(endless) as base:
+        endpoint_id, _ = add_webhook(conn, org, f"{base}/")
+        reply(conn, org, campaign_id, contact_id)
+        counts = deliver.run(limit=1)
+        hung_up.wait(30)
+    assert counts == {"claimed": 1, "delivered": 1}
+    assert hung_up.is_set() and sum(written) < size
+    [row] = deliveries(conn, endpoint_id)
+    assert (row["status"], row["last_status"]) == ("delivered", 200)
