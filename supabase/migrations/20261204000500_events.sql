@@ -162,8 +162,10 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = '' AS $$
   FROM public.campaigns c WHERE c.id = campaign_id
 $$;
 
--- reply.received. The intent and its confidence are read from the row as it is inserted,
--- whether or not this schema has those columns.
+-- reply.received, written when the transaction that stored the reply commits (a deferred
+-- trigger), from the row as it is then: a classification stored later in the same transaction
+-- (its intent and confidence) is in the event. Read by name, whether or not this schema has
+-- those columns.
 CREATE FUNCTION private.event_reply_received() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
 DECLARE
@@ -172,21 +174,25 @@ BEGIN
   IF NOT private.has_webhooks(NEW.organization_id) THEN
     RETURN NULL;
   END IF;
-  fields := to_jsonb(NEW);
+  SELECT to_jsonb(m) INTO fields FROM public.inbound_messages m WHERE m.id = NEW.id;
+  IF fields IS NULL OR fields ->> 'kind' IS DISTINCT FROM 'reply' THEN
+    RETURN NULL;  -- removed, or found not to be a reply, before the commit
+  END IF;
   PERFORM private.enqueue_event(NEW.organization_id, 'reply.received', jsonb_build_object(
     'inbound_message_id', NEW.id,
     'intent', fields -> 'intent',
     'confidence', fields -> 'intent_confidence',
-    'contact', private.contact_summary(NEW.contact_id),
-    'campaign', private.campaign_summary(NEW.campaign_id),
-    'from', NEW.from_address,
-    'subject', NEW.subject,
-    'excerpt', left(NEW.snippet, 1000),
-    'received_at', NEW.received_at));
+    'contact', private.contact_summary((fields ->> 'contact_id')::uuid),
+    'campaign', private.campaign_summary((fields ->> 'campaign_id')::uuid),
+    'from', fields ->> 'from_address',
+    'subject', fields ->> 'subject',
+    'excerpt', left(fields ->> 'snippet', 1000),
+    'received_at', fields -> 'received_at'));
   RETURN NULL;
 END
 $$;
-CREATE TRIGGER inbound_messages_event AFTER INSERT ON public.inbound_messages
+CREATE CONSTRAINT TRIGGER inbound_messages_event AFTER INSERT ON public.inbound_messages
+  DEFERRABLE INITIALLY DEFERRED
   FOR EACH ROW WHEN (NEW.kind = 'reply') EXECUTE FUNCTION private.event_reply_received();
 
 -- contact.bounced and contact.unsubscribed (from every campaign), as the contact's state changes.
