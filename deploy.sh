@@ -17,7 +17,7 @@ cd "$(dirname "$0")"
 
 DRY_RUN=0
 [[ "${1:-}" == "--dry-run" ]] && DRY_RUN=1
-FUNCTIONS=(create_campaign run_search scrape_url draft_message send_due sync_mailboxes unsubscribe_webhook)
+FUNCTIONS=(create_campaign run_search scrape_url draft_message send_due sync_mailboxes unsubscribe_webhook deliver_events)
 SECRET_VARS=(DATABASE_URL WEBHOOK_SECRET UNSUBSCRIBE_SECRET UNSUBSCRIBE_PREVIOUS_SECRETS SUPABASE_JWT_SECRET
   SEARCH_API_KEY LLM_API_KEY SMTP_URL AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY)
 PLAIN_VARS=(SUPABASE_URL SEARCH_PROVIDER SEARCH_RESULTS_PER_TASK SEARCH_SKIP_HOSTS SEARCH_BASE_URL
@@ -26,6 +26,7 @@ PLAIN_VARS=(SUPABASE_URL SEARCH_PROVIDER SEARCH_RESULTS_PER_TASK SEARCH_SKIP_HOS
   SEND_RATE_PER_SECOND SEND_DOMAIN_SPACING_SECONDS SEND_MAX_ATTEMPTS SMTP_POOL_SIZE SEND_BATCH_SIZE
   SEND_LEASE_SECONDS SEND_RETRY_BASE_SECONDS SMTP_MESSAGES_PER_CONNECTION MAILBOX_RETRY_SECONDS
   IMAP_TIMEOUT IMAP_FETCH_BYTES IMAP_BATCH_SIZE
+  EVENTS_CONCURRENCY EVENTS_PER_ENDPOINT EVENTS_TIMEOUT EVENTS_RESPONSE_BYTES EVENTS_RETRY_BASE_SECONDS EVENTS_RETRY_HOURS EVENTS_BUDGET_SECONDS
   WORK_MAX_ATTEMPTS WORK_LEASE_SECONDS WORK_RETRY_BASE_SECONDS DRAIN_GRACE_SECONDS DRAIN_CONCURRENCY
   DRAIN_BUDGET_SECONDS DB_POOL_SIZE MAX_BODY_BYTES CORS_ALLOWED_ORIGINS JWKS_REFRESH_COOLDOWN
   CRAWLER_USER_AGENT FETCH_CONNECT_TIMEOUT FETCH_READ_TIMEOUT FETCH_DEADLINE CRAWL_EXTRA_PAGES
@@ -116,7 +117,7 @@ for fn in "${FUNCTIONS[@]}"; do
   # Called only by Cloud Scheduler with its OIDC token (the drains also take webhooks from Supabase).
   [[ "$fn" =~ ^(send_due|sync_mailboxes)$ ]] && access=(--no-allow-unauthenticated)
   memory=256Mi; timeout=60s
-  [[ "$fn" =~ ^(scrape_url|draft_message|run_search|send_due|sync_mailboxes)$ ]] && timeout=540s
+  [[ "$fn" =~ ^(scrape_url|draft_message|run_search|send_due|sync_mailboxes|deliver_events)$ ]] && timeout=540s
   [[ "$fn" == "scrape_url" ]] && memory=512Mi
   secrets_flag=$(IFS=,; echo "${set_secrets[*]}")
   run gcloud functions deploy "$fn" --gen2 --runtime python312 --project "$PROJECT" --region "$REGION" \

@@ -20,6 +20,7 @@ BENCHMARKS = (
     "sending",
     "mailboxes",
     "sender_domains",
+    "events",
     "claim",
     "rls",
     "drafting",

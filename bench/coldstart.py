@@ -22,6 +22,7 @@ FIRST_REQUEST = {
     "send_due": ("POST", {}, None),
     "sync_mailboxes": ("POST", {}, None),
     "unsubscribe_webhook": ("GET", None, None),
+    "deliver_events": ("POST", {}, None),
 }
 
 

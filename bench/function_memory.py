@@ -120,6 +120,29 @@ def main(fn: str) -> None:
         for _ in range(5):
             c.post("/", json={"limit": 200}, headers=secret)
         batch = "1,000 messages to the file outbox"
+    elif fn == "deliver_events":
+        from shared.core.config import get_settings
+        from tests.helpers import http_server
+
+        os.environ["ALLOW_PRIVATE_NETWORK"] = "true"
+        get_settings.cache_clear()
+
+        def accept(handler):
+            handler.rfile.read(int(handler.headers["Content-Length"]))
+            return 200, {}, b""
+
+        with http_server(accept) as base, psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("UPDATE webhook_endpoints SET active = false")
+            conn.execute(
+                "SELECT * FROM public.add_webhook(%s, %s, %s)", (org, f"{base}/", ["reply.received"])
+            )
+            conn.execute(
+                "INSERT INTO inbound_messages (organization_id, kind, snippet, fingerprint)"
+                " SELECT %s, 'reply', 'Thanks, tell me more.', gen_random_uuid()::text FROM generate_series(1, 1000)",
+                (org,),
+            )
+            c.post("/", json={}, headers=secret)
+        batch = "1,000 signed webhooks to a loopback endpoint"
     else:
         from shared.inbound import tokens
 

@@ -1,5 +1,5 @@
 """Cloud Scheduler jobs: send_due every minute and sync_mailboxes every 2 minutes (private, OIDC), the three drains every few
-minutes (public functions that check X-Webhook-Secret). Created or updated, so deploying twice
+minutes and deliver_events every minute (public functions that check X-Webhook-Secret). Created or updated, so deploying twice
 changes nothing.
 
     python3 -m deploy.scheduler --project P --region R --base-url URL --service-account SA [--dry-run]
@@ -30,6 +30,8 @@ JOBS = (
     JobSpec("run_search", "*/5 * * * *", {"drain": True, "limit": 50}, oidc=False),
     JobSpec("scrape_url", "*/3 * * * *", {"drain": True, "limit": 50}, oidc=False),
     JobSpec("draft_message", "*/3 * * * *", {"drain": True, "limit": 50}, oidc=False),
+    # Public like the drains: the database's webhook calls it too, with X-Webhook-Secret.
+    JobSpec("deliver_events", "* * * * *", {}, oidc=False),
 )
 
 

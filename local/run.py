@@ -48,6 +48,7 @@ FUNCTIONS = (
     "send_due",
     "sync_mailboxes",
     "unsubscribe_webhook",
+    "deliver_events",
 )
 DRAINS = ("run_search", "scrape_url", "draft_message")
 DEMO_USER = "00000000-0000-4000-8000-000000000001"
@@ -142,10 +143,11 @@ class Stack:
             self.webhooks["failed"] += 1
 
     def schedule(self, every: float) -> None:
-        """Cloud Scheduler's calls: the drains, send_due and sync_mailboxes."""
+        """Cloud Scheduler's calls: the drains, send_due, sync_mailboxes and deliver_events."""
         calls = [(name, {"drain": True, "limit": 50}) for name in DRAINS] + [
             ("send_due", {}),
             ("sync_mailboxes", {}),
+            ("deliver_events", {}),
         ]
         while not self.stop.wait(every):
             for name, body in calls:

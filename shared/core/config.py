@@ -102,6 +102,18 @@ class Settings(BaseSettings):
     # default: the caller authenticates with a bearer token, never with cookies.
     cors_allowed_origins: str = "*"
 
+    # deliver_events: deliveries at once, at most events_per_endpoint of them to one endpoint;
+    # seconds one delivery may take, whole; how much of an answer is read; the first retry's
+    # delay (later ones follow Standard Webhooks' schedule, x60, x360, ...) and the last
+    # attempt's age; how long one call keeps taking new deliveries.
+    events_concurrency: int = Field(default=16, ge=1, le=128)
+    events_per_endpoint: int = Field(default=4, ge=1, le=64)
+    events_timeout: float = Field(default=10.0, gt=0, le=60)
+    events_response_bytes: int = Field(default=64 * 1024, ge=1024)
+    events_retry_base_seconds: float = Field(default=5.0, ge=0)
+    events_retry_hours: float = Field(default=24.0, gt=0, le=72)
+    events_budget_seconds: int = Field(default=240, ge=1)
+
     # Set by Cloud Run and Cloud Functions (2nd gen): the process is deployed, not local.
     k_service: str | None = None
 

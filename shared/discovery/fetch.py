@@ -89,6 +89,11 @@ def _target(url: str) -> tuple[str, str, int]:
     return parts.scheme, host, port or (443 if parts.scheme == "https" else 80)
 
 
+def checked_target(url: str) -> tuple[str, str, int]:
+    """The scheme, host and port of an http(s) URL without credentials (Blocked otherwise)."""
+    return _target(url)
+
+
 HOSTNAME = re.compile(
     r"^(?=.{1,253}\.?$)[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_-]{1,63})*\.?$", re.IGNORECASE
 )

@@ -37,11 +37,13 @@ MEMBER_TABLES = {
     "campaign_sender_domain_problems",
     "feedback_reports",
     "complaint_rates",
+    "webhook_deliveries",
 }
 # (role, table, privilege) beyond SELECT on MEMBER_TABLES for authenticated.
 TABLE_GRANTS = {
     ("authenticated", "organization_members", "DELETE"),
     ("authenticated", "mailboxes", "DELETE"),
+    ("authenticated", "webhook_endpoints", "DELETE"),
 }
 COLUMN_GRANTS = {
     ("organizations", "UPDATE"): {"org_name", "daily_send_cap"},
@@ -109,6 +111,17 @@ COLUMN_GRANTS = {
         "dkim_selectors",
     },
     ("inbound_quarantine", "UPDATE"): {"read_again"},
+    # Everything but the secret's Vault id; endpoints are added through add_webhook only.
+    ("webhook_endpoints", "SELECT"): {
+        "id",
+        "organization_id",
+        "url",
+        "events",
+        "active",
+        "created_at",
+        "updated_at",
+    },
+    ("webhook_endpoints", "UPDATE"): {"active"},
 }
 FUNCTION_GRANTS = {
     ("public.add_contacts", "authenticated"),
@@ -117,6 +130,8 @@ FUNCTION_GRANTS = {
     ("public.contact_data", "service_role"),
     ("public.add_mailbox", "authenticated"),
     ("public.add_mailbox", "service_role"),
+    ("public.add_webhook", "authenticated"),
+    ("public.add_webhook", "service_role"),
     ("private.user_organizations", "authenticated"),
     ("private.user_admin_organizations", "authenticated"),
     ("private.unknown_key", "authenticated"),

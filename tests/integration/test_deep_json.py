@@ -22,6 +22,7 @@ DEEP_OBJECT = '{"drain": ' * 20_000 + "true" + "}" * 20_000
         ("draft_message", "/"),
         ("send_due", "/"),
         ("sync_mailboxes", "/"),
+        ("deliver_events", "/"),
         ("unsubscribe_webhook", "/events"),
         ("unsubscribe_webhook", "/sns"),
         ("create_campaign", "/"),

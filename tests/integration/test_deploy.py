@@ -235,7 +235,10 @@ def test_scheduler_jobs_are_created_then_updated():
     lines = scheduler.apply(client, jobs)
     assert lines[0] == f"updated {send.name}" and all(line.startswith("created") for line in lines[1:])
     again = scheduler.apply(client, jobs)
-    assert all(line.startswith("updated") for line in again) and len(client.jobs) == 5
+    assert all(line.startswith("updated") for line in again) and len(client.jobs) == 6
+    deliver = by_name["outreach-deliver-events"]
+    assert deliver.schedule == "* * * * *" and deliver.http_target.body == b"{}"
+    assert not deliver.http_target.oidc_token.service_account_email
     sync = by_name["outreach-sync-mailboxes"]
     assert sync.schedule == "*/2 * * * *" and sync.http_target.body == b"{}"
     assert sync.http_target.oidc_token.service_account_email == "sched@acme.iam"
@@ -268,6 +271,15 @@ def test_nothing_under_shared_imports_the_local_stack_or_deployment():
 
 def test_shared_reads_as_the_pipeline():
     packages = sorted(p.name for p in (ROOT / "shared").iterdir() if p.is_dir() and p.name != "__pycache__")
-    assert packages == ["campaigns", "core", "discovery", "drafting", "inbound", "mailboxes", "sending"]
+    assert packages == [
+        "campaigns",
+        "core",
+        "discovery",
+        "drafting",
+        "events",
+        "inbound",
+        "mailboxes",
+        "sending",
+    ]
     top_modules = [p.name for p in (ROOT / "shared").glob("*.py")]
     assert top_modules == ["__init__.py"]

@@ -29,6 +29,8 @@ TABLES = {
     "campaign_sender_domain_problems": "organization_id",
     "feedback_reports": "organization_id",
     "complaint_rates": "organization_id",
+    "webhook_endpoints": "organization_id",
+    "webhook_deliveries": "organization_id",
 }
 
 
@@ -45,6 +47,11 @@ def tenant(conn):
     mailbox = conn.execute(
         "SELECT public.add_mailbox(%s, 'ana@team.example', 'smtp://u:p@smtp.team.example:587')", (org_id,)
     ).fetchone()[0]
+    # An endpoint, so that the reply below leaves a delivery in the outbox.
+    conn.execute(
+        "SELECT * FROM public.add_webhook(%s, 'https://hooks.team.example/', ARRAY['reply.received'])",
+        (org_id,),
+    )
     conn.execute(
         "INSERT INTO inbound_messages (organization_id, mailbox_id, contact_id, campaign_id, flow_id, kind, fingerprint)"
         " VALUES (%s, %s, %s, %s, %s, 'reply', '<r@x>')",
