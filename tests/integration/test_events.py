@@ -517,12 +517,11 @@ def test_a_2xx_with_an_endless_answer_is_delivered_reading_only_up_to_the_cap(co
 
 
 def test_a_reply_classified_later_in_its_transaction_carries_the_intent(database_url, conn):
-    """The intent columns belong to reply classification; here they are added for the test only
-    (rolled back): the event reads them by name, from the row as it is at commit."""
+    """Reply classification sets the intent after the message's insert, in the same transaction:
+    the event reads the row as it is at commit."""
     org, campaign_id, contact_id = factories.prospect(conn)
     endpoint_id, _ = add_webhook(conn, org, "https://hooks.team.example/replies")
     with psycopg.connect(database_url) as c, c.transaction(force_rollback=True):
-        c.execute("ALTER TABLE inbound_messages ADD COLUMN intent text, ADD COLUMN intent_confidence real")
         reply(c, org, campaign_id, contact_id, "Yes, let's talk on Tuesday.")
         c.execute(
             "UPDATE inbound_messages SET intent = 'interested', intent_confidence = 0.92 WHERE contact_id = %s",
