@@ -18,7 +18,7 @@ from pathlib import Path
 import phonenumbers
 
 from bench.common import ROOT, progress
-from shared.discovery import extract
+from shared.discovery import contacts
 
 CORPUS = Path(os.environ.get("CORPUS_DIR", ROOT.parent / "shared" / "corpus" / "extraction"))
 SOURCES = (
@@ -81,7 +81,7 @@ def measure(source: str, rewritten: bool) -> dict:
     listed: dict[str, list[str]] = {"email miss": [], "email false": [], "phone miss": [], "phone false": []}
     started = time.perf_counter()
     for case in data["cases"]:
-        found = extract.extract(page(case, rewritten), case["url"], case.get("language"))
+        found = contacts.extract(page(case, rewritten), case["url"], case.get("language"))
         emails, phones, neutral = expected(case, rewritten)
         for kind, want, got in (
             ("email", emails, {e.lower() for e in found.emails}),

@@ -62,7 +62,7 @@ def measure(kind: str, page_kind: str, repeat: int, limit: float | None = None) 
 
 
 def _child(kind: str, page_kind: str, repeat: int) -> None:
-    from shared.discovery import extract
+    from shared.discovery import contacts, summary
 
     page = {
         "business": business_page,
@@ -70,8 +70,8 @@ def _child(kind: str, page_kind: str, repeat: int) -> None:
         "hostile-100k": lambda: hostile_page()[:100_000],
     }[page_kind]()
     operation = {
-        "contacts": lambda: extract.extract(page, "https://sunriseyoga.studio/"),
-        "summary": lambda: extract.page_summary(page, "https://sunriseyoga.studio/"),
+        "contacts": lambda: contacts.extract(page, "https://sunriseyoga.studio/"),
+        "summary": lambda: summary.page_summary(page, "https://sunriseyoga.studio/"),
         "bare": lambda: BARE.findall(page),
     }[kind]
     before = peak_rss_mb()

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from local.run import FUNCTIONS
-from shared.discovery import extract
+from shared.discovery import contacts
 from tests.helpers import function_client
 from tests.integration.test_rls import TABLES as RLS_TABLES
 
@@ -122,7 +122,7 @@ def test_extraction_never_raises_on_generated_text(text):
         f"<html><body><p>{text}</p><a href='mailto:{text[:80]}'>x</a></body></html>",
         f"<script type='application/ld+json'>{text}</script>",
     ):
-        result = extract.extract(html, "https://studio.com/", "es")
+        result = contacts.extract(html, "https://studio.com/", "es")
         assert all("@" in e for e in result.emails)
         assert all(p.startswith("+") for p in result.phones)
 
@@ -130,6 +130,6 @@ def test_extraction_never_raises_on_generated_text(text):
 @FUZZ
 @given(st.text(max_size=2000))
 def test_contact_links_never_raise(text):
-    extract.contact_links(
+    contacts.contact_links(
         f"<html><body>{text}<a href='/contact'>c</a></body></html>", "https://studio.com/", 3
     )

@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.discovery import extract
+from shared.discovery import contacts, emails, phones, summary
 
 
-def emails(text: str) -> list[str]:
-    return extract.extract(f"<html><body><p>{text}</p></body></html>", "https://studio.com/").emails
+def emails_of(text: str) -> list[str]:
+    return contacts.extract(f"<html><body><p>{text}</p></body></html>", "https://studio.com/").emails
 
 
 @pytest.mark.parametrize(
@@ -39,32 +39,32 @@ def emails(text: str) -> list[str]:
     ],
 )
 def test_email_cases(text, expected):
-    assert emails(text) == expected
+    assert emails_of(text) == expected
 
 
 def test_mailto_with_query_and_encoding():
     html = '<a href="mailto:Ana%2ERuiz@Studio.com?subject=Hi&cc=x@y.com">write</a>'
-    assert extract.extract(html, "https://studio.com/").emails[0] == "ana.ruiz@studio.com"
+    assert contacts.extract(html, "https://studio.com/").emails[0] == "ana.ruiz@studio.com"
 
 
 def test_link_schemes_in_any_case():
     html = '<a href="MAILTO:desk@studio.com">write</a> <a href="Tel:+34 912 345 678">call</a>'
-    found = extract.extract(html, "https://studio.es/")
+    found = contacts.extract(html, "https://studio.es/")
     assert found.emails == ["desk@studio.com"] and found.phones == ["+34912345678"]
 
 
 def test_phone_after_a_plus_or_a_digit_is_not_cut_out_of_a_longer_number():
-    found = extract.extract("<p>ref 1234567890123456789 and +34 912 345 678</p>", "https://studio.es/")
+    found = contacts.extract("<p>ref 1234567890123456789 and +34 912 345 678</p>", "https://studio.es/")
     assert found.phones == ["+34912345678"]
 
 
 def test_plus_apart_from_the_digits_is_not_a_country_code():
-    assert extract.extract("<p>Tel + 912 345 678</p>", "https://studio.es/").phones == ["+34912345678"]
+    assert contacts.extract("<p>Tel + 912 345 678</p>", "https://studio.es/").phones == ["+34912345678"]
 
 
 def test_page_summary_keeps_the_metadata_of_a_page_without_main_text():
     html = '<html><head><title>Sunrise Yoga</title><meta name="description" content="Classes"></head></html>'
-    assert extract.page_summary(html, "https://sunriseyoga.studio/") == {
+    assert summary.page_summary(html, "https://sunriseyoga.studio/") == {
         "title": "Sunrise Yoga",
         "description": "Classes",
         "site_name": "sunriseyoga.studio",
@@ -82,12 +82,12 @@ def test_page_summary_keeps_the_metadata_of_a_page_without_main_text():
     ],
 )
 def test_phone_region(url, language, text, expected):
-    assert expected in extract.extract(f"<p>{text}</p>", url, language).phones
+    assert expected in contacts.extract(f"<p>{text}</p>", url, language).phones
 
 
 def test_broken_json_ld_is_ignored():
     html = '<script type="application/ld+json">{"email": "a@b.com",</script><p>c@d.com</p>'
-    assert extract.extract(html, "https://d.com/").emails == ["c@d.com"]
+    assert contacts.extract(html, "https://d.com/").emails == ["c@d.com"]
 
 
 # The phone pattern is written for speed; this is what it means.
@@ -97,7 +97,7 @@ PLAIN_PHONE = re.compile(r"(?<![\d+])\+?+\d(?:[ ().\-]{0,3}+\d){6,14}+(?!\d)")  
 @settings(max_examples=3000, deadline=None)
 @given(st.text(alphabet="0123456789+ ()-.\n", max_size=40))
 def test_phone_pattern_finds_what_the_plain_pattern_finds(text):
-    spans = [m.span() for m in extract.PHONE.finditer(text)]
+    spans = [m.span() for m in phones.PHONE.finditer(text)]
     assert spans == [m.span() for m in PLAIN_PHONE.finditer(text)]
 
 
@@ -119,7 +119,7 @@ def test_phone_pattern_finds_what_the_plain_pattern_finds(text):
 )
 def test_every_phone_link_scheme(href):
     page = f'<html><body><a href="{href}">Llámenos</a></body></html>'
-    assert extract.extract(page, "https://estudio.com/").phones == ["+34912345678"]
+    assert contacts.extract(page, "https://estudio.com/").phones == ["+34912345678"]
 
 
 @pytest.mark.parametrize(
@@ -132,7 +132,7 @@ def test_every_phone_link_scheme(href):
 )
 def test_encoded_mailto_links(href):
     page = f'<html><body><a href="{href}">Escríbanos</a></body></html>'
-    assert extract.extract(page, "https://estudio.com/").emails == ["info@estudio-pilates.com"]
+    assert contacts.extract(page, "https://estudio.com/").emails == ["info@estudio-pilates.com"]
 
 
 def test_json_ld_lists_of_phones_and_emails():
@@ -142,13 +142,13 @@ def test_json_ld_lists_of_phones_and_emails():
         ' "email": ["hola@estudio-retiro.es", "mailto:reservas@estudio-retiro.es"]}'
     )
     page = f'<html><head><script type="application/ld+json">{data}</script></head><body></body></html>'
-    found = extract.extract(page, "https://estudio-retiro.es/")
+    found = contacts.extract(page, "https://estudio-retiro.es/")
     assert sorted(found.phones) == ["+34600123456", "+34912345678"]
     assert sorted(found.emails) == ["hola@estudio-retiro.es", "reservas@estudio-retiro.es"]
 
 
-def phones(text: str, url: str = "https://studio.com/") -> list[str]:
-    return extract.extract(f"<html><body><p>{text}</p></body></html>", url).phones
+def phones_of(text: str, url: str = "https://studio.com/") -> list[str]:
+    return contacts.extract(f"<html><body><p>{text}</p></body></html>", url).phones
 
 
 @pytest.mark.parametrize(
@@ -164,7 +164,7 @@ def phones(text: str, url: str = "https://studio.com/") -> list[str]:
     ],
 )
 def test_things_that_are_not_phones(text):
-    assert phones(text) == []
+    assert phones_of(text) == []
 
 
 @pytest.mark.parametrize(
@@ -177,7 +177,7 @@ def test_things_that_are_not_phones(text):
     ],
 )
 def test_phones_as_people_write_them(text, expected):
-    assert phones(text) == expected
+    assert phones_of(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -194,7 +194,7 @@ def test_phones_as_people_write_them(text, expected):
 )
 def test_block_elements_separate_numbers(html, expected):
     url = "https://estudio.es/" if "912" in html else "https://studio.com/"
-    assert extract.extract(f"<html><body>{html}</body></html>", url).phones == expected
+    assert contacts.extract(f"<html><body>{html}</body></html>", url).phones == expected
 
 
 @pytest.mark.parametrize(
@@ -206,7 +206,7 @@ def test_block_elements_separate_numbers(html, expected):
     ],
 )
 def test_a_number_after_another_group_on_one_line(text, expected):
-    assert phones(text) == expected
+    assert phones_of(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -221,7 +221,7 @@ def test_a_number_after_another_group_on_one_line(text, expected):
     ],
 )
 def test_more_obfuscations(text, expected):
-    assert emails(text) == expected
+    assert emails_of(text) == expected
 
 
 def test_microdata_and_rdfa_values():
@@ -232,7 +232,7 @@ def test_microdata_and_rdfa_values():
         '<div vocab="https://schema.org/" typeof="Winery"><div property="telephone" content="+34659843463"></div>'
         "</div></div></body></html>"
     )
-    found = extract.extract(page, "https://bodega-ejemplo.es/")
+    found = contacts.extract(page, "https://bodega-ejemplo.es/")
     assert sorted(found.phones) == ["+34659843463", "+34983878011"]
     assert found.emails == ["reservas@bodega-ejemplo.es"]
 
@@ -253,22 +253,22 @@ def test_microdata_and_rdfa_values():
 )
 def test_the_page_says_which_country_its_national_numbers_are_from(head):
     page = f"{head}<body><p>Call 0161 496 0742</p></body></html>"
-    assert extract.extract(page, "https://manchester-dental.com/").phones == ["+441614960742"]
+    assert contacts.extract(page, "https://manchester-dental.com/").phones == ["+441614960742"]
 
 
 def test_only_the_hreflang_of_the_page_itself_counts():
     head = '<html><head><link rel="alternate" hreflang="en-GB" href="https://manchester-dental.com/uk/">'
     page = f"{head}</head><body><p>Call 0161 496 0742</p></body></html>"
-    assert extract.extract(page, "https://manchester-dental.com/").phones == []
+    assert contacts.extract(page, "https://manchester-dental.com/").phones == []
 
 
 def test_without_a_signal_the_domain_and_then_the_language_decide():
     page = "<html><body><p>Llame al 912 345 678</p></body></html>"
-    assert extract.extract(page, "https://estudio.es/").phones == ["+34912345678"]
-    assert extract.extract(page, "https://estudio.com/", "es").phones == ["+34912345678"]
-    assert extract.extract(page, "https://estudio.com/").phones == []
-    assert extract.extract(page, "https://estudio.com/", None, "Europe/Madrid").phones == ["+34912345678"]
-    assert extract.extract(page, "https://estudio.com/", None, "UTC").phones == []
+    assert contacts.extract(page, "https://estudio.es/").phones == ["+34912345678"]
+    assert contacts.extract(page, "https://estudio.com/", "es").phones == ["+34912345678"]
+    assert contacts.extract(page, "https://estudio.com/").phones == []
+    assert contacts.extract(page, "https://estudio.com/", None, "Europe/Madrid").phones == ["+34912345678"]
+    assert contacts.extract(page, "https://estudio.com/", None, "UTC").phones == []
 
 
 @pytest.mark.parametrize(
@@ -280,7 +280,7 @@ def test_without_a_signal_the_domain_and_then_the_language_decide():
     ],
 )
 def test_letters_spaced_out(text, expected):
-    assert emails(text) == expected
+    assert emails_of(text) == expected
 
 
 LOCALS = st.sampled_from(["maria", "info", "a.b", "x+y", "ventas", "email", "test"])
@@ -308,12 +308,12 @@ WRAPS = st.sampled_from(["{}", "mailto:{}", "({})", "{}.", "<b>{}</b>", "{} ", "
 def test_extraction_keeps_to_its_address_rules(parts, noise):
     text = noise.join(wrap.format(local + at + domain) for local, domain, wrap, at in parts)
     for page in (f"<html><body><p>{text}</p></body></html>", f'<a href="mailto:{text[:200]}">x</a>'):
-        found = extract.extract(page, "https://studio.com/").emails
+        found = contacts.extract(page, "https://studio.com/").emails
         for address in found:
             local, _, domain = address.rpartition("@")
-            assert local.isascii() and local not in extract.PLACEHOLDER_LOCALS, address
-            assert extract.registered_domain(domain) is not None, address  # never co.uk, com or .zzzz
-            assert domain not in extract.PLACEHOLDER_DOMAINS and not domain.endswith((".test", ".png")), (
+            assert local.isascii() and local not in emails.PLACEHOLDER_LOCALS, address
+            assert emails.registered_domain(domain) is not None, address  # never co.uk, com or .zzzz
+            assert domain not in emails.PLACEHOLDER_DOMAINS and not domain.endswith((".test", ".png")), (
                 address
             )
 
@@ -326,7 +326,7 @@ def test_extraction_keeps_to_its_address_rules(parts, noise):
     ],
 )
 def test_a_dash_after_an_address(text, expected):
-    assert emails(text) == expected
+    assert emails_of(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -344,11 +344,11 @@ def test_a_dash_after_an_address(text, expected):
     ],
 )
 def test_labelled_numbers_that_are_not_phones(text, url):
-    assert phones(text, url) == []
+    assert phones_of(text, url) == []
 
 
 def test_a_phone_label_next_to_another_number_still_counts():
-    assert phones("CIF B12345678 · Tel. 912 345 678", "https://estudio.es/") == ["+34912345678"]
+    assert phones_of("CIF B12345678 · Tel. 912 345 678", "https://estudio.es/") == ["+34912345678"]
 
 
 @pytest.mark.parametrize(
@@ -361,4 +361,4 @@ def test_a_phone_label_next_to_another_number_still_counts():
     ],
 )
 def test_words_that_only_look_like_labels(text, url, expected):
-    assert phones(text, url) == expected
+    assert phones_of(text, url) == expected
