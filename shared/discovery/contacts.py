@@ -24,6 +24,13 @@ class Contacts:
     phones: list[str] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # email -> a person's name the page gives
     region: str | None = None  # the country the page says it is from, or its domain's
+    phone_kinds: dict[str, str] = field(default_factory=dict)  # phone -> how it was given (phones.KINDS)
+    # Nothing to read in the HTML: the page's content appears only once its scripts run.
+    rendered_by_javascript: bool = False
+
+
+# A page whose visible text is shorter than this, and which has scripts, is drawn by them.
+SCRIPTED_TEXT_CHARS = 200
 
 
 # Elements that start a new line on the page. A phone is read within one line, so the postal code
@@ -55,39 +62,64 @@ def extract(html: str, url: str, language: str | None = None, zone: str | None =
     """The emails, phones and named people of one page; national numbers read in the country the
     page is from (region.region_for)."""
     raw_emails: list[str] = []
-    raw_phones: list[str] = []
+    raw_phones: list[tuple[str, str]] = []  # (candidate, kind)
     named: list[tuple[str, str]] = []
     _from_links(html, raw_emails, raw_phones)
-    structured.from_attributes(html, raw_emails, raw_phones)
+    attribute_phones: list[str] = []
+    structured.from_attributes(html, raw_emails, attribute_phones)
     blocks = structured.json_ld_blocks(html)
-    structured.from_json_ld(blocks, raw_emails, raw_phones, named)
+    json_ld_phones: list[str] = []
+    structured.from_json_ld(blocks, raw_emails, json_ld_phones, named)
+    raw_phones += [(p, phones.DATA) for p in attribute_phones + json_ld_phones]
+    data = structured.from_data_blocks(html)
+    _from_data(data, raw_emails, raw_phones)
 
-    lines = visible_text(with_line_breaks(html))
-    raw_emails += emails.in_text(" ".join(lines.split()), 4 * MAX_CANDIDATES - len(raw_emails))
-    written = phones.in_text(lines.translate(phones.SPACES), MAX_CANDIDATES)
+    lines = phones.normalized(visible_text(with_line_breaks(html)))
+    text = " ".join(lines.split())
+    raw_emails += emails.in_text(text, 4 * MAX_CANDIDATES - len(raw_emails))
+    written = phones.in_text(phones.readable(lines.translate(phones.SPACES)), MAX_CANDIDATES)
 
     page_region = region.region_for(url, language, region.page_region(html, blocks, url), zone)
-    return _cleaned(raw_emails, raw_phones, written, named, page_region)
+    found = _cleaned(raw_emails, raw_phones, written, data.loose_phones, named, page_region)
+    found.rendered_by_javascript = len(text) < SCRIPTED_TEXT_CHARS and bool(
+        structured.SCRIPT_OPEN.search(html)
+    )
+    return found
 
 
-def _from_links(html: str, raw_emails: list[str], raw_phones: list[str]) -> None:
-    """mailto: and tel: links, and Cloudflare's encoded addresses."""
+def _from_links(html: str, raw_emails: list[str], raw_phones: list[tuple[str, str]]) -> None:
+    """mailto:, tel:, WhatsApp and Viber links, and Cloudflare's encoded addresses."""
     raw_emails += [
         unquote(htmllib.unescape(m))
         for m in emails.MAILTO.findall(html)[:MAX_CANDIDATES]
         for m in m.split(",")
     ]
-    raw_phones += [htmllib.unescape(m) for m in phones.TEL.findall(html)[:MAX_CANDIDATES]]
+    raw_phones += [(htmllib.unescape(m), phones.LINK) for m in phones.TEL.findall(html)[:MAX_CANDIDATES]]
+    raw_phones += phones.messaging_numbers(html)
     for a, b in emails.CFEMAIL.findall(html)[:MAX_CANDIDATES]:
         decoded = emails.decode_cfemail(a or b)
         if decoded:
             raw_emails.append(decoded)
 
 
+def _from_data(data: structured.Found, raw_emails: list[str], raw_phones: list[tuple[str, str]]) -> None:
+    """What a framework's JSON holds; its mailto:, tel: and messaging links read as links."""
+    raw_emails += data.emails[:MAX_CANDIDATES]
+    raw_phones += [(p, phones.DATA) for p in data.phones[:MAX_CANDIDATES]]
+    for link in data.links[:MAX_CANDIDATES]:
+        if link.startswith("mailto:"):
+            raw_emails.append(unquote(link.removeprefix("mailto:").split("?")[0]))
+        elif link.startswith("tel:"):
+            raw_phones.append((link.removeprefix("tel:"), phones.LINK))
+        else:
+            raw_phones += phones.messaging_numbers(link)
+
+
 def _cleaned(
     raw_emails: list[str],
-    raw_phones: list[str],
-    written: list[str],
+    raw_phones: list[tuple[str, str]],
+    written: list[tuple[str, str]],
+    loose: list[str],
     named: list[tuple[str, str]],
     page_region: str | None,
 ) -> Contacts:
@@ -97,11 +129,15 @@ def _cleaned(
         email = emails.clean_email(candidate)
         if email and email not in found.emails:
             found.emails.append(email)
-    numbers = [phones.clean_phone(c, page_region) for c in raw_phones]
-    numbers += [phones.clean_written_phone(c, page_region) for c in written]
-    for phone in numbers:
+    numbers = [(_clean_given(c, kind, page_region), kind) for c, kind in raw_phones]
+    numbers += [(phones.clean_written_phone(c, page_region), kind) for c, kind in written]
+    numbers += [(phones.grouped(c, page_region), phones.DATA) for c in loose[:MAX_CANDIDATES]]
+    for phone, kind in numbers:
         if phone and phone not in found.phones:
             found.phones.append(phone)
+            found.phone_kinds[phone] = kind
+        elif phone and kind in (phones.WHATSAPP, phones.VIBER):
+            found.phone_kinds[phone] = kind  # a number the page also links to a messenger
     for email, name in named:
         cleaned = emails.clean_email(email)
         if cleaned:
@@ -109,7 +145,17 @@ def _cleaned(
     return found
 
 
-CONTACT_LINK = re.compile(r"contact|about|team|impressum|kontakt|contacto|nosotros|equipo|staff|people", re.I)
+def _clean_given(candidate: str, kind: str, page_region: str | None) -> str | None:
+    if kind in (phones.WHATSAPP, phones.VIBER):
+        return phones.clean_messaging(candidate, page_region)
+    return phones.clean_phone(phones.normalized(candidate), page_region)
+
+
+CONTACT_LINK = re.compile(
+    r"contact|cont[áa]ct|about|team|impressum|kontakt|nosotros|equipo|staff|people|"
+    r"お問い合わせ|問い合わせ|問合せ|会社概要|联系|聯絡|聯繫|关于我们|關於我們",
+    re.I,
+)
 
 
 def contact_links(html: str, page_url: str, limit: int) -> list[str]:

@@ -1,11 +1,14 @@
-"""Phone numbers in a page: tel links and numbers as people write them in text, with the
-false positives (dates, ids, tax and company numbers) filtered out. Patterns are linear in
-the page size, as in emails.py."""
+"""Phone numbers in a page: tel links, messaging links (WhatsApp, Viber) and numbers as people
+write them in text, with the false positives (dates, ids, tax and company numbers, IBANs, fax
+numbers) filtered out. Each number keeps how the page gave it (KINDS), so a later channel can
+tell a WhatsApp number from a landline. Patterns are linear in the page size, as in emails.py."""
 
 from __future__ import annotations
 
+import html as htmllib
 import re
-from urllib.parse import unquote
+import unicodedata
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import phonenumbers
 
@@ -21,11 +24,27 @@ PHONE = re.compile(r"[+\d](?<![\d+].)(?:(?<=\+)\d|(?<=\d))(?:[ ().\-]{0,3}+\d){6
 SPACES = str.maketrans(dict.fromkeys("\t\x0b\x0c\r\xa0\u2007\u2009\u200a\u202f", " "))
 
 
-# A label that names something else: tax and company ids, book and product codes, orders.
+# How the page gave a number: a tel: link, a WhatsApp or Viber link (a mobile that takes
+# messages), structured data (JSON-LD, microdata, a framework's JSON), or the visible text.
+LINK, WHATSAPP, VIBER, DATA, TEXT = "link", "whatsapp", "viber", "data", "text"
+KINDS = (LINK, WHATSAPP, VIBER, DATA, TEXT)
+
+# A label that names something else: tax and company ids (VAT, the German register and tax
+# numbers, the Dutch chamber of commerce, the Italian VAT and REA, Latin America's tax ids), bank
+# details, book and product codes, orders.
 NOT_A_PHONE_LABEL = re.compile(
-    r"(?i)\b(?:vat|tva|iva|ust-?id(?:nr)?|cif|nif|siret|siren|abn|isbn|ean|gtin|upc|sku|order|invoice|"
-    r"tracking|ref|reference|ticket|pedido|factura|bestellnummer|commande|n[º°])(?![a-zà-ÿ])[^\n\d]{0,12}$"
+    r"(?i)\b(?:vat|tva|iva|ust-?id(?:nr)?|ust|mwst|uid|cif|nif|siret|siren|abn|isbn|ean|gtin|upc|sku|order|"
+    r"invoice|tracking|ref|reference|ticket|pedido|factura|bestellnummer|commande|n[º°]|hrb|hra|"
+    r"handelsregister|registergericht|registernummer|amtsgericht|steuer-?nr|steuernummer|st\.?-nr|kvk|btw|"
+    r"rea|codice fiscale|iban|bic|swift|konto|kontonummer|blz|ruc|rut|cuit|cuil|nit|rfc|cnpj|cpf)"
+    r"(?![a-zà-ÿ])[^\n\d]{0,12}$"
 )
+# A fax number is not a phone to call; "Tel./Fax" and "Teléfono y fax" name one that is both.
+FAX_LABEL = re.compile(r"(?i)(?:(?<![a-z])(?:tele)?fax(?![a-z])|ファックス|ファクス|传真|傳真)[^\n\d]{0,12}$")
+PHONE_WORD = re.compile(r"(?i)tel|phone|fon|電話")
+WHATSAPP_LABEL = re.compile(r"(?i)whats ?app")
+# "TEL03-1234-5678": a phone label glued to the number, as Japanese pages write it.
+GLUED_LABEL = re.compile(r"(?i)(?<![a-z])tel\.?$")
 DOI_PREFIX = re.compile(r"10\.\d{4,9}/$")
 DATE_START = re.compile(r"(?:19|20)\d\d[-/.][01]?\d[-/.][0-3]?\d(?!\d)")
 
@@ -38,7 +57,8 @@ def written_as_phone(text: str, start: int, end: int) -> bool:
     before = text[start - 1] if start else " "
     after = text[end] if end < len(text) else " "
     # ASCII letters only: a number written right before a word in Arabic script still counts.
-    if (before.isascii() and before.isalnum()) or before in "_.=#":
+    glued = before.isascii() and before.isalnum() and not GLUED_LABEL.search(text, max(start - 4, 0), start)
+    if glued or before in "_.=#〒":  # 〒 marks a Japanese postal code
         return False
     if (after.isascii() and after.isalnum()) or after in "_@":
         return False
@@ -46,6 +66,8 @@ def written_as_phone(text: str, start: int, end: int) -> bool:
         return False  # 10.1080/01639374.2012.682254
     if NOT_A_PHONE_LABEL.search(text, max(start - 24, 0), start):
         return False  # VAT: 443 061 841, ISBN 978 3 16 148410 0, Order no. 702 555 0183
+    if _fax(text, start):
+        return False
     if after in ".:," and end + 1 < len(text) and text[end + 1].isdigit():
         return False  # continues as a decimal, a time or a list of numbers
     candidate = text[start:end]
@@ -92,16 +114,117 @@ def clean_written_phone(candidate: str, region: str | None) -> str | None:
     return phone
 
 
-def in_text(lines: str, limit: int) -> list[str]:
-    """Runs of digits in the page's text, one line at a time, that are written as phones."""
-    written: list[str] = []
+def _fax(text: str, start: int) -> bool:
+    label = FAX_LABEL.search(text, max(start - 24, 0), start)
+    return bool(label) and not PHONE_WORD.search(text, max(label.start() - 12, 0), label.start())
+
+
+# Digits and punctuation written full width, as Japanese and Chinese pages write numbers (the
+# digits U+FF10 to U+FF19, the hyphen U+FF0D, brackets, the colon U+FF1A, the plus U+FF0B), the
+# ideographic space and the like, as their plain forms (NFKC).
+def normalized(text: str) -> str:
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+
+
+# German and Austrian switchboard writing: "089 / 12 34 56-0", "+49 (0) 89 / 123456-0", the
+# area code, a slash, the subscriber's digits and, after a dash, the extension (-0 for the
+# switchboard). It is one number, +49 89 1234560; the slash would otherwise cut it in two.
+SWITCHBOARD = re.compile(
+    r"[+0](?<![\w+\-./()][+0])(?:(?<=\+)\d{2,3} ?(?:\(0\) ?)?\d{1,5}|(?<=0)\d{1,5})"
+    r" ?/ ?(\d(?: ?\d){2,11}+)(?: ?- ?(\d{1,5}+))?+(?![\d/])"
+)
+
+
+def _joined(match: re.Match) -> str:
+    head = match.string[match.start() : match.start(1)].rstrip(" /")
+    return f"{head} {match.group(1).replace(' ', '')}{match.group(2) or ''}"
+
+
+# An IBAN (DE89 3704 0044 0532 0130 00): its groups of digits are no phone.
+IBAN = re.compile(r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}+(?: ?[A-Z0-9]{1,3})?+(?![A-Za-z0-9])")
+
+
+def readable(lines: str) -> str:
+    """The text as the phone pass reads it: plain digits, switchboard numbers joined, IBANs
+    masked."""
+    lines = normalized(lines)
+    if "/" in lines:
+        lines = SWITCHBOARD.sub(_joined, lines)
+    return IBAN.sub(lambda m: "x" * len(m.group()), lines)
+
+
+def in_text(lines: str, limit: int) -> list[tuple[str, str]]:
+    """Runs of digits in the page's text (readable), one line at a time, that are written as
+    phones, each with its kind: text, or whatsapp where the line names WhatsApp just before."""
+    written: list[tuple[str, str]] = []
     for match in PHONE.finditer(lines):
         # The pattern starts on a digit; an opening bracket just before it belongs to the number.
         start = match.start()
         if lines[max(start - 3, 0) : start].rstrip().endswith("("):
             start = lines.rindex("(", 0, start)
         if written_as_phone(lines, start, match.end()):
-            written.append(lines[start : match.end()])
+            label = WHATSAPP_LABEL.search(lines, max(start - 30, 0), start)
+            written.append((lines[start : match.end()], WHATSAPP if label else TEXT))
         if len(written) > limit:
             break
     return written
+
+
+# Messaging links carry a full international number without its plus: https://wa.me/<digits>,
+# https://api.whatsapp.com/send?phone=<digits>&text=…, whatsapp://send?phone=…,
+# viber://chat?number=…. Found by plain substring search (fast on any page), then read as URLs.
+MESSAGING_MARKS = {
+    "wa.me/": WHATSAPP,
+    "whatsapp.com/send": WHATSAPP,
+    "whatsapp://send": WHATSAPP,
+    "viber://": VIBER,
+}
+URL_TAIL = re.compile(r"[^\"'<>\s]{0,400}")
+DIGITS = re.compile(r"\+?\d{6,15}")
+MAX_LINKS = 50
+
+
+def messaging_numbers(html: str) -> list[tuple[str, str]]:
+    """The numbers of the page's WhatsApp and Viber links, written "+<digits>", with their kind."""
+    found: list[tuple[str, str]] = []
+    for mark, kind in MESSAGING_MARKS.items():
+        at = html.find(mark)
+        while at != -1 and len(found) < MAX_LINKS:
+            tail = URL_TAIL.match(html, at + len(mark)).group()
+            number = _link_number(mark, htmllib.unescape(tail))
+            if number:
+                found.append((number, kind))
+            at = html.find(mark, at + len(mark))
+    return found
+
+
+def _link_number(mark: str, tail: str) -> str | None:
+    if mark == "wa.me/":
+        value = unquote(tail.split("?")[0].split("/")[0])
+    else:
+        query = parse_qs(urlsplit(tail).query)
+        value = (query.get("phone") or query.get("number") or [""])[0]
+    digits = DIGITS.fullmatch(value.replace(" ", "").replace("-", ""))
+    return "+" + digits.group().lstrip("+") if digits else None
+
+
+def clean_messaging(candidate: str, region: str | None) -> str | None:
+    """A messaging link's number. WhatsApp links in Mexico often keep the mobile "1" that
+    numbers lost in 2019 (+52 1 55…); a link with a national number is read in the region."""
+    phone = clean_phone(candidate, None)
+    if phone is None and candidate.startswith("+521") and len(candidate) == 14:
+        phone = clean_phone("+52" + candidate[4:], None)
+    return phone or clean_phone(candidate[1:], region)
+
+
+def line_type(number: str) -> str | None:
+    """What libphonenumber says the number is: mobile, fixed_line, fixed_line_or_mobile,
+    toll_free, voip…"""
+    try:
+        kind = phonenumbers.number_type(phonenumbers.parse(number))
+    except phonenumbers.NumberParseException:
+        return None
+    for name in dir(phonenumbers.PhoneNumberType):
+        if not name.startswith("_") and getattr(phonenumbers.PhoneNumberType, name) == kind:
+            return name.lower()
+    return None

@@ -21,17 +21,22 @@ HREFLANG = re.compile(r"""\bhreflang\s*=\s*["']?[A-Za-z]{2,3}[-_]([A-Za-z]{2})(?
 HREF = re.compile(r"""\bhref\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 ADDRESS_COUNTRY = re.compile(r""""addressCountry"\s*:\s*(?:\{[^{}]{0,200}?"name"\s*:\s*)?"([A-Za-z]{2})\"""")
 HEAD_CHARS = 64 * 1024
+# <html lang="ja">: a language spoken as a first language in one country only says where the
+# page is from even without a region (Japanese pages rarely give one).
+BARE_LANG = re.compile(r"""<[Hh][Tt][Mm][Ll]\s[^>]{0,300}?\blang=["']?([A-Za-z]{2})(?![A-Za-z_-])""")
+ONE_COUNTRY_LANGUAGES = {"ja": "JP", "ko": "KR"}
 
 
 def page_region(html: str, json_ld: list[str], url: str = "") -> str | None:
     """The country the page says it is from: <html lang="en-GB">, og:locale, the hreflang of the
-    alternate that is this very page, a JSON-LD address."""
+    alternate that is this very page, a JSON-LD address; then a language of one country."""
     head = html[:HEAD_CHARS]
     found = (HTML_LANG.search(head), OG_LOCALE.search(head), _own_hreflang(head, url))
     for match in (*found, *map(ADDRESS_COUNTRY.search, json_ld)):
         if match and (region := _region(match.group(1))):
             return region
-    return None
+    bare = BARE_LANG.search(head)
+    return ONE_COUNTRY_LANGUAGES.get(bare.group(1).lower()) if bare else None
 
 
 def _own_hreflang(head: str, url: str) -> re.Match | None:
