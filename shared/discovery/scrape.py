@@ -11,13 +11,17 @@ from shared.core import db, places
 from shared.core.config import get_settings
 from shared.core.logs import get_logger
 from shared.core.work import SCRAPE
-from shared.discovery import addresses, companies, contacts, fetch, forms, summary
+from shared.discovery import addresses, companies, contacts, fetch, forms, phones, summary
 
 log = get_logger(__name__)
 # Worth another try later; anything else (not HTML, too large, 4xx, blocked) is final.
 TRANSIENT = ("timeout", "unreachable", "HTTP status 5", "HTTP status 429", "does not resolve")
 # A business site lists a few addresses; a page with hundreds is a directory, not a prospect.
 MAX_CONTACTS_PER_SITE = 25
+# Nothing found on a page its scripts draw says nothing about the business: recorded as this,
+# never as a site without contacts.
+RENDERED_BY_JAVASCRIPT = "content rendered by JavaScript"
+MAX_PHONES_KEPT = 5
 
 
 def contact_forms(pages: list[fetch.Page]) -> tuple[list[forms.Form], list[str]]:
@@ -43,7 +47,7 @@ class Site:
 
     pages: list[fetch.Page]
     found: contacts.Contacts
-    found_on: dict[str, str]  # address -> the page it was first found on (GDPR Article 14)
+    found_on: dict[str, str]  # address or phone -> the page it was first found on (GDPR Article 14)
     usable_forms: list[forms.Form]
     refused_forms: list[str]
     about: dict  # the first page's summary (summary.page_summary)
@@ -65,6 +69,11 @@ def scrape_url(row: dict) -> str:
         return _fetch_failed(row, exc)
 
     site = crawl(first, language, ctx["timezone"])
+    if unreadable(site):
+        with db.transaction() as conn:
+            _save_scrape(conn, row, site)
+            SCRAPE.finish(conn, row, "failed", f"failed: {RENDERED_BY_JAVASCRIPT}")
+        return "failed"
     try:
         checked, refused = _deliverable(site.found.emails[:MAX_CONTACTS_PER_SITE])
     except addresses.DnsUnavailable as exc:
@@ -80,7 +89,7 @@ def scrape_url(row: dict) -> str:
         linked = _link(conn, ctx, enrolled, reachable)
         if not reachable and site.usable_forms and ctx["form_channel"]:
             zone = places.contact_zone(_first_phone(site), None, site.found.region, _sending_zone(ctx))
-            linked += _enroll_form(conn, ctx, row, site.usable_forms[0], form_ids, site.about, zone)
+            linked += _enroll_form(conn, ctx, row, site, form_ids, zone)
         SCRAPE.finish(conn, row, "completed", _outcome(site, reachable, enrolled, refused, linked))
     return "completed"
 
@@ -102,14 +111,39 @@ def crawl(first: fetch.Page, language: str | None, zone: str | None) -> Site:
     found_on: dict[str, str] = {}
     for page in pages:
         more = contacts.extract(page.text, page.url, language, zone)
-        for email in more.emails:
-            found_on.setdefault(email, page.url)
+        for value in more.emails + more.phones:
+            found_on.setdefault(value, page.url)
         found.emails += [e for e in more.emails if e not in found.emails]
         found.phones += [p for p in more.phones if p not in found.phones]
+        found.phone_kinds = more.phone_kinds | found.phone_kinds
         found.names.update(more.names)
         found.region = found.region or more.region
+        if page is first:
+            found.rendered_by_javascript = more.rendered_by_javascript
     usable, refused = contact_forms(pages)
     return Site(pages, found, found_on, usable, refused, _summary(first))
+
+
+def unreadable(site: Site) -> bool:
+    """The site's first page is drawn by its scripts and nothing, not even its data, gave a
+    contact or a form."""
+    found = site.found
+    return found.rendered_by_javascript and not (found.emails or found.phones or site.usable_forms)
+
+
+def phones_of(site: Site) -> list[dict]:
+    """The first phones, each with how the page gave it (a WhatsApp or Viber link, a tel: link,
+    data, text), what libphonenumber says it is (mobile, fixed_line…) and the page it is on, so a
+    later channel can tell a WhatsApp number from a landline."""
+    return [
+        {
+            "number": number,
+            "kind": site.found.phone_kinds.get(number, phones.TEXT),
+            "line": phones.line_type(number),
+            "source_url": site.found_on.get(number),
+        }
+        for number in site.found.phones[:MAX_PHONES_KEPT]
+    ]
 
 
 def _extra_pages(first: fetch.Page) -> list[fetch.Page]:
@@ -214,6 +248,7 @@ def _save_contacts(
                     "source_url": site.found_on.get(email, ctx["website_url"]),
                     "page_title": site.about["title"],
                     "site_name": site.about["site_name"],
+                    "phones": phones_of(site),
                 }
             ),
             timezone=places.contact_zone(phone, email, site.found.region, _sending_zone(ctx)),
@@ -232,11 +267,10 @@ def _link(conn, ctx: dict, enrolled: list[str], reachable: dict[str, uuid.UUID])
     return linked
 
 
-def _enroll_form(
-    conn, ctx: dict, row: dict, form: forms.Form, form_ids: dict, about: dict, zone: str | None
-) -> int:
+def _enroll_form(conn, ctx: dict, row: dict, site: Site, form_ids: dict, zone: str | None) -> int:
     """No address to write to: the business is reached through its contact form (one contact
     per site per organization)."""
+    form, about = site.usable_forms[0], site.about
     contact = db.fetch_one(
         conn,
         "upsert-form-contact",
@@ -246,7 +280,9 @@ def _enroll_form(
         form_id=form_ids[form.action],
         site=forms.site_of(form.page_url),
         name=about["site_name"] or about["title"],
-        extra=Jsonb({"source_url": form.page_url, "site_name": about["site_name"]}),
+        extra=Jsonb(
+            {"source_url": form.page_url, "site_name": about["site_name"], "phones": phones_of(site)}
+        ),
         timezone=zone,
     )
     if contact["suppressed"]:
@@ -270,4 +306,6 @@ def _outcome(
         outcome += f"; {len(usable)} contact form{'s' if len(usable) > 1 else ''}"
     if site.refused_forms:
         outcome += f"; forms not used: {'; '.join(site.refused_forms)}"
+    if found.rendered_by_javascript:
+        outcome += f"; {RENDERED_BY_JAVASCRIPT}, read from the data it carries"
     return outcome[:2000]

@@ -1,13 +1,17 @@
 """Contact extraction cases that need no website: punctuation around addresses, obfuscations,
 false positives, phone regions."""
 
+# ruff: noqa: RUF001 (full-width digits and punctuation are what some of these cases are about)
+
+import json
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.discovery import contacts, emails, phones, summary
+from shared.discovery import contacts, emails, phones, structured, summary
 
 
 def emails_of(text: str) -> list[str]:
@@ -362,3 +366,262 @@ def test_a_phone_label_next_to_another_number_still_counts():
 )
 def test_words_that_only_look_like_labels(text, url, expected):
     assert phones_of(text, url) == expected
+
+
+def found_in(html: str, url: str = "https://estudio.es/") -> contacts.Contacts:
+    return contacts.extract(f"<html><body>{html}</body></html>", url)
+
+
+# 1. Numbers in messaging links: full international numbers without their plus.
+@pytest.mark.parametrize(
+    ("href", "number", "kind"),
+    [
+        ("https://wa.me/34612345678", "+34612345678", "whatsapp"),
+        ("https://wa.me/34612345678?text=Hola%2C%20quiero%20cita", "+34612345678", "whatsapp"),
+        ("https://wa.me/+34612345678/", "+34612345678", "whatsapp"),
+        ("https://api.whatsapp.com/send?phone=34612345678&amp;text=Hola", "+34612345678", "whatsapp"),
+        (
+            "https://api.whatsapp.com/send/?text=Hola&amp;phone=%2B34612345678&amp;type=phone_number",
+            "+34612345678",
+            "whatsapp",
+        ),
+        ("https://web.whatsapp.com/send?phone=573001234567", "+573001234567", "whatsapp"),
+        ("whatsapp://send?phone=5491145678901", "+5491145678901", "whatsapp"),
+        ("viber://chat?number=%2B380501234567", "+380501234567", "viber"),
+        ("viber://chat?number=34612345678", "+34612345678", "viber"),
+        # Mexican links keep the mobile "1" that numbers lost in 2019.
+        ("https://api.whatsapp.com/send?phone=5215587654321", "+525587654321", "whatsapp"),
+    ],
+)
+def test_numbers_in_messaging_links(href, number, kind):
+    found = found_in(f'<a href="{href}" class="wa-float"><svg></svg></a>')
+    assert found.phones == [number] and found.phone_kinds == {number: kind}
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "https://wa.me/message/IHWB7QWQ6TBUH1",  # a WhatsApp Business short link: no number in it
+        "https://wa.me/",
+        "https://api.whatsapp.com/send?text=Mira%20esta%20oferta",  # a share link
+        "https://wa.me/12345",
+    ],
+)
+def test_messaging_links_without_a_number(href):
+    assert found_in(f'<a href="{href}">WhatsApp</a>').phones == []
+
+
+def test_a_number_both_written_and_linked_to_whatsapp_is_a_whatsapp_number():
+    found = found_in('<p>Móvil: 612 345 678</p><a href="https://wa.me/34612345678">WhatsApp</a>')
+    assert found.phones == ["+34612345678"] and found.phone_kinds == {"+34612345678": "whatsapp"}
+
+
+def test_a_number_labelled_whatsapp_in_text():
+    found = found_in("<p>Tel. 915 234 567 · WhatsApp: 612 345 678</p>")
+    assert found.phone_kinds == {"+34915234567": "text", "+34612345678": "whatsapp"}
+
+
+def test_how_each_number_was_given():
+    page = (
+        '<a href="tel:+34915234567">Llamar</a>'
+        '<script type="application/ld+json">{"@type": "Dentist", "telephone": "+34 915 234 568"}</script>'
+        "<p>Urgencias: 915 234 569</p>"
+    )
+    assert found_in(page).phone_kinds == {
+        "+34915234567": "link",
+        "+34915234568": "data",
+        "+34915234569": "text",
+    }
+
+
+# 2. Data in JSON script blocks.
+NEXT_DATA = (
+    '<div id="__next"></div><script id="__NEXT_DATA__" type="application/json">'
+    '{"props":{"pageProps":{"clinic":{"name":"Clínica Sonrisa","contact":{"email":"citas@clinicasonrisa.es",'
+    '"phone":"915 234 567","fax":"915 234 568"},"colegiado":"28004512","reviews":1287,'
+    '"description":"Llame al 915 234 599 o escriba a hola@clinicasonrisa.es"}}},"buildId":"k3Jd8"}</script>'
+)
+
+
+def test_next_data_keyed_values():
+    found = found_in(NEXT_DATA)
+    # Never free text: the number and address inside the description are not taken, nor the fax.
+    assert found.emails == ["citas@clinicasonrisa.es"] and found.phones == ["+34915234567"]
+    assert found.phone_kinds == {"+34915234567": "data"}
+
+
+def test_nuxt2_state_in_code():
+    page = (
+        '<div id="__nuxt"></div><script>window.__NUXT__=(function(a,b){return {layout:"default",'
+        'data:[{studio:{kontakt:{email:"hallo@yogaraum-berlin.de",telefon:"030 44712345",fax:"030 44712346"},'
+        'info:"Ruf an: 030 44712399",ts:1712345678901,id:"8a7f6e5d4c3b2a19"}}],error:a}}(null,true));</script>'
+    )
+    found = found_in(page, "https://yogaraum-berlin.de/")
+    assert found.emails == ["hallo@yogaraum-berlin.de"] and found.phones == ["+493044712345"]
+
+
+def test_nuxt3_data_whole_values():
+    page = (
+        '<div id="__nuxt"></div><script type="application/json" id="__NUXT_DATA__">'
+        '[["ShallowReactive",1],{"data":2},{"email":3,"phone":4,"siret":5,"zip":6},'
+        '"bonjour@atelier-lumiere.fr","+33 1 43 55 21 90","852 147 963 00018","75011","2024-05-01"]</script>'
+    )
+    found = found_in(page, "https://atelier-lumiere.fr/")
+    assert found.emails == ["bonjour@atelier-lumiere.fr"] and found.phones == ["+33143552190"]
+
+
+def test_state_assigned_as_json_and_links_in_data():
+    page = (
+        '<script>window.__INITIAL_STATE__ = {"shop": {"links": ["mailto:pedidos@tienda.es",'
+        ' "https://wa.me/34612345678", "tel:+34915234567"], "code": "1234567890"}};</script>'
+    )
+    found = found_in(page)
+    assert found.emails == ["pedidos@tienda.es"]
+    assert found.phone_kinds == {"+34612345678": "whatsapp", "+34915234567": "link"}
+
+
+def test_next_app_router_pushed_payload():
+    payload = (
+        '5:[\\"$\\",\\"footer\\",null,{\\"email\\":\\"info@estudio.es\\",\\"phone\\":\\"+34 915 234 567\\"}]'
+    )
+    page = f'<script>self.__next_f.push([1,"{payload}"])</script>'
+    found = found_in(page)
+    assert found.emails == ["info@estudio.es"] and found.phones == ["+34915234567"]
+
+
+def test_minified_code_gives_no_free_text():
+    code = (
+        'var a="Call 915 234 567 now",b=9152345670,c="x@y",d={id:"915234567"};function f(){return 612345678}'
+    )
+    assert found_in(f"<script>window.__NUXT__=0;{code}</script>").phones == []
+    assert found_in(f"<script>{code}</script>").phones == []  # no framework state: not read at all
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        '<script type="application/json">' + "[" * 5000 + "]" * 5000 + "</script>",  # deep
+        '<script type="application/json">' + '{"k": "v"},' * 50000 + "</script>",  # large, not JSON
+        "<script>window.__NUXT__=" + "{a:" * 3000 + "</script>",
+        "<script type='application/json'>{\"phone\": 34915234567}<script>",  # never closed
+    ],
+)
+def test_hostile_data_blocks_are_bounded(block):
+    found = found_in(block)
+    assert found.emails == [] and found.phones in ([], ["+34915234567"])
+
+
+def test_a_json_block_cut_short_is_read_by_its_keyed_values():
+    page = '<script type="application/json">{"email": "hola@estudio.es", "note": "ana@estu</script>'
+    assert found_in(page).emails == ["hola@estudio.es"]
+
+
+def test_script_blocks_scan_stops_at_an_unclosed_script():
+    html = "<p>x</p>" + "<script>" * 20000
+    assert structured.script_blocks(html) == []
+
+
+def test_a_page_drawn_by_its_scripts_is_marked():
+    shell = '<html><head><script src="/static/js/main.js"></script></head><body><div id="root"></div></body></html>'
+    found = contacts.extract(shell, "https://brightsmile.com/")
+    assert found.rendered_by_javascript and found.emails == [] and found.phones == []
+    page = "<html><body><p>" + "Yoga by the ocean. " * 20 + "</p><script>track()</script></body></html>"
+    assert not contacts.extract(page, "https://studio.com/").rendered_by_javascript
+
+
+# 3. Full-width digits and punctuation (Japan, China).
+@pytest.mark.parametrize(
+    ("text", "url", "expected"),
+    [
+        ("ＴＥＬ：０３－１２３４－５６７８", "https://shika.jp/", ["+81312345678"]),
+        ("TEL：０３－１２３４－５６７８", "https://shika.jp/", ["+81312345678"]),
+        ("TEL03-1234-5678", "https://shika.jp/", ["+81312345678"]),
+        ("電話：（０３）１２３４－５６７８", "https://shika.jp/", ["+81312345678"]),
+        ("お問い合わせ　０９０－１２３４－５６７８", "https://shika.jp/", ["+819012345678"]),
+        ("＋８１　３－１２３４－５６７８", "https://shika.com/", ["+81312345678"]),
+        ("电话：０１０－６５８１２３４５", "https://chaguan.cn/", ["+861065812345"]),
+        ("〒１００－０００１　東京都千代田区", "https://shika.jp/", []),  # a postal code
+        ("ＦＡＸ：０３－１２３４－５６７９", "https://shika.jp/", []),
+        ("ファックス ０３－１２３４－５６７９", "https://shika.jp/", []),
+    ],
+)
+def test_full_width_numbers(text, url, expected):
+    assert phones_of(text, url) == expected
+
+
+def test_a_japanese_page_without_a_region_reads_japanese_numbers():
+    page = '<html lang="ja"><body><p>ＴＥＬ：０３－１２３４－５６７８</p><p>info＠sakura-shika.com</p></body></html>'
+    found = contacts.extract(page, "https://sakura-shika.com/")
+    assert found.phones == ["+81312345678"] and found.emails == ["info@sakura-shika.com"]
+
+
+@pytest.mark.parametrize("label", ["お問い合わせ", "問い合わせ", "会社概要", "联系我们", "Contáctanos"])
+def test_contact_links_in_other_scripts(label):
+    html = f'<html><body><a href="/page-7/">{label}</a><a href="/blog/">Blog</a></body></html>'
+    assert contacts.contact_links(html, "https://shika.jp/", 3) == ["https://shika.jp/page-7/"]
+
+
+# 4. German switchboard writing, and numbers that are not phones.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Telefon: 089 / 12 34 56-0", ["+49891234560"]),
+        ("Tel.: 089/123456-0", ["+49891234560"]),
+        ("Tel. 089 / 12 34 56 - 0", ["+49891234560"]),
+        ("Durchwahl: 089 / 12 34 56-21", ["+498912345621"]),
+        ("Tel. +49 (0) 89 / 15 79 02-0", ["+49891579020"]),
+        ("Fon 030/2541230", ["+49302541230"]),
+        ("Telefon (089) 12 34 56-0", ["+49891234560"]),
+        ("Telefax: 089 / 12 34 56-99", []),
+        ("Tel./Fax: 089 / 12 34 56-0", ["+49891234560"]),
+        ("Amtsgericht München, HRB 234567", []),
+        ("USt-IdNr.: DE 123 456 789", []),
+        ("Steuernummer: 143/123/45678", []),
+        ("IBAN: DE89 7015 0000 1004 2178 93", []),
+        ("IBAN DE89370400440532013000 BIC COBADEFFXXX", []),
+        ("Stand: 01.03.2025, Seite 1/12", []),
+        ("Öffnungszeiten 09/2024 bis 03/2025", []),
+    ],
+)
+def test_german_switchboard_numbers(text, expected):
+    assert phones_of(text, "https://kanzlei-mueller.de/") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "url"),
+    [
+        ("KvK 30123456", "https://bakkerij.nl/"),
+        ("BTW NL812345678B01", "https://bakkerij.nl/"),
+        ("BTW-nummer: NL 8123.45.678.B01", "https://bakkerij.nl/"),
+        ("IBAN NL91 ABNA 0417 1643 00", "https://bakkerij.nl/"),
+        ("P.IVA 01234567890", "https://trattoria.it/"),
+        ("Partita IVA: 02345678901", "https://trattoria.it/"),
+        ("REA MI-1234567", "https://trattoria.it/"),
+        ("SIRET 123 456 789 00012", "https://atelier.fr/"),
+        ("CUIT 30-71234567-9", "https://pasteleria.com.ar/"),
+        ("RUC 20123456789", "https://cafe.pe/"),
+        ("NIT 900.123.456-7", "https://cafe.com.co/"),
+        ("Fax: (305) 674-1299", "https://studio.com/"),
+    ],
+)
+def test_more_numbers_that_are_not_phones(text, url):
+    assert phones_of(text, url) == []
+
+
+def test_two_numbers_with_a_slash_between_stay_two():
+    assert phones_of("Tel. 702-555-0183 / 702-555-0199") == ["+17025550183", "+17025550199"]
+
+
+# Pages in the layouts of real sites, one per class and its false positives.
+LAYOUTS = Path(__file__).resolve().parents[2] / "local" / "fixture_site" / "layouts"
+
+
+@pytest.mark.parametrize(
+    "page", json.loads((LAYOUTS / "expected.json").read_text())["pages"], ids=lambda p: p["file"]
+)
+def test_layout_pages(page):
+    found = contacts.extract((LAYOUTS / page["file"]).read_text(), page["url"])
+    assert found.emails == page["emails"]
+    assert sorted(found.phones) == sorted(page["phones"])
+    assert {n: found.phone_kinds[n] for n in page.get("phone_kinds", {})} == page.get("phone_kinds", {})
+    assert found.rendered_by_javascript == page.get("rendered_by_javascript", found.rendered_by_javascript)
