@@ -114,13 +114,20 @@ def test_generated_requests_never_5xx_never_partial_write(conn, env, fn):
 
 @FUZZ
 @given(
-    st.text(alphabet=st.sampled_from(list("@.-_+ 0123456789abcxyzAT[]()<>/\"'=:;mailto#\n")), max_size=3000)
+    st.text(
+        alphabet=st.sampled_from(
+            list("@.-_+ 0123456789abcxyzAT[]{}()<>/\"'=:;,mailto#\n\\\uff10\uff0d\uff0b")
+        ),
+        max_size=3000,
+    )
 )
 def test_extraction_never_raises_on_generated_text(text):
     for html in (
         text,
         f"<html><body><p>{text}</p><a href='mailto:{text[:80]}'>x</a></body></html>",
         f"<script type='application/ld+json'>{text}</script>",
+        f"<script type='application/json'>{text}</script><a href='https://wa.me/{text[:40]}'>w</a>",
+        f"<script>window.__NUXT__={text}</script><script>self.__next_f.push([1,{text[:200]}])</script>",
     ):
         result = contacts.extract(html, "https://studio.com/", "es")
         assert all("@" in e for e in result.emails)

@@ -411,6 +411,13 @@ def test_messaging_links_without_a_number(href):
     assert found_in(f'<a href="{href}">WhatsApp</a>').phones == []
 
 
+def test_the_joinchat_plugins_number():
+    settings = "{&quot;telephone&quot;:&quot;573104567890&quot;,&quot;mobile_only&quot;:false}"
+    page = f'<div class="joinchat joinchat--right" data-settings="{settings}" hidden></div>'
+    assert found_in(page).phone_kinds == {"+573104567890": "whatsapp"}
+    assert found_in(f'<div class="other" data-settings="{settings}"></div>').phones == []
+
+
 def test_a_number_both_written_and_linked_to_whatsapp_is_a_whatsapp_number():
     found = found_in('<p>Móvil: 612 345 678</p><a href="https://wa.me/34612345678">WhatsApp</a>')
     assert found.phones == ["+34612345678"] and found.phone_kinds == {"+34612345678": "whatsapp"}
@@ -536,6 +543,8 @@ def test_a_page_drawn_by_its_scripts_is_marked():
         ("ＴＥＬ：０３－１２３４－５６７８", "https://shika.jp/", ["+81312345678"]),
         ("TEL：０３－１２３４－５６７８", "https://shika.jp/", ["+81312345678"]),
         ("TEL03-1234-5678", "https://shika.jp/", ["+81312345678"]),
+        ("TEL.０６－６１２３－４５６７", "https://seitai.jp/", ["+81661234567"]),
+        ("Hotel.0612345678", "https://seitai.jp/", []),
         ("電話：（０３）１２３４－５６７８", "https://shika.jp/", ["+81312345678"]),
         ("お問い合わせ　０９０－１２３４－５６７８", "https://shika.jp/", ["+819012345678"]),
         ("＋８１　３－１２３４－５６７８", "https://shika.com/", ["+81312345678"]),
