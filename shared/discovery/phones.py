@@ -178,9 +178,12 @@ def in_text(lines: str, limit: int) -> list[tuple[str, str]]:
 # Messaging links carry a full international number without its plus: https://wa.me/<digits>,
 # https://api.whatsapp.com/send?phone=<digits>&text=…, whatsapp://send?phone=…,
 # viber://chat?number=…. Found by plain substring search (fast on any page), then read as URLs.
+# In code and JSON the slashes may be escaped (https:\/\/wa.me\/34…).
 MESSAGING_MARKS = {
     "wa.me/": WHATSAPP,
+    "wa.me\\/": WHATSAPP,
     "whatsapp.com/send": WHATSAPP,
+    "whatsapp.com\\/send": WHATSAPP,
     "whatsapp://send": WHATSAPP,
     "viber://": VIBER,
 }
@@ -221,8 +224,8 @@ def joinchat_numbers(html: str) -> list[tuple[str, str]]:
 
 
 def _link_number(mark: str, tail: str) -> str | None:
-    if mark == "wa.me/":
-        value = unquote(tail.split("?")[0].split("/")[0])
+    if mark.startswith("wa.me"):
+        value = unquote(tail.split("?")[0].split("/")[0].split("\\")[0])
     else:
         query = parse_qs(urlsplit(tail).query)
         value = (query.get("phone") or query.get("number") or [""])[0]

@@ -388,6 +388,8 @@ def found_in(html: str, url: str = "https://estudio.es/") -> contacts.Contacts:
         ("https://web.whatsapp.com/send?phone=573001234567", "+573001234567", "whatsapp"),
         ("whatsapp://send?phone=5491145678901", "+5491145678901", "whatsapp"),
         ("viber://chat?number=%2B380501234567", "+380501234567", "viber"),
+        ("https:\\/\\/wa.me\\/34612345678", "+34612345678", "whatsapp"),  # escaped, as in JSON
+        ("https:\\/\\/api.whatsapp.com\\/send?phone=34612345678", "+34612345678", "whatsapp"),
         ("viber://chat?number=34612345678", "+34612345678", "viber"),
         # Mexican links keep the mobile "1" that numbers lost in 2019.
         ("https://api.whatsapp.com/send?phone=5215587654321", "+525587654321", "whatsapp"),
