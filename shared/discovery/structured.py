@@ -99,13 +99,15 @@ MAX_DATA_BLOCKS = 40
 MAX_NODES = 20_000  # values visited in all
 MAX_DEPTH = 30
 MAX_LITERALS = 5_000  # string literals read in code
+CODE_CHARS = 512 * 1024  # of code read by its literals (JSON, parsed in C, may have all of DATA_CHARS)
 WHATSAPP_KEY = re.compile(r"(?i)whats ?app")
 PHONE_KEY = re.compile(r"(?i)phone|telef|^tel(?:[_-]|$)|mobile|^m[oó]vil|celular|whats ?app|^handy$|^fon$")
 EMAIL_KEY = re.compile(r"(?i)e-?mail|correo|^mail$")
 # In code: key: "value" (the key bare or quoted), and every double- or single-quoted literal.
-KEYED = re.compile(
-    r"""["']?([A-Za-z_$][\w$-]{0,40})["']?\s*:\s*(?:"((?:[^"\\\n]|\\.){3,120}+)"|'((?:[^'\\\n]|\\.){3,120}+)')"""
-)
+# The keyed pattern starts at the colon (a plain character the engine skips to in C) and the key
+# is read back from there.
+KEYED = re.compile(r""":\s*(?:"((?:[^"\\\n]|\\.){3,120}+)"|'((?:[^'\\\n]|\\.){3,120}+)')""")
+KEY_BEFORE = re.compile(r"""(?<![\w$])([A-Za-z_$][\w$-]{0,40})["']?\s{0,3}$""")
 LITERAL = re.compile(r""""((?:[^"\\\n]|\\.){5,120}+)"|'((?:[^'\\\n]|\\.){5,120}+)'""")
 ASSIGNED = re.compile(r"\s*=\s*")
 
@@ -215,13 +217,16 @@ def _read_pushed(code: str, start: int, found: Found) -> None:
 def _read_literals(code: str, found: Found) -> None:
     """Keyed values first; then the literals no key claimed (a fax number under its key is not
     taken again as a whole number)."""
+    code = code[:CODE_CHARS]
     claimed = set()
     for count, match in enumerate(KEYED.finditer(code)):
         if count >= MAX_LITERALS:
             break
-        group = 2 if match.group(2) is not None else 3
-        claimed.add(match.start(group))
-        _take(match.group(1), _unescaped(match.group(group)), found)
+        key = KEY_BEFORE.search(code, max(match.start() - 45, 0), match.start())
+        if key:
+            group = 1 if match.group(1) is not None else 2
+            claimed.add(match.start(group))
+            _take(key.group(1), _unescaped(match.group(group)), found)
     for count, match in enumerate(LITERAL.finditer(code)):
         if count >= MAX_LITERALS:
             break
