@@ -1,5 +1,6 @@
-"""Extraction (emails, phones, trafilatura) on a 200 KB business page and a 5 MB hostile page,
-against a bare re.findall email scan of the same text in the same run."""
+"""Extraction (emails, phones, trafilatura) on a 200 KB business page, a 5 MB hostile page and
+a 2 MB page of hostile script data (what the frameworks' JSON pass reads), against a bare
+re.findall email scan of the same text in the same run."""
 
 from __future__ import annotations
 
@@ -47,6 +48,23 @@ def hostile_page() -> str:
     return "<html><body><p>" + "".join(parts) + "</p></body></html>"
 
 
+def hostile_data_page() -> str:
+    """About 2 MB (the fetcher's cap) of script data made to cost: JSON that breaks after its
+    first object (so it is read again as code), deep nesting, framework state full of keyed
+    values and quotes, and WhatsApp links with no number."""
+    parts = [
+        "<html><head><script type='application/json'>" + '{"phone": "1"},' * 40_000 + "</script>",
+        "<script type='application/json'>" + "[" * 20_000 + "</script>",
+        "<script>window.__NUXT__=(function(a){return {"
+        + 'k:"+1 (555) 000-0000",e:"a@b",' * 15_000
+        + "}}())</script>",
+        "<script>self.__next_f.push([1," + '"\\"' * 50_000 + "])</script>",
+        "</head><body>" + "<a href='https://wa.me/x'>w</a>" * 10_000,
+        "<p>" + "'\"" * 100_000 + "</p></body></html>",
+    ]
+    return "".join(parts)
+
+
 BARE_LIMIT = 30.0
 
 
@@ -68,6 +86,7 @@ def _child(kind: str, page_kind: str, repeat: int) -> None:
         "business": business_page,
         "hostile": hostile_page,
         "hostile-100k": lambda: hostile_page()[:100_000],
+        "data": hostile_data_page,
     }[page_kind]()
     operation = {
         "contacts": lambda: contacts.extract(page, "https://sunriseyoga.studio/"),
@@ -87,8 +106,13 @@ def _child(kind: str, page_kind: str, repeat: int) -> None:
 
 def run() -> dict:
     rows = []
-    for label, page_kind, repeat in (("business page", "business", 5), ("hostile page", "hostile", 3)):
-        page = business_page() if page_kind == "business" else hostile_page()
+    pages = {"business": business_page, "hostile": hostile_page, "data": hostile_data_page}
+    for label, page_kind, repeat in (
+        ("business page", "business", 5),
+        ("hostile page", "hostile", 3),
+        ("hostile script data", "data", 3),
+    ):
+        page = pages[page_kind]()
         size_kb = len(page.encode()) / 1024
         progress(f"extraction: {label}, {size_kb:,.0f} KB")
         contacts = measure("contacts", page_kind, repeat)

@@ -129,9 +129,11 @@ def _cleaned(
         email = emails.clean_email(candidate)
         if email and email not in found.emails:
             found.emails.append(email)
-    numbers = [(_clean_given(c, kind, page_region), kind) for c, kind in raw_phones]
-    numbers += [(phones.clean_written_phone(c, page_region), kind) for c, kind in written]
-    numbers += [(phones.grouped(c, page_region), phones.DATA) for c in loose[:MAX_CANDIDATES]]
+    # A candidate repeated (a number in every product's data) is cleaned once: libphonenumber
+    # takes a millisecond or two a number.
+    numbers = [(_clean_given(c, kind, page_region), kind) for c, kind in dict.fromkeys(raw_phones)]
+    numbers += [(phones.clean_written_phone(c, page_region), kind) for c, kind in dict.fromkeys(written)]
+    numbers += [(phones.grouped(c, page_region), phones.DATA) for c in dict.fromkeys(loose[:MAX_CANDIDATES])]
     for phone, kind in numbers:
         if phone and phone not in found.phones:
             found.phones.append(phone)

@@ -195,9 +195,11 @@ MAX_LINKS = 50
 def messaging_numbers(html: str) -> list[tuple[str, str]]:
     """The numbers of the page's WhatsApp and Viber links, written "+<digits>", with their kind."""
     found: list[tuple[str, str]] = []
+    tried = 0
     for mark, kind in MESSAGING_MARKS.items():
         at = html.find(mark)
-        while at != -1 and len(found) < MAX_LINKS:
+        while at != -1 and len(found) < MAX_LINKS and tried < 4 * MAX_LINKS:
+            tried += 1
             tail = URL_TAIL.match(html, at + len(mark)).group()
             number = _link_number(mark, htmllib.unescape(tail))
             if number:

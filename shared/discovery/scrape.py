@@ -115,7 +115,10 @@ def crawl(first: fetch.Page, language: str | None, zone: str | None) -> Site:
             found_on.setdefault(value, page.url)
         found.emails += [e for e in more.emails if e not in found.emails]
         found.phones += [p for p in more.phones if p not in found.phones]
-        found.phone_kinds = more.phone_kinds | found.phone_kinds
+        for number, kind in more.phone_kinds.items():
+            # The first page's word for a number, unless another page links it to a messenger.
+            if number not in found.phone_kinds or kind in (phones.WHATSAPP, phones.VIBER):
+                found.phone_kinds[number] = kind
         found.names.update(more.names)
         found.region = found.region or more.region
         if page is first:
