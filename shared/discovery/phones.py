@@ -84,9 +84,19 @@ def clean_phone(candidate: str, region: str | None) -> str | None:
         number = phonenumbers.parse(candidate, region or "US")
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(number):
+    if not phonenumbers.is_valid_number(number) and not _mexican_mobile(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _mexican_mobile(number: phonenumbers.PhoneNumber) -> bool:
+    """+52 1 55 8765 4321: Mexican mobiles were written with a "1" until 2019, and WhatsApp links
+    and many pages still write it; the number is the one without it (changed in place)."""
+    national = str(number.national_number)
+    if number.country_code != 52 or len(national) != 11 or not national.startswith("1"):
+        return False
+    number.national_number = int(national[1:])
+    return phonenumbers.is_valid_number(number)
 
 
 def grouped(candidate: str, region: str | None) -> str | None:
@@ -236,12 +246,8 @@ def _link_number(mark: str, tail: str) -> str | None:
 
 
 def clean_messaging(candidate: str, region: str | None) -> str | None:
-    """A messaging link's number. WhatsApp links in Mexico often keep the mobile "1" that
-    numbers lost in 2019 (+52 1 55…); a link with a national number is read in the region."""
-    phone = clean_phone(candidate, None)
-    if phone is None and candidate.startswith("+521") and len(candidate) == 14:
-        phone = clean_phone("+52" + candidate[4:], None)
-    return phone or clean_phone(candidate[1:], region)
+    """A messaging link's number: international, or else national in the page's region."""
+    return clean_phone(candidate, None) or clean_phone(candidate[1:], region)
 
 
 def line_type(number: str) -> str | None:

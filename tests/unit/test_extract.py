@@ -425,6 +425,11 @@ def test_a_number_both_written_and_linked_to_whatsapp_is_a_whatsapp_number():
     assert found.phones == ["+34612345678"] and found.phone_kinds == {"+34612345678": "whatsapp"}
 
 
+def test_a_mexican_mobile_written_with_its_old_1():
+    found = found_in("<p>WhatsApp: +52 1 55 8765 4321</p>", "https://taqueria.mx/")
+    assert found.phone_kinds == {"+525587654321": "whatsapp"}
+
+
 def test_a_number_labelled_whatsapp_in_text():
     found = found_in("<p>Tel. 915 234 567 · WhatsApp: 612 345 678</p>")
     assert found.phone_kinds == {"+34915234567": "text", "+34612345678": "whatsapp"}
