@@ -111,20 +111,25 @@ def crawl(first: fetch.Page, language: str | None, zone: str | None) -> Site:
     found_on: dict[str, str] = {}
     for page in pages:
         more = contacts.extract(page.text, page.url, language, zone)
-        for value in more.emails + more.phones:
-            found_on.setdefault(value, page.url)
-        found.emails += [e for e in more.emails if e not in found.emails]
-        found.phones += [p for p in more.phones if p not in found.phones]
-        for number, kind in more.phone_kinds.items():
-            # The first page's word for a number, unless another page links it to a messenger.
-            if number not in found.phone_kinds or kind in (phones.WHATSAPP, phones.VIBER):
-                found.phone_kinds[number] = kind
-        found.names.update(more.names)
-        found.region = found.region or more.region
+        _merge(found, found_on, more, page.url)
         if page is first:
             found.rendered_by_javascript = more.rendered_by_javascript
     usable, refused = contact_forms(pages)
     return Site(pages, found, found_on, usable, refused, _summary(first))
+
+
+def _merge(found: contacts.Contacts, found_on: dict[str, str], more: contacts.Contacts, url: str) -> None:
+    """One page's contacts added to the site's, each kept with the first page it is on."""
+    for value in more.emails + more.phones:
+        found_on.setdefault(value, url)
+    found.emails += [e for e in more.emails if e not in found.emails]
+    found.phones += [p for p in more.phones if p not in found.phones]
+    for number, kind in more.phone_kinds.items():
+        # The first page's word for a number, unless another page links it to a messenger.
+        if number not in found.phone_kinds or kind in (phones.WHATSAPP, phones.VIBER):
+            found.phone_kinds[number] = kind
+    found.names.update(more.names)
+    found.region = found.region or more.region
 
 
 def unreadable(site: Site) -> bool:
