@@ -36,7 +36,8 @@ NOT_A_PHONE_LABEL = re.compile(
     r"(?i)\b(?:vat|tva|iva|ust-?id(?:nr)?|ust|mwst|uid|cif|nif|siret|siren|abn|isbn|ean|gtin|upc|sku|order|"
     r"invoice|tracking|ref|reference|ticket|pedido|factura|bestellnummer|commande|n[º°]|hrb|hra|"
     r"handelsregister|registergericht|registernummer|amtsgericht|steuer-?nr|steuernummer|st\.?-nr|kvk|btw|"
-    r"rea|codice fiscale|iban|bic|swift|konto|kontonummer|blz|ruc|rut|cuit|cuil|nit|rfc|cnpj|cpf)"
+    r"rea|codice fiscale|c\.\s?f|iban|bic|swift|konto|kontonummer|blz|ruc|rut|cuit|cuil|nit|rfc|cnpj|cpf|rcs|"
+    r"dvr|gln|company\s(?:no|number|reg(?:istration)?))"
     r"(?![a-zà-ÿ])[^\n\d]{0,12}$"
 )
 # A fax number is not a phone to call; "Tel./Fax" and "Teléfono y fax" name one that is both.
