@@ -216,21 +216,28 @@ def messaging_numbers(html: str) -> list[tuple[str, str]]:
             if number:
                 found.append((number, kind))
             at = html.find(mark, at + len(mark))
-    return found + joinchat_numbers(html)
+    return found + plugin_numbers(html)
 
 
-# Joinchat, a WordPress plugin common on Spanish and Latin American sites, keeps the number of its
-# WhatsApp button in a data attribute: data-settings="{&quot;telephone&quot;:&quot;34…&quot;,…}".
-JOINCHAT = re.compile(r"""data-settings=["']([^<>]{0,3000}?)["']?[\s>]""")
-JOINCHAT_PHONE = re.compile(r'"telephone"\s*:\s*"(\+?\d{6,15})"')
+# WordPress's WhatsApp buttons keep their number in settings rather than a link: Joinchat (and
+# WhatsApp me before it) in data-settings="{&quot;telephone&quot;:&quot;34…&quot;,…}", Click to
+# Chat in data-settings and in var ht_ctc_chat_var = {"number": "34…", …}. Read only on pages that
+# carry one of them.
+PLUGIN_MARKS = ("joinchat", "whatsappsupport", "ht_ctc")
+PLUGIN_SETTINGS = re.compile(r"""data-settings=["']([^<>]{0,3000}?)["']?[\s>]""")
+PLUGIN_PHONE = re.compile(r'"(?:telephone|number)"\s*:\s*"(\+?\d{6,15})"')
 
 
-def joinchat_numbers(html: str) -> list[tuple[str, str]]:
-    if "joinchat" not in html:
+def plugin_numbers(html: str) -> list[tuple[str, str]]:
+    if not any(mark in html for mark in PLUGIN_MARKS):
         return []
+    settings = [htmllib.unescape(s) for s in PLUGIN_SETTINGS.findall(html)[:5]]
+    at = html.find("ht_ctc_chat_var")
+    if at != -1:
+        settings.append(html[at : at + 3000])
     found = []
-    for settings in JOINCHAT.findall(html)[:5]:
-        number = JOINCHAT_PHONE.search(htmllib.unescape(settings))
+    for text in settings:
+        number = PLUGIN_PHONE.search(text)
         if number:
             found.append(("+" + number.group(1).lstrip("+"), WHATSAPP))
     return found

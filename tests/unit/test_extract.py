@@ -420,6 +420,14 @@ def test_the_joinchat_plugins_number():
     assert found_in(f'<div class="other" data-settings="{settings}"></div>').phones == []
 
 
+def test_the_click_to_chat_plugins_number():
+    script = '<script id="ht_ctc_app_js-js-extra">var ht_ctc_chat_var = {"number":"5541998765432","pre_filled":""};</script>'
+    assert found_in(script).phone_kinds == {"+5541998765432": "whatsapp"}
+    settings = "{&quot;number&quot;:&quot;34612345678&quot;,&quot;pre_filled&quot;:&quot;Hola&quot;}"
+    div = f'<div class="ht_ctc_chat_data" data-settings="{settings}"></div>'
+    assert found_in(div).phone_kinds == {"+34612345678": "whatsapp"}
+
+
 def test_a_number_both_written_and_linked_to_whatsapp_is_a_whatsapp_number():
     found = found_in('<p>Móvil: 612 345 678</p><a href="https://wa.me/34612345678">WhatsApp</a>')
     assert found.phones == ["+34612345678"] and found.phone_kinds == {"+34612345678": "whatsapp"}
