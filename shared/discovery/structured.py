@@ -101,7 +101,7 @@ MAX_DEPTH = 30
 MAX_LITERALS = 5_000  # string literals read in code
 CODE_CHARS = 512 * 1024  # of code read by its literals (JSON, parsed in C, may have all of DATA_CHARS)
 WHATSAPP_KEY = re.compile(r"(?i)whats ?app")
-PHONE_KEY = re.compile(r"(?i)phone|telef|^tel(?:[_-]|$)|mobile|^m[oó]vil|celular|whats ?app|^handy$|^fon$")
+PHONE_KEY = re.compile(r"(?i)phone|tel[eé]f|^tel(?:[_-]|$)|mobile|^m[oó]vil|celular|whats ?app|^handy$|^fon$")
 EMAIL_KEY = re.compile(r"(?i)e-?mail|correo|^mail$")
 # In code: key: "value" (the key bare or quoted), and every double- or single-quoted literal.
 # The keyed pattern starts at the colon (a plain character the engine skips to in C) and the key

@@ -472,6 +472,12 @@ def test_next_data_keyed_values():
     assert found.phone_kinds == {"+34915234567": "data"}
 
 
+@pytest.mark.parametrize("key", ["teléfono", "telefone", "phoneNumber", "contact_phone", "mobile", "tel"])
+def test_keys_that_name_a_phone(key):
+    page = f'<script type="application/json">{{"{key}": "915 234 567", "id": "915234568"}}</script>'
+    assert found_in(page).phones == ["+34915234567"]
+
+
 def test_nuxt2_state_in_code():
     page = (
         '<div id="__nuxt"></div><script>window.__NUXT__=(function(a,b){return {layout:"default",'
