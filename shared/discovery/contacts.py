@@ -73,6 +73,7 @@ def extract(html: str, url: str, language: str | None = None, zone: str | None =
     raw_phones += [(p, phones.DATA) for p in attribute_phones + json_ld_phones]
     data = structured.from_data_blocks(html)
     _from_data(data, raw_emails, raw_phones)
+    raw_phones += phones.messaging_numbers(html)  # after the numbers to call, as a second choice
 
     lines = phones.normalized(visible_text(with_line_breaks(html)))
     text = " ".join(lines.split())
@@ -88,14 +89,13 @@ def extract(html: str, url: str, language: str | None = None, zone: str | None =
 
 
 def _from_links(html: str, raw_emails: list[str], raw_phones: list[tuple[str, str]]) -> None:
-    """mailto:, tel:, WhatsApp and Viber links, and Cloudflare's encoded addresses."""
+    """mailto: and tel: links, and Cloudflare's encoded addresses."""
     raw_emails += [
         unquote(htmllib.unescape(m))
         for m in emails.MAILTO.findall(html)[:MAX_CANDIDATES]
         for m in m.split(",")
     ]
     raw_phones += [(htmllib.unescape(m), phones.LINK) for m in phones.TEL.findall(html)[:MAX_CANDIDATES]]
-    raw_phones += phones.messaging_numbers(html)
     for a, b in emails.CFEMAIL.findall(html)[:MAX_CANDIDATES]:
         decoded = emails.decode_cfemail(a or b)
         if decoded:
