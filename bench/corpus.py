@@ -3,7 +3,11 @@ cloudscraper, linkify, schema.org's examples, libphonenumber-js), read from
 `../shared/corpus/extraction/` beside the checkout (CORPUS_DIR to point elsewhere); nothing of
 the corpus is copied here. Recall and precision per source, emails and phones apart, in two
 runs: as written, and with `example.*` rewritten to `acmeco.*` (extract drops example.* on
-purpose, as placeholders). The misses and false positives of the second run are listed."""
+purpose, as placeholders). The misses and false positives of the second run are listed.
+
+The peers' suites have no case of WhatsApp links, frameworks' JSON, full-width digits or
+switchboard numbers, so a last row measures the project's own pages in those layouts
+(`local/fixture_site/layouts/`, with what each holds in its `expected.json`)."""
 
 from __future__ import annotations
 
@@ -18,9 +22,11 @@ from pathlib import Path
 import phonenumbers
 
 from bench.common import ROOT, progress
-from shared.discovery import extract
+from shared.discovery import contacts
 
 CORPUS = Path(os.environ.get("CORPUS_DIR", ROOT.parent / "shared" / "corpus" / "extraction"))
+LAYOUTS = ROOT / "local" / "fixture_site" / "layouts"
+OWN = "own layouts"
 SOURCES = (
     "crawlee",
     "crawlee-derived",
@@ -81,7 +87,7 @@ def measure(source: str, rewritten: bool) -> dict:
     listed: dict[str, list[str]] = {"email miss": [], "email false": [], "phone miss": [], "phone false": []}
     started = time.perf_counter()
     for case in data["cases"]:
-        found = extract.extract(page(case, rewritten), case["url"], case.get("language"))
+        found = contacts.extract(page(case, rewritten), case["url"], case.get("language"))
         emails, phones, neutral = expected(case, rewritten)
         for kind, want, got in (
             ("email", emails, {e.lower() for e in found.emails}),
@@ -102,6 +108,30 @@ def measure(source: str, rewritten: bool) -> dict:
     return {"counts": dict(counts), "listed": listed, "seconds": time.perf_counter() - started}
 
 
+def measure_layouts() -> dict:
+    """The own layout pages: every page is a case; a page expected to hold nothing is negative."""
+    pages = json.loads((LAYOUTS / "expected.json").read_text())["pages"]
+    counts: Counter[str] = Counter()
+    listed: dict[str, list[str]] = {"email miss": [], "email false": [], "phone miss": [], "phone false": []}
+    started = time.perf_counter()
+    for page in pages:
+        found = contacts.extract((LAYOUTS / page["file"]).read_text(), page["url"])
+        negative = not page["emails"] and not page["phones"]
+        for kind, want, got in (
+            ("email", set(page["emails"]), set(found.emails)),
+            ("phone", set(page["phones"] + page.get("not_read", [])), set(found.phones)),
+        ):
+            counts[f"{kind} tp"] += len(want & got)
+            counts[f"{kind} fn"] += len(want - got)
+            counts[f"{kind} fp"] += len(got - want)
+            counts["negative fp"] += len(got) if negative else 0
+            for label, values in ((f"{kind} miss", want - got), (f"{kind} false", got - want)):
+                listed[label] += [f"{page['file']}: {value}" for value in sorted(values)][:LISTED]
+        counts["cases"] += 1
+        counts["negative"] += negative
+    return {"counts": dict(counts), "listed": listed, "seconds": time.perf_counter() - started}
+
+
 def run() -> dict:
     if not CORPUS.is_dir():
         raise SystemExit(f"the corpus is not at {CORPUS} (set CORPUS_DIR)")
@@ -109,6 +139,9 @@ def run() -> dict:
     for source in SOURCES:
         progress(f"corpus: {source}")
         results[source] = {"as written": measure(source, False), "example rewritten": measure(source, True)}
+    progress(f"corpus: {OWN}")
+    own = measure_layouts()
+    results[OWN] = {"as written": own, "example rewritten": own}
     return results
 
 

@@ -25,17 +25,26 @@ SITES = {
     "pilates-madrid": {"/": "pilates-madrid.html", "/robots.txt": None},
     "quiet-zen": {"/": "private-robots.html", "/robots.txt": "User-agent: *\nDisallow: /\n"},
 }
+# Pages in the layouts of real sites (layouts/expected.json says what each holds), served only
+# when asked for (FixtureSites(LAYOUT_SITES)): a WhatsApp-only salon, a Next.js clinic whose
+# contacts are in its JSON, and a page its scripts draw with nothing in the HTML.
+LAYOUT_SITES = {
+    "peluqueria": {"/": "layouts/peluqueria-madrid.html", "/robots.txt": None},
+    "clinica": {"/": "layouts/nextjs-clinica.html", "/robots.txt": None},
+    "react-shell": {"/": "layouts/react-shell.html", "/robots.txt": None},
+}
 
 
 class FixtureSites:
     """Starts one loopback HTTP server per site; `urls` are what the fixture search returns."""
 
-    def __init__(self):
+    def __init__(self, sites: dict | None = None):
+        self.sites = SITES if sites is None else sites
         self.servers: list[ThreadingHTTPServer] = []
         self.urls: list[str] = []
 
     def start(self) -> FixtureSites:
-        for pages in SITES.values():
+        for pages in self.sites.values():
             server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(pages))
             server.daemon_threads = True
             threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from local.run import FUNCTIONS
-from shared.discovery import extract
+from shared.discovery import contacts
 from tests.helpers import function_client
 from tests.integration.test_rls import TABLES as RLS_TABLES
 
@@ -114,15 +114,22 @@ def test_generated_requests_never_5xx_never_partial_write(conn, env, fn):
 
 @FUZZ
 @given(
-    st.text(alphabet=st.sampled_from(list("@.-_+ 0123456789abcxyzAT[]()<>/\"'=:;mailto#\n")), max_size=3000)
+    st.text(
+        alphabet=st.sampled_from(
+            list("@.-_+ 0123456789abcxyzAT[]{}()<>/\"'=:;,mailto#\n\\\uff10\uff0d\uff0b")
+        ),
+        max_size=3000,
+    )
 )
 def test_extraction_never_raises_on_generated_text(text):
     for html in (
         text,
         f"<html><body><p>{text}</p><a href='mailto:{text[:80]}'>x</a></body></html>",
         f"<script type='application/ld+json'>{text}</script>",
+        f"<script type='application/json'>{text}</script><a href='https://wa.me/{text[:40]}'>w</a>",
+        f"<script>window.__NUXT__={text}</script><script>self.__next_f.push([1,{text[:200]}])</script>",
     ):
-        result = extract.extract(html, "https://studio.com/", "es")
+        result = contacts.extract(html, "https://studio.com/", "es")
         assert all("@" in e for e in result.emails)
         assert all(p.startswith("+") for p in result.phones)
 
@@ -130,6 +137,6 @@ def test_extraction_never_raises_on_generated_text(text):
 @FUZZ
 @given(st.text(max_size=2000))
 def test_contact_links_never_raise(text):
-    extract.contact_links(
+    contacts.contact_links(
         f"<html><body>{text}<a href='/contact'>c</a></body></html>", "https://studio.com/", 3
     )

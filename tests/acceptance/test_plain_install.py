@@ -21,8 +21,8 @@ for module in pkgutil.walk_packages(shared.__path__, "shared."):
     importlib.import_module(module.name)
 for name in sys.argv[1:]:
     runpy.run_path(f"functions/{name}/main.py")
-from shared.discovery import extract
-summary = extract.page_summary(
+from shared.discovery import summary as summaries
+summary = summaries.page_summary(
     "<html><head><title>Sunrise Yoga</title></head><body><article><p>"
     + "Vinyasa and prenatal yoga by the ocean in Miami Beach. " * 20
     + "</p></article></body></html>", "https://sunrise.example/")

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from local.fixture_site import FixtureSites
+from local.fixture_site import LAYOUT_SITES, FixtureSites
 from shared.discovery import fetch
 from tests import factories as f
 from tests.helpers import function_client
@@ -328,3 +328,40 @@ def test_a_site_in_trouble_is_retried_a_missing_page_fails(conn, discovery_env, 
         "SELECT status, status_reason FROM scrape_results WHERE id = %s", (scrape_id,)
     ).fetchone()
     assert row[0] == outcome and reason in row[1]
+
+
+@pytest.fixture(scope="module")
+def layout_sites():
+    with FixtureSites(LAYOUT_SITES) as running:
+        yield running
+
+
+def test_whatsapp_numbers_json_data_and_script_drawn_pages(conn, env, layout_sites):
+    env(
+        FIXTURE_SITE_URLS=",".join(layout_sites.urls),
+        ALLOW_PRIVATE_NETWORK="true",
+        SEARCH_PROVIDER="fixture",
+        DRAIN_GRACE_SECONDS=0,
+    )
+    fetch._robots.clear()
+    org_id, _, task_id = discover(conn, language="es")
+    salon, clinic, shell = ({r[0]: r for r in results(conn, task_id)}[u] for u in layout_sites.urls)
+
+    # A salon whose only number is its WhatsApp link.
+    assert salon[1] == "completed" and salon[4] == ["+34612345678"] and salon[3] == []
+    # A Next.js page renders nothing in its HTML: its contacts come from __NEXT_DATA__.
+    assert clinic[1] == "completed" and clinic[3] == ["citas@clinicasonrisa.es"]
+    assert clinic[4] == ["+34915234567", "+34655123456"]
+    assert "content rendered by JavaScript, read from the data it carries" in clinic[2]
+    phones = conn.execute(
+        "SELECT extra_data -> 'phones' FROM contacts WHERE organization_id = %s AND email = %s",
+        (org_id, "citas@clinicasonrisa.es"),
+    ).fetchone()[0]
+    assert [(p["number"], p["kind"], p["line"]) for p in phones] == [
+        ("+34915234567", "data", "fixed_line"),
+        ("+34655123456", "whatsapp", "mobile"),
+    ]
+    assert all(p["source_url"] == layout_sites.urls[1] for p in phones)
+    # A page its scripts draw, with nothing in its HTML or data: not "no contacts".
+    assert shell[1] == "failed" and shell[2] == "failed: content rendered by JavaScript"
+    assert shell[3] == [] and shell[9] == 1

@@ -1,17 +1,21 @@
 """Contact extraction cases that need no website: punctuation around addresses, obfuscations,
 false positives, phone regions."""
 
+# ruff: noqa: RUF001 (full-width digits and punctuation are what some of these cases are about)
+
+import json
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.discovery import extract
+from shared.discovery import contacts, emails, phones, structured, summary
 
 
-def emails(text: str) -> list[str]:
-    return extract.extract(f"<html><body><p>{text}</p></body></html>", "https://studio.com/").emails
+def emails_of(text: str) -> list[str]:
+    return contacts.extract(f"<html><body><p>{text}</p></body></html>", "https://studio.com/").emails
 
 
 @pytest.mark.parametrize(
@@ -39,32 +43,32 @@ def emails(text: str) -> list[str]:
     ],
 )
 def test_email_cases(text, expected):
-    assert emails(text) == expected
+    assert emails_of(text) == expected
 
 
 def test_mailto_with_query_and_encoding():
     html = '<a href="mailto:Ana%2ERuiz@Studio.com?subject=Hi&cc=x@y.com">write</a>'
-    assert extract.extract(html, "https://studio.com/").emails[0] == "ana.ruiz@studio.com"
+    assert contacts.extract(html, "https://studio.com/").emails[0] == "ana.ruiz@studio.com"
 
 
 def test_link_schemes_in_any_case():
     html = '<a href="MAILTO:desk@studio.com">write</a> <a href="Tel:+34 912 345 678">call</a>'
-    found = extract.extract(html, "https://studio.es/")
+    found = contacts.extract(html, "https://studio.es/")
     assert found.emails == ["desk@studio.com"] and found.phones == ["+34912345678"]
 
 
 def test_phone_after_a_plus_or_a_digit_is_not_cut_out_of_a_longer_number():
-    found = extract.extract("<p>ref 1234567890123456789 and +34 912 345 678</p>", "https://studio.es/")
+    found = contacts.extract("<p>ref 1234567890123456789 and +34 912 345 678</p>", "https://studio.es/")
     assert found.phones == ["+34912345678"]
 
 
 def test_plus_apart_from_the_digits_is_not_a_country_code():
-    assert extract.extract("<p>Tel + 912 345 678</p>", "https://studio.es/").phones == ["+34912345678"]
+    assert contacts.extract("<p>Tel + 912 345 678</p>", "https://studio.es/").phones == ["+34912345678"]
 
 
 def test_page_summary_keeps_the_metadata_of_a_page_without_main_text():
     html = '<html><head><title>Sunrise Yoga</title><meta name="description" content="Classes"></head></html>'
-    assert extract.page_summary(html, "https://sunriseyoga.studio/") == {
+    assert summary.page_summary(html, "https://sunriseyoga.studio/") == {
         "title": "Sunrise Yoga",
         "description": "Classes",
         "site_name": "sunriseyoga.studio",
@@ -82,12 +86,12 @@ def test_page_summary_keeps_the_metadata_of_a_page_without_main_text():
     ],
 )
 def test_phone_region(url, language, text, expected):
-    assert expected in extract.extract(f"<p>{text}</p>", url, language).phones
+    assert expected in contacts.extract(f"<p>{text}</p>", url, language).phones
 
 
 def test_broken_json_ld_is_ignored():
     html = '<script type="application/ld+json">{"email": "a@b.com",</script><p>c@d.com</p>'
-    assert extract.extract(html, "https://d.com/").emails == ["c@d.com"]
+    assert contacts.extract(html, "https://d.com/").emails == ["c@d.com"]
 
 
 # The phone pattern is written for speed; this is what it means.
@@ -97,7 +101,7 @@ PLAIN_PHONE = re.compile(r"(?<![\d+])\+?+\d(?:[ ().\-]{0,3}+\d){6,14}+(?!\d)")  
 @settings(max_examples=3000, deadline=None)
 @given(st.text(alphabet="0123456789+ ()-.\n", max_size=40))
 def test_phone_pattern_finds_what_the_plain_pattern_finds(text):
-    spans = [m.span() for m in extract.PHONE.finditer(text)]
+    spans = [m.span() for m in phones.PHONE.finditer(text)]
     assert spans == [m.span() for m in PLAIN_PHONE.finditer(text)]
 
 
@@ -119,7 +123,7 @@ def test_phone_pattern_finds_what_the_plain_pattern_finds(text):
 )
 def test_every_phone_link_scheme(href):
     page = f'<html><body><a href="{href}">Llámenos</a></body></html>'
-    assert extract.extract(page, "https://estudio.com/").phones == ["+34912345678"]
+    assert contacts.extract(page, "https://estudio.com/").phones == ["+34912345678"]
 
 
 @pytest.mark.parametrize(
@@ -132,7 +136,7 @@ def test_every_phone_link_scheme(href):
 )
 def test_encoded_mailto_links(href):
     page = f'<html><body><a href="{href}">Escríbanos</a></body></html>'
-    assert extract.extract(page, "https://estudio.com/").emails == ["info@estudio-pilates.com"]
+    assert contacts.extract(page, "https://estudio.com/").emails == ["info@estudio-pilates.com"]
 
 
 def test_json_ld_lists_of_phones_and_emails():
@@ -142,13 +146,13 @@ def test_json_ld_lists_of_phones_and_emails():
         ' "email": ["hola@estudio-retiro.es", "mailto:reservas@estudio-retiro.es"]}'
     )
     page = f'<html><head><script type="application/ld+json">{data}</script></head><body></body></html>'
-    found = extract.extract(page, "https://estudio-retiro.es/")
+    found = contacts.extract(page, "https://estudio-retiro.es/")
     assert sorted(found.phones) == ["+34600123456", "+34912345678"]
     assert sorted(found.emails) == ["hola@estudio-retiro.es", "reservas@estudio-retiro.es"]
 
 
-def phones(text: str, url: str = "https://studio.com/") -> list[str]:
-    return extract.extract(f"<html><body><p>{text}</p></body></html>", url).phones
+def phones_of(text: str, url: str = "https://studio.com/") -> list[str]:
+    return contacts.extract(f"<html><body><p>{text}</p></body></html>", url).phones
 
 
 @pytest.mark.parametrize(
@@ -164,7 +168,7 @@ def phones(text: str, url: str = "https://studio.com/") -> list[str]:
     ],
 )
 def test_things_that_are_not_phones(text):
-    assert phones(text) == []
+    assert phones_of(text) == []
 
 
 @pytest.mark.parametrize(
@@ -177,7 +181,7 @@ def test_things_that_are_not_phones(text):
     ],
 )
 def test_phones_as_people_write_them(text, expected):
-    assert phones(text) == expected
+    assert phones_of(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -194,7 +198,7 @@ def test_phones_as_people_write_them(text, expected):
 )
 def test_block_elements_separate_numbers(html, expected):
     url = "https://estudio.es/" if "912" in html else "https://studio.com/"
-    assert extract.extract(f"<html><body>{html}</body></html>", url).phones == expected
+    assert contacts.extract(f"<html><body>{html}</body></html>", url).phones == expected
 
 
 @pytest.mark.parametrize(
@@ -206,7 +210,7 @@ def test_block_elements_separate_numbers(html, expected):
     ],
 )
 def test_a_number_after_another_group_on_one_line(text, expected):
-    assert phones(text) == expected
+    assert phones_of(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -221,7 +225,7 @@ def test_a_number_after_another_group_on_one_line(text, expected):
     ],
 )
 def test_more_obfuscations(text, expected):
-    assert emails(text) == expected
+    assert emails_of(text) == expected
 
 
 def test_microdata_and_rdfa_values():
@@ -232,7 +236,7 @@ def test_microdata_and_rdfa_values():
         '<div vocab="https://schema.org/" typeof="Winery"><div property="telephone" content="+34659843463"></div>'
         "</div></div></body></html>"
     )
-    found = extract.extract(page, "https://bodega-ejemplo.es/")
+    found = contacts.extract(page, "https://bodega-ejemplo.es/")
     assert sorted(found.phones) == ["+34659843463", "+34983878011"]
     assert found.emails == ["reservas@bodega-ejemplo.es"]
 
@@ -253,22 +257,22 @@ def test_microdata_and_rdfa_values():
 )
 def test_the_page_says_which_country_its_national_numbers_are_from(head):
     page = f"{head}<body><p>Call 0161 496 0742</p></body></html>"
-    assert extract.extract(page, "https://manchester-dental.com/").phones == ["+441614960742"]
+    assert contacts.extract(page, "https://manchester-dental.com/").phones == ["+441614960742"]
 
 
 def test_only_the_hreflang_of_the_page_itself_counts():
     head = '<html><head><link rel="alternate" hreflang="en-GB" href="https://manchester-dental.com/uk/">'
     page = f"{head}</head><body><p>Call 0161 496 0742</p></body></html>"
-    assert extract.extract(page, "https://manchester-dental.com/").phones == []
+    assert contacts.extract(page, "https://manchester-dental.com/").phones == []
 
 
 def test_without_a_signal_the_domain_and_then_the_language_decide():
     page = "<html><body><p>Llame al 912 345 678</p></body></html>"
-    assert extract.extract(page, "https://estudio.es/").phones == ["+34912345678"]
-    assert extract.extract(page, "https://estudio.com/", "es").phones == ["+34912345678"]
-    assert extract.extract(page, "https://estudio.com/").phones == []
-    assert extract.extract(page, "https://estudio.com/", None, "Europe/Madrid").phones == ["+34912345678"]
-    assert extract.extract(page, "https://estudio.com/", None, "UTC").phones == []
+    assert contacts.extract(page, "https://estudio.es/").phones == ["+34912345678"]
+    assert contacts.extract(page, "https://estudio.com/", "es").phones == ["+34912345678"]
+    assert contacts.extract(page, "https://estudio.com/").phones == []
+    assert contacts.extract(page, "https://estudio.com/", None, "Europe/Madrid").phones == ["+34912345678"]
+    assert contacts.extract(page, "https://estudio.com/", None, "UTC").phones == []
 
 
 @pytest.mark.parametrize(
@@ -280,7 +284,7 @@ def test_without_a_signal_the_domain_and_then_the_language_decide():
     ],
 )
 def test_letters_spaced_out(text, expected):
-    assert emails(text) == expected
+    assert emails_of(text) == expected
 
 
 LOCALS = st.sampled_from(["maria", "info", "a.b", "x+y", "ventas", "email", "test"])
@@ -308,12 +312,12 @@ WRAPS = st.sampled_from(["{}", "mailto:{}", "({})", "{}.", "<b>{}</b>", "{} ", "
 def test_extraction_keeps_to_its_address_rules(parts, noise):
     text = noise.join(wrap.format(local + at + domain) for local, domain, wrap, at in parts)
     for page in (f"<html><body><p>{text}</p></body></html>", f'<a href="mailto:{text[:200]}">x</a>'):
-        found = extract.extract(page, "https://studio.com/").emails
+        found = contacts.extract(page, "https://studio.com/").emails
         for address in found:
             local, _, domain = address.rpartition("@")
-            assert local.isascii() and local not in extract.PLACEHOLDER_LOCALS, address
-            assert extract.registered_domain(domain) is not None, address  # never co.uk, com or .zzzz
-            assert domain not in extract.PLACEHOLDER_DOMAINS and not domain.endswith((".test", ".png")), (
+            assert local.isascii() and local not in emails.PLACEHOLDER_LOCALS, address
+            assert emails.registered_domain(domain) is not None, address  # never co.uk, com or .zzzz
+            assert domain not in emails.PLACEHOLDER_DOMAINS and not domain.endswith((".test", ".png")), (
                 address
             )
 
@@ -326,7 +330,7 @@ def test_extraction_keeps_to_its_address_rules(parts, noise):
     ],
 )
 def test_a_dash_after_an_address(text, expected):
-    assert emails(text) == expected
+    assert emails_of(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -344,11 +348,11 @@ def test_a_dash_after_an_address(text, expected):
     ],
 )
 def test_labelled_numbers_that_are_not_phones(text, url):
-    assert phones(text, url) == []
+    assert phones_of(text, url) == []
 
 
 def test_a_phone_label_next_to_another_number_still_counts():
-    assert phones("CIF B12345678 · Tel. 912 345 678", "https://estudio.es/") == ["+34912345678"]
+    assert phones_of("CIF B12345678 · Tel. 912 345 678", "https://estudio.es/") == ["+34912345678"]
 
 
 @pytest.mark.parametrize(
@@ -361,4 +365,296 @@ def test_a_phone_label_next_to_another_number_still_counts():
     ],
 )
 def test_words_that_only_look_like_labels(text, url, expected):
-    assert phones(text, url) == expected
+    assert phones_of(text, url) == expected
+
+
+def found_in(html: str, url: str = "https://estudio.es/") -> contacts.Contacts:
+    return contacts.extract(f"<html><body>{html}</body></html>", url)
+
+
+# 1. Numbers in messaging links: full international numbers without their plus.
+@pytest.mark.parametrize(
+    ("href", "number", "kind"),
+    [
+        ("https://wa.me/34612345678", "+34612345678", "whatsapp"),
+        ("https://wa.me/34612345678?text=Hola%2C%20quiero%20cita", "+34612345678", "whatsapp"),
+        ("https://wa.me/+34612345678/", "+34612345678", "whatsapp"),
+        ("https://api.whatsapp.com/send?phone=34612345678&amp;text=Hola", "+34612345678", "whatsapp"),
+        (
+            "https://api.whatsapp.com/send/?text=Hola&amp;phone=%2B34612345678&amp;type=phone_number",
+            "+34612345678",
+            "whatsapp",
+        ),
+        ("https://web.whatsapp.com/send?phone=573001234567", "+573001234567", "whatsapp"),
+        ("whatsapp://send?phone=5491145678901", "+5491145678901", "whatsapp"),
+        ("viber://chat?number=%2B380501234567", "+380501234567", "viber"),
+        ("https:\\/\\/wa.me\\/34612345678", "+34612345678", "whatsapp"),  # escaped, as in JSON
+        ("https:\\/\\/api.whatsapp.com\\/send?phone=34612345678", "+34612345678", "whatsapp"),
+        ("viber://chat?number=34612345678", "+34612345678", "viber"),
+        # Mexican links keep the mobile "1" that numbers lost in 2019.
+        ("https://api.whatsapp.com/send?phone=5215587654321", "+525587654321", "whatsapp"),
+    ],
+)
+def test_numbers_in_messaging_links(href, number, kind):
+    found = found_in(f'<a href="{href}" class="wa-float"><svg></svg></a>')
+    assert found.phones == [number] and found.phone_kinds == {number: kind}
+
+
+@pytest.mark.parametrize(
+    "href",
+    [
+        "https://wa.me/message/IHWB7QWQ6TBUH1",  # a WhatsApp Business short link: no number in it
+        "https://wa.me/",
+        "https://api.whatsapp.com/send?text=Mira%20esta%20oferta",  # a share link
+        "https://wa.me/12345",
+    ],
+)
+def test_messaging_links_without_a_number(href):
+    assert found_in(f'<a href="{href}">WhatsApp</a>').phones == []
+
+
+def test_the_joinchat_plugins_number():
+    settings = "{&quot;telephone&quot;:&quot;573104567890&quot;,&quot;mobile_only&quot;:false}"
+    page = f'<div class="joinchat joinchat--right" data-settings="{settings}" hidden></div>'
+    assert found_in(page).phone_kinds == {"+573104567890": "whatsapp"}
+    assert found_in(f'<div class="other" data-settings="{settings}"></div>').phones == []
+
+
+def test_the_click_to_chat_plugins_number():
+    script = '<script id="ht_ctc_app_js-js-extra">var ht_ctc_chat_var = {"number":"5541998765432","pre_filled":""};</script>'
+    assert found_in(script).phone_kinds == {"+5541998765432": "whatsapp"}
+    settings = "{&quot;number&quot;:&quot;34612345678&quot;,&quot;pre_filled&quot;:&quot;Hola&quot;}"
+    div = f'<div class="ht_ctc_chat_data" data-settings="{settings}"></div>'
+    assert found_in(div).phone_kinds == {"+34612345678": "whatsapp"}
+
+
+def test_a_number_both_written_and_linked_to_whatsapp_is_a_whatsapp_number():
+    found = found_in('<p>Móvil: 612 345 678</p><a href="https://wa.me/34612345678">WhatsApp</a>')
+    assert found.phones == ["+34612345678"] and found.phone_kinds == {"+34612345678": "whatsapp"}
+
+
+def test_a_mexican_mobile_written_with_its_old_1():
+    found = found_in("<p>WhatsApp: +52 1 55 8765 4321</p>", "https://taqueria.mx/")
+    assert found.phone_kinds == {"+525587654321": "whatsapp"}
+
+
+def test_a_number_labelled_whatsapp_in_text():
+    found = found_in("<p>Tel. 915 234 567 · WhatsApp: 612 345 678</p>")
+    assert found.phone_kinds == {"+34915234567": "text", "+34612345678": "whatsapp"}
+
+
+def test_how_each_number_was_given():
+    page = (
+        '<a href="tel:+34915234567">Llamar</a>'
+        '<script type="application/ld+json">{"@type": "Dentist", "telephone": "+34 915 234 568"}</script>'
+        "<p>Urgencias: 915 234 569</p>"
+    )
+    assert found_in(page).phone_kinds == {
+        "+34915234567": "link",
+        "+34915234568": "data",
+        "+34915234569": "text",
+    }
+
+
+# 2. Data in JSON script blocks.
+NEXT_DATA = (
+    '<div id="__next"></div><script id="__NEXT_DATA__" type="application/json">'
+    '{"props":{"pageProps":{"clinic":{"name":"Clínica Sonrisa","contact":{"email":"citas@clinicasonrisa.es",'
+    '"phone":"915 234 567","fax":"915 234 568"},"colegiado":"28004512","reviews":1287,'
+    '"description":"Llame al 915 234 599 o escriba a hola@clinicasonrisa.es"}}},"buildId":"k3Jd8"}</script>'
+)
+
+
+def test_next_data_keyed_values():
+    found = found_in(NEXT_DATA)
+    # Never free text: the number and address inside the description are not taken, nor the fax.
+    assert found.emails == ["citas@clinicasonrisa.es"] and found.phones == ["+34915234567"]
+    assert found.phone_kinds == {"+34915234567": "data"}
+
+
+@pytest.mark.parametrize("key", ["teléfono", "telefone", "phoneNumber", "contact_phone", "mobile", "tel"])
+def test_keys_that_name_a_phone(key):
+    page = f'<script type="application/json">{{"{key}": "915 234 567", "id": "915234568"}}</script>'
+    assert found_in(page).phones == ["+34915234567"]
+
+
+def test_nuxt2_state_in_code():
+    page = (
+        '<div id="__nuxt"></div><script>window.__NUXT__=(function(a,b){return {layout:"default",'
+        'data:[{studio:{kontakt:{email:"hallo@yogaraum-berlin.de",telefon:"030 44712345",fax:"030 44712346"},'
+        'info:"Ruf an: 030 44712399",ts:1712345678901,id:"8a7f6e5d4c3b2a19"}}],error:a}}(null,true));</script>'
+    )
+    found = found_in(page, "https://yogaraum-berlin.de/")
+    assert found.emails == ["hallo@yogaraum-berlin.de"] and found.phones == ["+493044712345"]
+
+
+def test_nuxt3_data_whole_values():
+    page = (
+        '<div id="__nuxt"></div><script type="application/json" id="__NUXT_DATA__">'
+        '[["ShallowReactive",1],{"data":2},{"email":3,"phone":4,"siret":5,"zip":6},'
+        '"bonjour@atelier-lumiere.fr","+33 1 43 55 21 90","852 147 963 00018","75011","2024-05-01"]</script>'
+    )
+    found = found_in(page, "https://atelier-lumiere.fr/")
+    assert found.emails == ["bonjour@atelier-lumiere.fr"] and found.phones == ["+33143552190"]
+
+
+def test_state_assigned_as_json_and_links_in_data():
+    page = (
+        '<script>window.__INITIAL_STATE__ = {"shop": {"links": ["mailto:pedidos@tienda.es",'
+        ' "https://wa.me/34612345678", "tel:+34915234567"], "code": "1234567890"}};</script>'
+    )
+    found = found_in(page)
+    assert found.emails == ["pedidos@tienda.es"]
+    assert found.phone_kinds == {"+34612345678": "whatsapp", "+34915234567": "link"}
+
+
+def test_next_app_router_pushed_payload():
+    payload = (
+        '5:[\\"$\\",\\"footer\\",null,{\\"email\\":\\"info@estudio.es\\",\\"phone\\":\\"+34 915 234 567\\"}]'
+    )
+    page = f'<script>self.__next_f.push([1,"{payload}"])</script>'
+    found = found_in(page)
+    assert found.emails == ["info@estudio.es"] and found.phones == ["+34915234567"]
+
+
+def test_minified_code_gives_no_free_text():
+    code = (
+        'var a="Call 915 234 567 now",b=9152345670,c="x@y",d={id:"915234567"};function f(){return 612345678}'
+    )
+    assert found_in(f"<script>window.__NUXT__=0;{code}</script>").phones == []
+    assert found_in(f"<script>{code}</script>").phones == []  # no framework state: not read at all
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        '<script type="application/json">' + "[" * 5000 + "]" * 5000 + "</script>",  # deep
+        '<script type="application/json">' + '{"k": "v"},' * 50000 + "</script>",  # large, not JSON
+        "<script>window.__NUXT__=" + "{a:" * 3000 + "</script>",
+        "<script type='application/json'>{\"phone\": 34915234567}<script>",  # never closed
+    ],
+)
+def test_hostile_data_blocks_are_bounded(block):
+    found = found_in(block)
+    assert found.emails == [] and found.phones in ([], ["+34915234567"])
+
+
+def test_a_json_block_cut_short_is_read_by_its_keyed_values():
+    page = '<script type="application/json">{"email": "hola@estudio.es", "note": "ana@estu</script>'
+    assert found_in(page).emails == ["hola@estudio.es"]
+
+
+def test_script_blocks_scan_stops_at_an_unclosed_script():
+    html = "<p>x</p>" + "<script>" * 20000
+    assert structured.script_blocks(html) == []
+
+
+def test_a_page_drawn_by_its_scripts_is_marked():
+    shell = '<html><head><script src="/static/js/main.js"></script></head><body><div id="root"></div></body></html>'
+    found = contacts.extract(shell, "https://brightsmile.com/")
+    assert found.rendered_by_javascript and found.emails == [] and found.phones == []
+    page = "<html><body><p>" + "Yoga by the ocean. " * 20 + "</p><script>track()</script></body></html>"
+    assert not contacts.extract(page, "https://studio.com/").rendered_by_javascript
+
+
+# 3. Full-width digits and punctuation (Japan, China).
+@pytest.mark.parametrize(
+    ("text", "url", "expected"),
+    [
+        ("ＴＥＬ：０３－１２３４－５６７８", "https://shika.jp/", ["+81312345678"]),
+        ("TEL：０３－１２３４－５６７８", "https://shika.jp/", ["+81312345678"]),
+        ("TEL03-1234-5678", "https://shika.jp/", ["+81312345678"]),
+        ("TEL.０６－６１２３－４５６７", "https://seitai.jp/", ["+81661234567"]),
+        ("Hotel.0612345678", "https://seitai.jp/", []),
+        ("電話：（０３）１２３４－５６７８", "https://shika.jp/", ["+81312345678"]),
+        ("お問い合わせ　０９０－１２３４－５６７８", "https://shika.jp/", ["+819012345678"]),
+        ("＋８１　３－１２３４－５６７８", "https://shika.com/", ["+81312345678"]),
+        ("电话：０１０－６５８１２３４５", "https://chaguan.cn/", ["+861065812345"]),
+        ("〒１００－０００１　東京都千代田区", "https://shika.jp/", []),  # a postal code
+        ("ＦＡＸ：０３－１２３４－５６７９", "https://shika.jp/", []),
+        ("ファックス ０３－１２３４－５６７９", "https://shika.jp/", []),
+    ],
+)
+def test_full_width_numbers(text, url, expected):
+    assert phones_of(text, url) == expected
+
+
+def test_a_japanese_page_without_a_region_reads_japanese_numbers():
+    page = '<html lang="ja"><body><p>ＴＥＬ：０３－１２３４－５６７８</p><p>info＠sakura-shika.com</p></body></html>'
+    found = contacts.extract(page, "https://sakura-shika.com/")
+    assert found.phones == ["+81312345678"] and found.emails == ["info@sakura-shika.com"]
+
+
+@pytest.mark.parametrize("label", ["お問い合わせ", "問い合わせ", "会社概要", "联系我们", "Contáctanos"])
+def test_contact_links_in_other_scripts(label):
+    html = f'<html><body><a href="/page-7/">{label}</a><a href="/blog/">Blog</a></body></html>'
+    assert contacts.contact_links(html, "https://shika.jp/", 3) == ["https://shika.jp/page-7/"]
+
+
+# 4. German switchboard writing, and numbers that are not phones.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Telefon: 089 / 12 34 56-0", ["+49891234560"]),
+        ("Tel.: 089/123456-0", ["+49891234560"]),
+        ("Tel. 089 / 12 34 56 - 0", ["+49891234560"]),
+        ("Durchwahl: 089 / 12 34 56-21", ["+498912345621"]),
+        ("Tel. +49 (0) 89 / 15 79 02-0", ["+49891579020"]),
+        ("Fon 030/2541230", ["+49302541230"]),
+        ("Telefon (089) 12 34 56-0", ["+49891234560"]),
+        ("Telefax: 089 / 12 34 56-99", []),
+        ("Tel./Fax: 089 / 12 34 56-0", ["+49891234560"]),
+        ("Amtsgericht München, HRB 234567", []),
+        ("USt-IdNr.: DE 123 456 789", []),
+        ("Steuernummer: 143/123/45678", []),
+        ("IBAN: DE89 7015 0000 1004 2178 93", []),
+        ("IBAN DE89370400440532013000 BIC COBADEFFXXX", []),
+        ("Stand: 01.03.2025, Seite 1/12", []),
+        ("Öffnungszeiten 09/2024 bis 03/2025", []),
+    ],
+)
+def test_german_switchboard_numbers(text, expected):
+    assert phones_of(text, "https://kanzlei-mueller.de/") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "url"),
+    [
+        ("KvK 30123456", "https://bakkerij.nl/"),
+        ("BTW NL812345678B01", "https://bakkerij.nl/"),
+        ("BTW-nummer: NL 8123.45.678.B01", "https://bakkerij.nl/"),
+        ("IBAN NL91 ABNA 0417 1643 00", "https://bakkerij.nl/"),
+        ("P.IVA 01234567890", "https://trattoria.it/"),
+        ("Partita IVA: 02345678901", "https://trattoria.it/"),
+        ("REA MI-1234567", "https://trattoria.it/"),
+        ("SIRET 123 456 789 00012", "https://atelier.fr/"),
+        ("RCS Paris 443 061 841", "https://atelier.fr/"),
+        ("C.F. 0612345678", "https://trattoria.it/"),
+        ("Company No. 07025550183", "https://studio.co.uk/"),
+        ("CUIT 30-71234567-9", "https://pasteleria.com.ar/"),
+        ("RUC 20123456789", "https://cafe.pe/"),
+        ("NIT 900.123.456-7", "https://cafe.com.co/"),
+        ("Fax: (305) 674-1299", "https://studio.com/"),
+    ],
+)
+def test_more_numbers_that_are_not_phones(text, url):
+    assert phones_of(text, url) == []
+
+
+def test_two_numbers_with_a_slash_between_stay_two():
+    assert phones_of("Tel. 702-555-0183 / 702-555-0199") == ["+17025550183", "+17025550199"]
+
+
+# Pages in the layouts of real sites, one per class and its false positives.
+LAYOUTS = Path(__file__).resolve().parents[2] / "local" / "fixture_site" / "layouts"
+
+
+@pytest.mark.parametrize(
+    "page", json.loads((LAYOUTS / "expected.json").read_text())["pages"], ids=lambda p: p["file"]
+)
+def test_layout_pages(page):
+    found = contacts.extract((LAYOUTS / page["file"]).read_text(), page["url"])
+    assert found.emails == page["emails"]
+    assert sorted(found.phones) == sorted(page["phones"])  # and none of page["not_read"]
+    assert {n: found.phone_kinds[n] for n in page.get("phone_kinds", {})} == page.get("phone_kinds", {})
+    assert found.rendered_by_javascript == page.get("rendered_by_javascript", found.rendered_by_javascript)
