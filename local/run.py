@@ -1,6 +1,6 @@
 """The main command (`make run`): a whole campaign on this machine.
 
-Embedded PostgreSQL with migrations and the demo seed; the six functions served locally by
+Embedded PostgreSQL with migrations and the demo seed; the functions served locally by
 functions-framework; a listener turning the database's pg_notify webhooks into HTTP calls; a
 timer making Cloud Scheduler's calls (drains and send_due); the fixture website on loopback
 behind the offline search provider; the template drafter; mail to .data/outbox/. With real
@@ -48,6 +48,7 @@ FUNCTIONS = (
     "send_due",
     "sync_mailboxes",
     "unsubscribe_webhook",
+    "console",
 )
 DRAINS = ("run_search", "scrape_url", "draft_message")
 DEMO_USER = "00000000-0000-4000-8000-000000000001"
@@ -196,6 +197,21 @@ def prepare_environment(data_dir: Path) -> tuple[dict[str, str], str, object]:
     return env, url, sites
 
 
+def console_link(stack: Stack, hours: int = 8) -> str:
+    """The console signed in as the demo organization's admin: a locally signed token in the
+    fragment, as a magic link brings one back (the page keeps it and clears the address bar)."""
+    expires = int(time.time()) + hours * 3600
+    claims = {
+        "sub": DEMO_USER,
+        "aud": "authenticated",
+        "role": "authenticated",
+        "exp": expires,
+        "email": "demo@outreach.local",
+    }
+    token = jwt.encode(claims, stack.env["SUPABASE_JWT_SECRET"], algorithm="HS256")
+    return f"{stack.url('console')}/#access_token={token}&expires_at={expires}&token_type=bearer"
+
+
 def create_demo_campaign(stack: Stack) -> dict:
     token = jwt.encode(
         {"sub": DEMO_USER, "aud": "authenticated", "role": "authenticated", "exp": int(time.time()) + 3600},
@@ -328,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     # The links in the emails point at the local unsubscribe_webhook, unless told otherwise.
     stack.env.setdefault("PUBLIC_BASE_URL", stack.url("unsubscribe_webhook"))
     try:
-        print("starting: six functions, webhook listener, scheduler timer", flush=True)
+        print(f"starting: {len(FUNCTIONS)} functions, webhook listener, scheduler timer", flush=True)
         stack.start_functions(data_dir / "logs")
         threading.Thread(target=stack.listen, args=(database_url, args.drop_webhooks), daemon=True).start()
         threading.Thread(target=stack.schedule, args=(args.tick,), daemon=True).start()
@@ -342,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.serve:
             for name in FUNCTIONS:
                 print(f"  {name:20} {stack.url(name)}")
+            print(f"console (signed in as the demo admin): {console_link(stack)}")
             print("serving; Ctrl-C to stop", flush=True)
             while True:
                 time.sleep(3600)
@@ -365,6 +382,7 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.5)
         print()
         print(summary(row, timings, get_settings().outbox_dir, stack.webhooks))
+        print(f"console (while running; `make serve` keeps it): {console_link(stack)}")
         return 0
     except KeyboardInterrupt:
         return 0

@@ -370,12 +370,17 @@ function Review({ api, org, notify }) {
     }
   }
 
+  // Keys may come faster than the page renders: the current draft is also kept in a ref.
+  const currentRef = useRef(0);
+  currentRef.current = Math.min(currentRef.current, Math.max((drafts || []).length - 1, 0));
+  const move = (i) => { currentRef.current = i; setCurrent(i); };
+
   useEffect(() => {
     function onKey(event) {
       if (typing(event) || event.ctrlKey || event.metaKey || event.altKey || !drafts || editing) return;
-      const draft = drafts[current];
-      if (event.key === "j") setCurrent((i) => Math.min(i + 1, drafts.length - 1));
-      else if (event.key === "k") setCurrent((i) => Math.max(i - 1, 0));
+      const draft = drafts[currentRef.current];
+      if (event.key === "j") move(Math.min(currentRef.current + 1, drafts.length - 1));
+      else if (event.key === "k") move(Math.max(currentRef.current - 1, 0));
       else if (event.key === "a" && draft) decide([draft], "approve");
       else if (event.key === "e" && draft) setEditing(draft.id);
       else if (event.key === "x" && draft) toggle(draft.id);
@@ -388,7 +393,7 @@ function Review({ api, org, notify }) {
 
   useEffect(() => {
     if (!drafts || !list.current) return;
-    if (current >= drafts.length && drafts.length) setCurrent(drafts.length - 1);
+    if (current >= drafts.length && drafts.length) move(drafts.length - 1);
     const node = list.current.querySelector(".draft.current");
     if (node && !editing && !node.contains(document.activeElement)) node.focus({ preventScroll: false });
   }, [current, drafts]);
@@ -412,13 +417,12 @@ function Review({ api, org, notify }) {
     </div>
     <div ref=${list}>
     ${drafts.map((d, i) => html`<article key=${d.id} class=${`draft${i === current ? " current" : ""}`} data-draft=${d.id}
-        tabindex="-1" aria-label=${`Draft to ${d.email || d.company}`} onFocusin=${() => setCurrent(i)}>
+        tabindex="-1" aria-label=${`Draft to ${d.email || d.company}`} onFocusin=${() => move(i)}>
       <div>
         <div class="meta">
           <label><input type="checkbox" checked=${selected.has(d.id)} onChange=${() => toggle(d.id)} />
             <span class="visually-hidden">Select the draft to ${d.email || d.company}</span></label>
-          ${d.flow_type === "form_submission" ? "Form message" : d.step > 0 ? `Follow-up ${d.step}` : "First message"}
-          to <strong>${d.name || ""} ${d.email || d.form_site}</strong> · ${d.company} · ${d.campaign_name}
+          ${d.flow_type === "form_submission" ? "Form message" : d.step > 0 ? `Follow-up ${d.step}` : "First message"}${" to "}<strong>${d.name || ""} ${d.email || d.form_site}</strong> · ${d.company} · ${d.campaign_name}
         </div>
         ${editing === d.id
           ? html`<${DraftEditor} draft=${d} idPrefix=${`edit-${d.id}`} onSave=${(s, b) => save(d, s, b)} onCancel=${() => setEditing(null)} />`
