@@ -21,6 +21,7 @@ BENCHMARKS = (
     "mailboxes",
     "claim",
     "rls",
+    "console",
     "drafting",
     "coldstart",
     "localrun",
