@@ -51,7 +51,7 @@ INSERT INTO outreach_flows (campaign_id, contact_id, organization_id, sequence_o
 SELECT cc.campaign_id, cc.contact_id, cc.organization_id, s,
        (ARRAY['sent', 'sent', 'sent', 'scheduled', 'canceled', 'sent', 'failed', 'scheduled'])[1 + (hashtext(cc.contact_id::text || s) & 7)],
        'Subject ' || s, 'A short body of a few lines.', now() + make_interval(days => s * 3),
-       now() - make_interval(hours => (hashtext(cc.contact_id::text) & 1023)),
+       now() - make_interval(hours => (hashtext(cc.contact_id::text) & 8191)),
        (SELECT id FROM mailboxes WHERE organization_id = cc.organization_id
         ORDER BY email OFFSET (hashtext(cc.contact_id::text) & 1) LIMIT 1),
        now() - make_interval(secs => (hashtext(cc.contact_id::text || s) & 16777215))

@@ -28,6 +28,8 @@ def transaction(user: auth.User) -> Iterator[psycopg.Connection]:
         raise HttpError(400, "refused", _message(exc)) from None
     except (errors.StringDataRightTruncation, errors.NotNullViolation, errors.UniqueViolation) as exc:
         raise HttpError(400, "refused", _message(exc)) from None
+    except errors.NoDataFound as exc:
+        raise HttpError(404, "not_found", _message(exc)) from None
     except errors.QueryCanceled:
         raise HttpError(503, "timeout", "the database took too long; try a narrower view") from None
 

@@ -37,6 +37,7 @@ ROUTES = Map(
         Rule("/api/me", endpoint="me", methods=["GET"]),
         Rule("/api/campaigns", endpoint="campaigns", methods=["GET"]),
         Rule("/api/campaigns/<uuid:campaign>", endpoint="campaign", methods=["GET"]),
+        Rule("/api/campaigns/<uuid:campaign>/figures", endpoint="campaign_figures", methods=["GET"]),
         Rule("/api/campaigns/<uuid:campaign>/status", endpoint="campaign_status", methods=["POST"]),
         Rule("/api/drafts", endpoint="drafts", methods=["GET"]),
         Rule("/api/drafts/decide", endpoint="drafts_decide", methods=["POST"]),
@@ -136,9 +137,26 @@ def me(request, user):
 
 
 def campaigns(request, user):
+    before_at, before_id = m.cursor(request.args.get("before"), m.LATEST)
+    limit = limit_arg(request)
     with members.transaction(user) as conn:
-        rows = fetch_all(conn, "console_campaigns", org=org_arg(request))
-    return json_response(200, {"campaigns": rows})
+        rows = fetch_all(
+            conn,
+            "console_campaigns",
+            org=org_arg(request),
+            before_at=before_at,
+            before_id=before_id,
+            limit=limit,
+        )
+    return json_response(200, {"campaigns": rows, "next": m.next_cursor(rows, "created_at", limit)})
+
+
+def campaign_figures(request, user, campaign):
+    with members.transaction(user) as conn:
+        row = fetch_one(conn, "console_campaign_figures", campaign=campaign)
+    if row is None:
+        raise HttpError(404, "not_found", "no such campaign in your organizations")
+    return json_response(200, row)
 
 
 def campaign(request, user, campaign):
@@ -263,8 +281,7 @@ def contacts(request, user):
         raise HttpError(400, "invalid_argument", "the search is at most 200 characters")
     with members.transaction(user) as conn:
         if query:
-            escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            rows = fetch_all(conn, "console_contacts", org=org, prefix=escaped + "%", limit=limit)
+            rows = fetch_all(conn, "console_contacts", org=org, prefix=query, limit=limit)
             cursor = None
         else:
             before_at, before_id = m.cursor(request.args.get("before"), m.LATEST)
@@ -286,9 +303,7 @@ def contact(request, user, contact):
         if row is None:
             raise HttpError(404, "not_found", "no such contact in your organizations")
         if row["email"]:
-            data = fetch_one(conn, "console_contact_data", org=row["organization_id"], email=row["email"])[
-                "data"
-            ]
+            data = fetch_one(conn, "console_contact_data", id=contact)["data"]
         else:  # reached through its site's contact form: no address to look it up by
             data = [{"contact": row}]
     return json_response(200, {"data": data})
@@ -307,6 +322,7 @@ ENDPOINTS = {
     "me": me,
     "campaigns": campaigns,
     "campaign": campaign,
+    "campaign_figures": campaign_figures,
     "campaign_status": campaign_status,
     "drafts": drafts,
     "draft_edit": draft_edit,

@@ -158,7 +158,7 @@ def test_an_admin_resumes_a_paused_campaign_and_its_reason_clears(client, conn, 
     assert conn.execute(
         "SELECT status, paused_reason FROM campaigns WHERE id = %s", (world.paused,)
     ).fetchone() == ("active", None)
-    spring = next(r for r in rows if r["campaign_id"] == str(world.campaign))
+    spring = call(client, world.admin, "get", f"/api/campaigns/{world.campaign}/figures").json
     assert (
         spring["replied"] == 1
         and spring["first_messages_sent"] == 1
@@ -235,11 +235,16 @@ def test_contacts_are_found_by_address_name_or_company_and_unsubscribed(client, 
     assert search("li chen") == {"li@lotusflow.example"}
     assert search("zenden") == {"zenden.example"}
     assert search("%") == set()  # a wildcard is a character like any other
+    assert search("MARÍA") == {"maria@estudio-sol.example"}  # case ignored, accents kept
     assert search("secret") == set()  # another organization's
     contact = conn.execute(
         "SELECT id FROM contacts WHERE organization_id = %s AND email = 'tom@coreworks.example'", (world.org,)
     ).fetchone()[0]
     held = call(client, world.member, "get", f"/api/contacts/{contact}").json["data"]
+    foreign = conn.execute(
+        "SELECT id FROM contacts WHERE organization_id = %s", (world.other_org,)
+    ).fetchone()[0]
+    assert call(client, world.member, "get", f"/api/contacts/{foreign}").status_code == 404
     assert (
         held[0]["contact"]["email"] == "tom@coreworks.example"
         and held[0]["messages"][0]["subject"] == "Mats for Core Works"

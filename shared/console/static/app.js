@@ -181,17 +181,49 @@ function CampaignFigures({ api, campaign }) {
   </div>`;
 }
 
+// The list answers at once; each campaign's figures (a count of its messages) fill in after.
+function useFigures(api, rows) {
+  const [figures, setFigures] = useState({});
+  useEffect(() => {
+    if (!rows) return undefined;
+    let live = true;
+    (async () => {
+      for (const row of rows) {
+        try {
+          const data = await api(`campaigns/${row.campaign_id}/figures`);
+          if (live) setFigures((old) => ({ ...old, [row.campaign_id]: data }));
+        } catch {
+          // a campaign that cannot be counted shows dashes
+        }
+      }
+    })();
+    return () => { live = false; };
+  }, [rows]);
+  return figures;
+}
+
 function Campaigns({ api, org, admin, notify }) {
   const [rows, setRows] = useState(null);
+  const [next, setNext] = useState(null);
   const [open, setOpen] = useState(null);
-  const load = useCallback(() => api("campaigns", { query: { org } }).then((d) => setRows(d.campaigns), (e) => notify(e.message)), [org]);
-  useEffect(() => { load(); }, [load]);
+  const load = useCallback(async (before) => {
+    try {
+      const data = await api("campaigns", { query: { org, before } });
+      setRows((old) => (before ? [...(old || []), ...data.campaigns] : data.campaigns));
+      setNext(data.next);
+    } catch (err) {
+      notify(err.message);
+    }
+  }, [org]);
+  useEffect(() => { load(null); }, [load]);
+  const figures = useFigures(api, rows);
 
   async function setStatus(campaign, status) {
+    if (status === "completed" && !window.confirm(`Complete ${campaign.campaign_name}? Its waiting messages are canceled.`)) return;
     try {
       await api(`campaigns/${campaign.campaign_id}/status`, { method: "POST", body: { status } });
       notify(`${campaign.campaign_name}: ${status}`);
-      load();
+      load(null);
     } catch (err) {
       notify(err.message);
     }
@@ -204,16 +236,17 @@ function Campaigns({ api, org, admin, notify }) {
       <thead><tr><th scope="col">Campaign</th><th scope="col">Status</th><th scope="col">Sent</th><th scope="col">Replies</th>
         <th scope="col">Reply rate</th><th scope="col">Bounces</th><th scope="col">Unsubscribes</th><th scope="col">Actions</th></tr></thead>
       <tbody>${rows.map((c) => {
-        const rate = c.first_messages_sent ? `${((100 * c.replied) / c.first_messages_sent).toFixed(1)} %` : "—";
-        const replies = Object.entries(c.replies_by_intent).map(([k, v]) => `${k} ${v}`).join(", ");
+        const f = figures[c.campaign_id];
+        const rate = f && f.first_messages_sent ? `${((100 * f.replied) / f.first_messages_sent).toFixed(1)} %` : "—";
+        const replies = f ? Object.entries(f.replies_by_intent).map(([k, v]) => `${k} ${v}`).join(", ") : "";
         return html`<tr key=${c.campaign_id} data-campaign=${c.campaign_id}>
           <th scope="row">${c.campaign_name}</th>
           <td><span class=${`status-${c.status}`}>${c.status}</span>${c.paused_reason ? html`<div class="paused-reason">${c.paused_reason}</div>` : ""}</td>
-          <td>${sum(c.outreach_flows, "sent")}</td>
-          <td>${c.replied}${replies ? html`<div class="muted">${replies}</div>` : ""}</td>
+          <td class="sent">${f ? sum(f.outreach_flows, "sent") : "…"}</td>
+          <td>${f ? f.replied : "…"}${replies ? html`<div class="muted">${replies}</div>` : ""}</td>
           <td>${rate}</td>
-          <td>${c.bounced_or_complained}</td>
-          <td>${c.campaign_unsubscribes + c.unsubscribed_everywhere}</td>
+          <td>${f ? f.bounced_or_complained : "…"}</td>
+          <td>${f ? f.campaign_unsubscribes + f.unsubscribed_everywhere : "…"}</td>
           <td><div class="toolbar">
             <button aria-expanded=${open === c.campaign_id} onClick=${() => setOpen(open === c.campaign_id ? null : c.campaign_id)}>
               Figures<span class="visually-hidden"> of ${c.campaign_name}</span></button>
@@ -225,6 +258,7 @@ function Campaigns({ api, org, admin, notify }) {
       })}</tbody>
     </table>
     ${rows.length === 0 ? html`<p class="muted">No campaign yet.</p>` : ""}
+    ${next ? html`<button onClick=${() => load(next)}>Load more</button>` : ""}
   </section>`;
 }
 
@@ -477,8 +511,8 @@ function Thread({ api, message, notify }) {
     ${data.thread.filter((t) => t.status !== "draft").map((t) => html`<div key=${t.id} class=${`bubble ${t.side}`}>
       <div class="muted">${t.side === "ours" ? "We wrote" : "They wrote"} · ${fmtDate(t.at)} · ${t.status}</div>
       <strong>${t.subject || ""}</strong><pre class="text">${t.text || ""}</pre></div>`)}
-    <h3>Reply draft</h3>
-    ${!draft ? html`<p class="muted">No reply draft waiting.</p>`
+    <h3>Draft waiting in this conversation</h3>
+    ${!draft ? html`<p class="muted">No draft waiting.</p>`
       : editing ? html`<${DraftEditor} draft=${{ subject: draft.subject, body: draft.text }} idPrefix="reply" onSave=${save} onCancel=${() => setEditing(false)} />`
       : html`<strong>${draft.subject}</strong><pre class="text">${draft.text}</pre>
         <div class="toolbar"><button class="primary" onClick=${approve}>Approve reply</button><button onClick=${() => setEditing(true)}>Edit reply</button></div>`}
@@ -509,6 +543,7 @@ function Inbox({ api, org, notify }) {
     <div class="toolbar"><label for="inbox-intent">Show</label>
       <select id="inbox-intent" value=${intent} onChange=${(e) => setIntent(e.target.value)}>
         <option value="">every answer</option>
+        ${/* TODO(intent): list the reply intents here (their names are the filter's values). */ ""}
         <option value="reply">replies</option>
         <option value="stop_request">requests to stop</option>
       </select></div>
