@@ -71,7 +71,8 @@ SET session_replication_role = origin;
 def views(org: uuid.UUID, campaign: uuid.UUID, contact: uuid.UUID, message: uuid.UUID) -> dict[str, str]:
     return {
         "me (organizations and role)": "/api/me",
-        "campaigns (stats of 20)": f"/api/campaigns?org={org}",
+        "campaigns (the list of 20)": f"/api/campaigns?org={org}",
+        "one campaign's figures (50,000 messages)": f"/api/campaigns/{campaign}/figures",
         "one campaign: per step and mailbox": f"/api/campaigns/{campaign}",
         "review queue (first 50 of 10,000 drafts)": f"/api/drafts?org={org}",
         "inbox (50 newest answers)": f"/api/inbox?org={org}",
