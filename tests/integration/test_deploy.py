@@ -268,6 +268,15 @@ def test_nothing_under_shared_imports_the_local_stack_or_deployment():
 
 def test_shared_reads_as_the_pipeline():
     packages = sorted(p.name for p in (ROOT / "shared").iterdir() if p.is_dir() and p.name != "__pycache__")
-    assert packages == ["campaigns", "core", "discovery", "drafting", "inbound", "mailboxes", "sending"]
+    assert packages == [
+        "campaigns",
+        "console",
+        "core",
+        "discovery",
+        "drafting",
+        "inbound",
+        "mailboxes",
+        "sending",
+    ]
     top_modules = [p.name for p in (ROOT / "shared").glob("*.py")]
     assert top_modules == ["__init__.py"]
