@@ -10,6 +10,7 @@ import json
 import os
 import threading
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from werkzeug.serving import make_server
@@ -227,3 +228,97 @@ def test_a_reply_appears_in_the_inbox_with_its_thread(conn, server, browser, wor
     assert "Hi Ana, would a sample set help?" in text(browser)
     no_serious_violations(browser)
     screenshot(browser, "inbox-thread")
+
+
+class FakeAuth:
+    """Supabase Auth's three calls the page makes (password grant, refresh grant, magic link),
+    on loopback with CORS as Supabase answers it; every request is recorded."""
+
+    def __init__(self, user_id, lifetime: int):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.calls: list[tuple[str, dict, dict]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _cors(self):
+                self.send_header("Access-Control-Allow-Origin", "*")
+                self.send_header("Access-Control-Allow-Headers", "apikey, content-type, authorization")
+                self.send_header("Access-Control-Allow-Methods", "POST, OPTIONS")
+
+            def do_OPTIONS(self):
+                self.send_response(204)
+                self._cors()
+                self.end_headers()
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+                outer.calls.append((self.path, dict(self.headers), body))
+                answer = {}
+                if self.path.startswith("/auth/v1/token"):
+                    answer = {
+                        "access_token": user_token(user_id, expires_in=lifetime),
+                        "refresh_token": f"refresh-{len(outer.calls)}",
+                        "expires_in": lifetime,
+                    }
+                data = json.dumps(answer).encode()
+                self.send_response(200)
+                self._cors()
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.http.server_address[1]}"
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.http.shutdown()
+        self.http.server_close()
+
+
+def test_password_sign_in_magic_link_and_refresh_through_supabase_auth(conn, env, server, browser, world):
+    # A token that expires in 70 s is refreshed a minute before: 10 s after signing in.
+    auth = FakeAuth(world.member, lifetime=70)
+    try:
+        env(SUPABASE_URL=auth.url, SUPABASE_ANON_KEY="anon-key-for-tests")
+        browser.set_window_size(1280, 900)
+        browser.get("about:blank")
+        browser.get(f"{server}/")
+        browser.execute_script("sessionStorage.clear()")  # signed out: an earlier test's session is gone
+        browser.get(f"{server}/")
+        email = wait_until(browser, lambda: browser.find_element(by().ID, "signin-email"))
+        email.send_keys("member@acme.example")
+        browser.find_element(by().XPATH, "//button[normalize-space(.)='Email me a sign-in link']").click()
+        wait_until(browser, lambda: "A sign-in link was sent" in text(browser))
+        path, headers, body = auth.calls[-1]
+        assert path == "/auth/v1/otp?redirect_to=" + quote(f"{server}/", safe="")
+        assert body == {"email": "member@acme.example", "create_user": False}
+        assert headers["apikey"] == "anon-key-for-tests"
+        no_serious_violations(browser)
+        screenshot(browser, "sign-in")
+        browser.find_element(by().ID, "signin-password").send_keys("correct horse")
+        browser.find_element(by().XPATH, "//button[normalize-space(.)='Sign in']").click()
+        wait_until(browser, lambda: "Spring studios" in text(browser))
+        assert auth.calls[-1][0] == "/auth/v1/token?grant_type=password"
+        assert auth.calls[-1][2] == {"email": "member@acme.example", "password": "correct horse"}
+        wait_until(
+            browser, lambda: auth.calls[-1][0] == "/auth/v1/token?grant_type=refresh_token", timeout=40
+        )
+        assert auth.calls[-1][2] == {"refresh_token": "refresh-2"}
+        stored = lambda: json.loads(  # noqa: E731
+            browser.execute_script("return sessionStorage.getItem('outreach.console.session')")
+        )
+        wait_until(browser, lambda: stored()["refresh_token"] == "refresh-3")
+        # Still signed in, with the new token.
+        show(browser, "review")
+        wait_until(browser, lambda: len(browser.find_elements(by().CSS_SELECTOR, "article.draft")) == 5)
+        browser.find_element(by().XPATH, "//button[normalize-space(.)='Sign out']").click()
+        wait_until(browser, lambda: browser.find_elements(by().ID, "signin-email"))
+        assert browser.execute_script("return sessionStorage.getItem('outreach.console.session')") is None
+    finally:
+        auth.close()
