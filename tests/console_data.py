@@ -23,6 +23,7 @@ class World:
     drafts: list[UUID]
     form_draft: UUID
     reply: UUID
+    reply_draft: UUID
     replier: UUID
     mailbox: UUID
     other_org: UUID
@@ -191,6 +192,19 @@ def build(conn, name: str = "Acme Yoga Supplies") -> World:
         " 'Yes please, send two sets to our Bilbao studio.', %s, 'fp-1') RETURNING id",
         (org, mailbox, replier, campaign, sent, base + timedelta(hours=3)),
     ).fetchone()[0]
+    # The answer waiting in that conversation, drafted for review.
+    reply_draft = f.flow(
+        conn,
+        campaign,
+        replier,
+        1,
+        status="draft",
+        when=base + timedelta(days=1),
+        subject="Re: Mats for Pilates Norte",
+        body="Two sets are on their way to Bilbao.",
+        created_at=base + timedelta(minutes=7),
+    )
+    drafts.append(reply_draft)
     # The other organization: nothing of it may ever show.
     other_org = f.org(conn, "Globex Fitness")
     other_admin = f.user(conn, "admin@globex.example")
@@ -210,6 +224,7 @@ def build(conn, name: str = "Acme Yoga Supplies") -> World:
         drafts,
         form_draft,
         reply,
+        reply_draft,
         replier,
         mailbox,
         other_org,

@@ -111,7 +111,7 @@ def test_review_edit_approve_and_reject_with_the_keyboard(conn, server, browser,
 
     sign_in(browser, server, world.member)
     show(browser, "review")
-    wait_until(browser, lambda: len(browser.find_elements(by().CSS_SELECTOR, "article.draft")) == 5)
+    wait_until(browser, lambda: len(browser.find_elements(by().CSS_SELECTOR, "article.draft")) == 6)
     # Draft bodies are text: the markup in them shows as written.
     assert "<b>not bold</b> & a note." in text(browser)
     assert not browser.find_elements(by().CSS_SELECTOR, "article.draft pre b")
@@ -226,8 +226,23 @@ def test_a_reply_appears_in_the_inbox_with_its_thread(conn, server, browser, wor
     browser.find_element(by().CSS_SELECTOR, item).click()
     wait_until(browser, lambda: "send two sets to our Bilbao studio" in text(browser))
     assert "Hi Ana, would a sample set help?" in text(browser)
+    assert "Two sets are on their way to Bilbao." in text(browser)
     no_serious_violations(browser)
     screenshot(browser, "inbox-thread")
+    # Edit the reply draft, then approve it.
+    browser.find_element(by().XPATH, "//button[normalize-space(.)='Edit reply']").click()
+    body = wait_until(browser, lambda: browser.find_element(by().ID, "reply-body"))
+    body.send_keys(" Tracking number follows.")
+    browser.find_element(by().XPATH, "//form//button[normalize-space(.)='Save']").click()
+    wait_until(
+        browser,
+        lambda: (
+            conn.execute("SELECT body FROM outreach_flows WHERE id = %s", (world.reply_draft,)).fetchone()[0]
+            == "Two sets are on their way to Bilbao. Tracking number follows."
+        ),
+    )
+    browser.find_element(by().XPATH, "//button[normalize-space(.)='Approve reply']").click()
+    wait_until(browser, lambda: flow_status(conn, world.reply_draft) == "scheduled")
 
 
 class FakeAuth:
@@ -316,7 +331,7 @@ def test_password_sign_in_magic_link_and_refresh_through_supabase_auth(conn, env
         wait_until(browser, lambda: stored()["refresh_token"] == "refresh-3")
         # Still signed in, with the new token.
         show(browser, "review")
-        wait_until(browser, lambda: len(browser.find_elements(by().CSS_SELECTOR, "article.draft")) == 5)
+        wait_until(browser, lambda: len(browser.find_elements(by().CSS_SELECTOR, "article.draft")) == 6)
         browser.find_element(by().XPATH, "//button[normalize-space(.)='Sign out']").click()
         wait_until(browser, lambda: browser.find_elements(by().ID, "signin-email"))
         assert browser.execute_script("return sessionStorage.getItem('outreach.console.session')") is None
