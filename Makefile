@@ -40,6 +40,10 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# The console's screenshots in docs/screenshots/, made by its browser tests from their demo data.
+screenshots: $(STAMP)
+	CONSOLE_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest tests/acceptance/test_console_browser.py -q
+
 db-reset: $(STAMP)
 	$(BIN)/python -m local.migrate --reset
 

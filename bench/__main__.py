@@ -23,6 +23,7 @@ BENCHMARKS = (
     "events",
     "claim",
     "rls",
+    "console",
     "drafting",
     "coldstart",
     "localrun",

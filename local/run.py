@@ -49,6 +49,7 @@ FUNCTIONS = (
     "sync_mailboxes",
     "unsubscribe_webhook",
     "deliver_events",
+    "console",
 )
 DRAINS = ("run_search", "scrape_url", "draft_message")
 DEMO_USER = "00000000-0000-4000-8000-000000000001"
@@ -201,6 +202,21 @@ def prepare_environment(data_dir: Path) -> tuple[dict[str, str], str, object]:
     return env, url, sites
 
 
+def console_link(stack: Stack, hours: int = 8) -> str:
+    """The console signed in as the demo organization's admin: a locally signed token in the
+    fragment, as a magic link brings one back (the page keeps it and clears the address bar)."""
+    expires = int(time.time()) + hours * 3600
+    claims = {
+        "sub": DEMO_USER,
+        "aud": "authenticated",
+        "role": "authenticated",
+        "exp": expires,
+        "email": "demo@outreach.local",
+    }
+    token = jwt.encode(claims, stack.env["SUPABASE_JWT_SECRET"], algorithm="HS256")
+    return f"{stack.url('console')}/#access_token={token}&expires_at={expires}&token_type=bearer"
+
+
 def create_demo_campaign(stack: Stack) -> dict:
     token = jwt.encode(
         {"sub": DEMO_USER, "aud": "authenticated", "role": "authenticated", "exp": int(time.time()) + 3600},
@@ -347,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.serve:
             for name in FUNCTIONS:
                 print(f"  {name:20} {stack.url(name)}")
+            print(f"console (signed in as the demo admin): {console_link(stack)}")
             print("serving; Ctrl-C to stop", flush=True)
             while True:
                 time.sleep(3600)
@@ -370,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.5)
         print()
         print(summary(row, timings, get_settings().outbox_dir, stack.webhooks))
+        print(f"console (while running; `make serve` keeps it): {console_link(stack)}")
         return 0
     except KeyboardInterrupt:
         return 0

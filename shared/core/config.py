@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     supabase_jwt_secret: SecretStr | None = None
     supabase_url: str | None = None
+    # The project's public (anon / publishable) key: the console's page sends it to Supabase Auth.
+    supabase_anon_key: str | None = None
     jwks_refresh_cooldown: float = Field(default=30.0, ge=0)
 
     unsubscribe_secret: SecretStr | None = None

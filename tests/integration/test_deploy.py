@@ -273,6 +273,7 @@ def test_shared_reads_as_the_pipeline():
     packages = sorted(p.name for p in (ROOT / "shared").iterdir() if p.is_dir() and p.name != "__pycache__")
     assert packages == [
         "campaigns",
+        "console",
         "core",
         "discovery",
         "drafting",
