@@ -1,0 +1,1677 @@
+-- The whole current schema, made from supabase/migrations/ by `make schema`: never edit it by hand.
+-- A new migration replaces a definition (CREATE OR REPLACE, DROP and CREATE) rather than wrapping
+-- it; tests/integration/test_schema_file.py fails when this file and the migrations disagree.
+
+CREATE SCHEMA private;
+
+CREATE SCHEMA public;
+
+COMMENT ON SCHEMA public IS 'standard public schema';
+
+CREATE FUNCTION private.breaker_reason(attempts bigint, bounced bigint, complained bigint, limits jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  SELECT CASE
+    WHEN attempts < coalesce((limits ->> 'min_sent')::integer, 20) THEN NULL
+    WHEN complained::numeric / attempts >= coalesce((limits ->> 'complaint_rate')::numeric, 0.001)
+      THEN format('paused by the circuit breaker: %s complaints in %s messages of the last 7 days (limit %s%%)',
+                  complained, attempts, round(coalesce((limits ->> 'complaint_rate')::numeric, 0.001) * 100, 2))
+    WHEN bounced::numeric / attempts >= coalesce((limits ->> 'bounce_rate')::numeric, 0.05)
+      THEN format('paused by the circuit breaker: %s hard bounces in %s messages of the last 7 days (limit %s%%)',
+                  bounced, attempts, round(coalesce((limits ->> 'bounce_rate')::numeric, 0.05) * 100, 2))
+  END
+$$;
+
+CREATE FUNCTION private.campaign_daily_cap(settings jsonb) RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  SELECT CASE
+    WHEN NOT (settings ? 'daily_cap') THEN 200
+    WHEN private.whole_number(settings -> 'daily_cap', 1, 10000) THEN (settings ->> 'daily_cap')::integer
+  END
+$$;
+
+CREATE FUNCTION private.campaign_settings_problem(settings jsonb) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+DECLARE
+  breaker jsonb := settings -> 'breaker';
+  rest jsonb := settings;
+BEGIN
+  IF jsonb_typeof(settings) IS DISTINCT FROM 'object' THEN
+    RETURN private.campaign_settings_problem_before_guardrails(settings);
+  END IF;
+  IF settings ? 'channels' THEN
+    IF jsonb_typeof(settings -> 'channels') IS DISTINCT FROM 'array'
+       OR jsonb_array_length(settings -> 'channels') NOT BETWEEN 1 AND 2
+       OR EXISTS (SELECT 1 FROM jsonb_array_elements(settings -> 'channels') c
+                  WHERE jsonb_typeof(c) IS DISTINCT FROM 'string' OR c #>> '{}' NOT IN ('email', 'form'))
+       OR (SELECT count(DISTINCT c) FROM jsonb_array_elements(settings -> 'channels') c)
+          <> jsonb_array_length(settings -> 'channels') THEN
+      RETURN 'ai_settings.channels is ["email"], ["form"] or ["email", "form"]';
+    END IF;
+    rest := rest - 'channels';
+  END IF;
+  IF settings ? 'per_company' THEN
+    IF NOT private.whole_number(settings -> 'per_company', 1, 50) THEN
+      RETURN 'ai_settings.per_company must be a whole number from 1 to 50';
+    END IF;
+    rest := rest - 'per_company';
+  END IF;
+  IF settings ? 'breaker' THEN
+    IF jsonb_typeof(breaker) IS DISTINCT FROM 'object'
+       OR private.unknown_key(breaker, ARRAY['bounce_rate', 'complaint_rate', 'min_sent']) IS NOT NULL THEN
+      RETURN 'ai_settings.breaker is {"bounce_rate", "complaint_rate", "min_sent"}';
+    END IF;
+    IF (breaker ? 'bounce_rate' AND (jsonb_typeof(breaker -> 'bounce_rate') IS DISTINCT FROM 'number'
+                                     OR (breaker ->> 'bounce_rate')::numeric NOT BETWEEN 0 AND 1))
+       OR (breaker ? 'complaint_rate' AND (jsonb_typeof(breaker -> 'complaint_rate') IS DISTINCT FROM 'number'
+                                           OR (breaker ->> 'complaint_rate')::numeric NOT BETWEEN 0 AND 1)) THEN
+      RETURN 'ai_settings.breaker: bounce_rate and complaint_rate are numbers from 0 to 1';
+    END IF;
+    IF breaker ? 'min_sent' AND NOT private.whole_number(breaker -> 'min_sent', 1, 100000) THEN
+      RETURN 'ai_settings.breaker.min_sent must be a whole number from 1 to 100000';
+    END IF;
+    rest := rest - 'breaker';
+  END IF;
+  IF jsonb_typeof(settings -> 'sending_window') = 'object'
+     AND settings -> 'sending_window' -> 'timezone' = '"recipient"' THEN
+    rest := jsonb_set(rest, '{sending_window}', (settings -> 'sending_window') - 'timezone');
+  END IF;
+  RETURN private.campaign_settings_problem_before_guardrails(rest);
+END
+$$;
+
+CREATE FUNCTION private.campaign_settings_problem_before_guardrails(settings jsonb) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $_$
+DECLARE
+  item jsonb;
+BEGIN
+  IF jsonb_typeof(settings) = 'object' AND settings ? 'mailboxes' THEN
+    IF jsonb_typeof(settings -> 'mailboxes') = 'null' THEN
+      NULL;  -- the default: every mailbox of the organization
+    ELSIF jsonb_typeof(settings -> 'mailboxes') IS DISTINCT FROM 'array'
+       OR jsonb_array_length(settings -> 'mailboxes') NOT BETWEEN 1 AND 100 THEN
+      RETURN 'ai_settings.mailboxes must be a list of 1 to 100 mailbox addresses';
+    ELSE
+      FOR item IN SELECT jsonb_array_elements(settings -> 'mailboxes') LOOP
+        IF jsonb_typeof(item) IS DISTINCT FROM 'string'
+           OR (item #>> '{}') !~ '^[A-Za-z0-9.!#$%&''*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$' THEN
+          RETURN 'ai_settings.mailboxes: each is a mailbox''s email address';
+        END IF;
+      END LOOP;
+    END IF;
+    RETURN private.campaign_settings_problem_before_mailboxes(settings - 'mailboxes');
+  END IF;
+  RETURN private.campaign_settings_problem_before_mailboxes(settings);
+END
+$_$;
+
+CREATE FUNCTION private.campaign_settings_problem_before_mailboxes(settings jsonb) RETURNS text
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $_$
+DECLARE
+  name text;
+  step jsonb;
+  window_ jsonb;
+  day jsonb;
+  previous integer := -1;
+BEGIN
+  IF jsonb_typeof(settings) IS DISTINCT FROM 'object' THEN
+    RETURN 'ai_settings must be a JSON object';
+  END IF;
+  name := private.unknown_key(settings, ARRAY['steps', 'sending_window', 'daily_cap', 'review_before_send',
+                                               'sender_name', 'sender_email', 'public_name', 'format']);
+  IF name IS NOT NULL THEN
+    RETURN format('ai_settings.%s is not a known setting', name);
+  END IF;
+
+  IF settings ? 'steps' THEN
+    IF jsonb_typeof(settings -> 'steps') IS DISTINCT FROM 'array'
+       OR jsonb_array_length(settings -> 'steps') NOT BETWEEN 1 AND 10 THEN
+      RETURN 'ai_settings.steps must be a list of 1 to 10 steps';
+    END IF;
+    FOR step IN SELECT jsonb_array_elements(settings -> 'steps') LOOP
+      IF jsonb_typeof(step) IS DISTINCT FROM 'object'
+         OR (SELECT array_agg(k) FROM jsonb_object_keys(step) k) IS DISTINCT FROM ARRAY['delay_days']
+         OR NOT private.whole_number(step -> 'delay_days', 0, 90) THEN
+        RETURN 'ai_settings.steps: each step is {"delay_days": a whole number from 0 to 90}';
+      END IF;
+      IF (step ->> 'delay_days')::integer <= previous THEN
+        RETURN 'ai_settings.steps: step delays must increase';
+      END IF;
+      previous := (step ->> 'delay_days')::integer;
+    END LOOP;
+  END IF;
+
+  IF settings ? 'sending_window' THEN
+    window_ := settings -> 'sending_window';
+    IF jsonb_typeof(window_) IS DISTINCT FROM 'object' THEN
+      RETURN 'ai_settings.sending_window must be an object';
+    END IF;
+    name := private.unknown_key(window_, ARRAY['days', 'start_hour', 'end_hour', 'timezone']);
+    IF name IS NOT NULL THEN
+      RETURN format('ai_settings.sending_window.%s is not a known setting', name);
+    END IF;
+    IF window_ ? 'days' THEN
+      IF jsonb_typeof(window_ -> 'days') IS DISTINCT FROM 'array'
+         OR jsonb_array_length(window_ -> 'days') NOT BETWEEN 1 AND 7 THEN
+        RETURN 'ai_settings.sending_window.days must list 1 to 7 days';
+      END IF;
+      FOR day IN SELECT jsonb_array_elements(window_ -> 'days') LOOP
+        IF jsonb_typeof(day) IS DISTINCT FROM 'string'
+           OR (day #>> '{}') NOT IN ('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun') THEN
+          RETURN 'ai_settings.sending_window.days: each day is one of mon, tue, wed, thu, fri, sat, sun';
+        END IF;
+      END LOOP;
+    END IF;
+    IF window_ ? 'start_hour' AND NOT private.whole_number(window_ -> 'start_hour', 0, 23) THEN
+      RETURN 'ai_settings.sending_window.start_hour must be a whole number from 0 to 23';
+    END IF;
+    IF window_ ? 'end_hour' AND NOT private.whole_number(window_ -> 'end_hour', 1, 24) THEN
+      RETURN 'ai_settings.sending_window.end_hour must be a whole number from 1 to 24';
+    END IF;
+    IF coalesce((window_ ->> 'end_hour')::integer, 17) <= coalesce((window_ ->> 'start_hour')::integer, 9) THEN
+      RETURN 'ai_settings.sending_window: end_hour must be after start_hour';
+    END IF;
+    IF window_ ? 'timezone' AND (
+         jsonb_typeof(window_ -> 'timezone') IS DISTINCT FROM 'string'
+         OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_timezone_names z WHERE z.name = window_ ->> 'timezone')) THEN
+      RETURN 'ai_settings.sending_window.timezone must be an IANA time zone such as Europe/Madrid';
+    END IF;
+  END IF;
+
+  IF settings ? 'daily_cap' AND NOT private.whole_number(settings -> 'daily_cap', 1, 10000) THEN
+    RETURN 'ai_settings.daily_cap must be a whole number from 1 to 10000';
+  END IF;
+  IF settings ? 'review_before_send' AND jsonb_typeof(settings -> 'review_before_send') IS DISTINCT FROM 'boolean' THEN
+    RETURN 'ai_settings.review_before_send must be true or false';
+  END IF;
+  IF settings ? 'format' AND (jsonb_typeof(settings -> 'format') IS DISTINCT FROM 'string'
+                               OR (settings ->> 'format') NOT IN ('html', 'text')) THEN
+    RETURN 'ai_settings.format must be "html" or "text"';
+  END IF;
+  IF settings ? 'sender_name' AND NOT private.plain_name(settings -> 'sender_name') THEN
+    RETURN 'ai_settings.sender_name must be a plain name on one line, 1 to 100 characters, without <, > or quotes';
+  END IF;
+  IF settings ? 'public_name' AND NOT private.plain_name(settings -> 'public_name') THEN
+    RETURN 'ai_settings.public_name must be a plain name on one line, 1 to 100 characters, without <, > or quotes';
+  END IF;
+  IF settings ? 'sender_email' AND jsonb_typeof(settings -> 'sender_email') <> 'null' AND (
+       jsonb_typeof(settings -> 'sender_email') IS DISTINCT FROM 'string'
+       OR (settings ->> 'sender_email') !~ '^[A-Za-z0-9.!#$%&''*+/=?^_`{|}~-]+@[^@\s]+\.[^@\s.]+$') THEN
+    RETURN 'ai_settings.sender_email must be an email address whose part before the @ is plain ASCII';
+  END IF;
+  RETURN NULL;
+END
+$_$;
+
+CREATE FUNCTION private.cancel_completed_campaign() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+BEGIN
+  UPDATE public.outreach_flows
+  SET status = 'canceled', status_reason = 'canceled: the campaign is completed'
+  WHERE campaign_id = NEW.id AND status IN ('draft', 'scheduled');
+  RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION private.check_campaign_settings() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+DECLARE
+  problem text := private.campaign_settings_problem(NEW.ai_settings);
+  sender text := NEW.ai_settings ->> 'sender_email';
+BEGIN
+  IF problem IS NULL AND sender IS NOT NULL AND NOT EXISTS (
+       SELECT 1 FROM public.sender_domains d
+       WHERE d.organization_id = NEW.organization_id AND d.domain = lower(split_part(sender, '@', 2))) THEN
+    problem := format('ai_settings.sender_email: %s is not a sending domain of this organization',
+                      lower(split_part(sender, '@', 2)));
+  END IF;
+  IF problem IS NOT NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'check_violation', MESSAGE = 'invalid ' || problem;
+  END IF;
+  RETURN NEW;
+END
+$$;
+
+CREATE FUNCTION private.clear_paused_reason() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+BEGIN
+  NEW.paused_reason := NULL;
+  RETURN NEW;
+END
+$$;
+
+CREATE FUNCTION private.contact_source_same_organization() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+BEGIN
+  IF NEW.source_scrape_id IS NOT NULL AND NOT EXISTS (
+       SELECT 1 FROM public.scrape_results r
+       WHERE r.id = NEW.source_scrape_id AND r.organization_id = NEW.organization_id) THEN
+    RAISE EXCEPTION 'scrape result % belongs to another organization', NEW.source_scrape_id
+      USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NEW;
+END
+$$;
+
+CREATE FUNCTION private.keep_opt_outs() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+BEGIN
+  IF OLD.unsubscribe_requested AND NOT NEW.unsubscribe_requested THEN
+    RAISE EXCEPTION 'an unsubscribe is final' USING ERRCODE = 'check_violation';
+  END IF;
+  IF OLD.reached_status IN ('unsubscribed', 'bounced', 'complained')
+     AND NEW.reached_status NOT IN ('unsubscribed', 'bounced', 'complained') THEN
+    RAISE EXCEPTION 'a contact who unsubscribed, bounced or complained stays so'
+      USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NEW;
+END
+$$;
+
+CREATE FUNCTION private.limit_daily_send_cap() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+BEGIN
+  IF current_user IN ('authenticated', 'anon') AND NEW.daily_send_cap > 10000 THEN
+    RAISE EXCEPTION 'daily_send_cap is at most 10000 (ask the operator for more)'
+      USING ERRCODE = 'check_violation';
+  END IF;
+  RETURN NEW;
+END
+$$;
+
+CREATE FUNCTION private.mailbox_cap(daily_cap integer, ramp_start integer, ramp_step integer, added timestamp with time zone) RETURNS integer
+    LANGUAGE sql STABLE
+    AS $$
+  SELECT CASE
+    WHEN ramp_start IS NULL THEN daily_cap
+    ELSE least(daily_cap, ramp_start + ramp_step * floor(extract(epoch FROM now() - added) / 86400)::integer)
+  END
+$$;
+
+CREATE FUNCTION private.mailbox_url_problem(url text, kind text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+DECLARE
+  parts text[];
+BEGIN
+  IF url IS NULL OR length(url) > 2000 OR url ~ '[[:cntrl:][:space:]]' THEN
+    RETURN format('%s_url must be a URL on one line', kind);
+  END IF;
+  parts := regexp_match(url, '^([a-z]+)://([^:@/?#]+):([^@/?#]+)@(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::([0-9]{1,5}))?/?$');
+  IF parts IS NULL THEN
+    RETURN format('%1$s_url must look like %1$s://user:password@host:port or %1$ss://user:password@host:port, '
+                  'with the user name and password URL-encoded', kind);
+  END IF;
+  IF parts[1] NOT IN (kind, kind || 's') THEN
+    RETURN format('%1$s_url must start with %1$s:// or %1$ss://', kind);
+  END IF;
+  IF parts[5] IS NOT NULL AND parts[5]::integer NOT BETWEEN 1 AND 65535 THEN
+    RETURN format('%s_url has a port outside 1 to 65535', kind);
+  END IF;
+  IF length(parts[4]) > 253 OR parts[4] ~ '^[.-]|\.\.' THEN
+    RETURN format('%s_url has an invalid host name', kind);
+  END IF;
+  RETURN NULL;
+END
+$_$;
+
+CREATE FUNCTION private.plain_name(value jsonb) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  SELECT value IS NULL OR jsonb_typeof(value) = 'null'
+      OR (jsonb_typeof(value) = 'string' AND char_length(value #>> '{}') BETWEEN 1 AND 100
+          AND (value #>> '{}') !~ '[[:cntrl:]<>"]' AND (value #>> '{}') ~ '\S')
+$$;
+
+CREATE FUNCTION private.recent_attempts(campaign uuid, mailbox uuid, OUT attempts bigint, OUT bounced bigint, OUT complained bigint) RETURNS record
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  SELECT count(*), count(*) FILTER (WHERE ct.reached_status = 'bounced'),
+         count(*) FILTER (WHERE ct.reached_status = 'complained')
+  FROM public.outreach_flows f JOIN public.contacts ct ON ct.id = f.contact_id
+  WHERE (f.campaign_id = campaign OR f.mailbox_id = mailbox)
+    AND (f.status = 'sent' OR (f.status = 'sending' AND f.message_id IS NOT NULL)
+         OR (f.status = 'failed' AND f.status_reason LIKE 'hard bounce:%'))
+    AND coalesce(f.sent_at, f.scheduled_send_time) > now() - interval '7 days'
+$$;
+
+CREATE FUNCTION private.remove_mailbox() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+BEGIN
+  UPDATE public.outreach_flows f
+  SET status = 'canceled', status_reason = 'canceled: the mailbox sending this sequence was removed'
+  WHERE f.status IN ('draft', 'scheduled')
+    AND EXISTS (SELECT 1 FROM public.outreach_flows first
+                WHERE first.campaign_id = f.campaign_id AND first.contact_id = f.contact_id
+                  AND first.sequence_order = 0 AND first.mailbox_id = OLD.id AND first.status = 'sent');
+  DELETE FROM vault.secrets s WHERE s.id IN (OLD.smtp_secret_id, OLD.imap_secret_id);
+  RETURN OLD;
+END
+$$;
+
+CREATE FUNCTION private.scrape_result_organization() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+BEGIN
+  SELECT organization_id INTO NEW.organization_id FROM public.search_tasks WHERE id = NEW.search_task_id;
+  RETURN NEW;
+END
+$$;
+
+CREATE FUNCTION private.search_task_organization() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+BEGIN
+  SELECT organization_id INTO NEW.organization_id FROM public.campaigns WHERE id = NEW.campaign_id;
+  RETURN NEW;
+END
+$$;
+
+CREATE FUNCTION private.stop_the_company() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+DECLARE
+  company text := lower(split_part(NEW.email, '@', 2));
+BEGIN
+  IF EXISTS (SELECT 1 FROM public.public_mail_domains d WHERE d.domain = company) THEN
+    RETURN NULL;
+  END IF;
+  UPDATE public.outreach_flows f
+  SET status = 'canceled', lease_expires_at = NULL,
+      status_reason = 'canceled: someone at ' || company || ' ' || CASE NEW.reached_status
+        WHEN 'responded' THEN 'replied' WHEN 'bounced' THEN 'bounced' WHEN 'complained' THEN 'complained'
+        ELSE 'unsubscribed' END
+  FROM public.contacts other
+  WHERE f.contact_id = other.id AND other.organization_id = NEW.organization_id AND other.id <> NEW.id
+    AND lower(split_part(other.email, '@', 2)) = company
+    AND f.status IN ('draft', 'scheduled')
+    AND f.campaign_id IN (SELECT x.campaign_id FROM public.campaign_contacts x WHERE x.contact_id = NEW.id);
+  RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION private.stop_the_company_in_campaign() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+DECLARE
+  person public.contacts;
+  company text;
+BEGIN
+  SELECT * INTO person FROM public.contacts WHERE id = NEW.contact_id;
+  company := lower(split_part(person.email, '@', 2));
+  IF EXISTS (SELECT 1 FROM public.public_mail_domains d WHERE d.domain = company) THEN
+    RETURN NULL;
+  END IF;
+  UPDATE public.outreach_flows f
+  SET status = 'canceled', lease_expires_at = NULL,
+      status_reason = 'canceled: someone at ' || company || ' unsubscribed from this campaign'
+  FROM public.contacts other
+  WHERE f.contact_id = other.id AND other.organization_id = person.organization_id AND other.id <> person.id
+    AND lower(split_part(other.email, '@', 2)) = company
+    AND f.status IN ('draft', 'scheduled') AND f.campaign_id = NEW.campaign_id;
+  RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION private.trip_breakers() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+DECLARE
+  target record;
+  reason text;
+BEGIN
+  FOR target IN
+    SELECT DISTINCT c.id, c.ai_settings -> 'breaker' AS limits
+    FROM public.outreach_flows f JOIN public.campaigns c ON c.id = f.campaign_id
+    WHERE f.contact_id = NEW.id AND c.status = 'active'
+  LOOP
+    SELECT private.breaker_reason(r.attempts, r.bounced, r.complained, target.limits) INTO reason
+    FROM private.recent_attempts(target.id, NULL) r;
+    IF reason IS NOT NULL THEN
+      UPDATE public.campaigns SET status = 'paused', paused_reason = reason WHERE id = target.id;
+    END IF;
+  END LOOP;
+
+  FOR target IN
+    SELECT DISTINCT m.id FROM public.outreach_flows f JOIN public.mailboxes m ON m.id = f.mailbox_id
+    WHERE f.contact_id = NEW.id AND m.active
+  LOOP
+    SELECT private.breaker_reason(r.attempts, r.bounced, r.complained, NULL) INTO reason
+    FROM private.recent_attempts(NULL, target.id) r;
+    IF reason IS NOT NULL THEN
+      UPDATE public.mailboxes SET active = false, paused_reason = reason WHERE id = target.id;
+    END IF;
+  END LOOP;
+  RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION private.unknown_key(value jsonb, known text[]) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  SELECT k FROM jsonb_object_keys(value) k WHERE k <> ALL (known) ORDER BY k LIMIT 1
+$$;
+
+CREATE FUNCTION private.user_admin_organizations() RETURNS uuid[]
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+BEGIN
+  RETURN (SELECT coalesce(array_agg(m.organization_id), '{}')
+          FROM public.organization_members m WHERE m.user_id = auth.uid() AND m.role = 'admin');
+END
+$$;
+
+CREATE FUNCTION private.user_organizations() RETURNS uuid[]
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+BEGIN
+  RETURN (SELECT coalesce(array_agg(m.organization_id), '{}')
+          FROM public.organization_members m WHERE m.user_id = auth.uid());
+END
+$$;
+
+CREATE FUNCTION private.whole_number(value jsonb, low integer, high integer) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $_$
+  SELECT CASE
+    WHEN jsonb_typeof(value) = 'number' AND value::text ~ '^-?[0-9]{1,9}$'
+      THEN value::text::integer BETWEEN low AND high
+    ELSE false
+  END
+$_$;
+
+CREATE FUNCTION private.without_password(url text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+  SELECT regexp_replace(url, '^([a-z]+://[^:@/?#]+):[^@/?#]*@', '\1@')
+$$;
+
+CREATE FUNCTION public.add_contacts(organization_id uuid, contacts jsonb, campaign_id uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $_$
+#variable_conflict use_column
+DECLARE
+  org uuid := add_contacts.organization_id;
+  campaign uuid := add_contacts.campaign_id;
+  fields constant text[] := ARRAY['email', 'name', 'phone', 'language'];
+  item jsonb;
+  address text;
+  contact uuid;
+  opted_out boolean;
+  seen text[] := '{}';
+  added jsonb := '[]';
+  refused jsonb := '[]';
+  enrolled integer := 0;
+BEGIN
+  IF org IS NULL OR NOT (org = ANY (private.user_organizations())) THEN
+    RAISE EXCEPTION 'not a member of this organization' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF jsonb_typeof(contacts) IS DISTINCT FROM 'array' OR jsonb_array_length(contacts) NOT BETWEEN 1 AND 1000 THEN
+    RAISE EXCEPTION 'contacts must be a list of 1 to 1000 objects' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF campaign IS NOT NULL AND NOT EXISTS (
+       SELECT 1 FROM public.campaigns c WHERE c.id = campaign AND c.organization_id = org) THEN
+    RAISE EXCEPTION 'no such campaign in this organization' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  FOR item IN SELECT jsonb_array_elements(contacts) LOOP
+    address := CASE WHEN jsonb_typeof(item) = 'object' THEN lower(btrim(item ->> 'email')) END;
+    IF address IS NULL OR length(address) > 254
+       OR address !~ '^[a-z0-9.!#$%&''*+/=?^_`{|}~-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$' THEN
+      refused := refused || jsonb_build_object('email', item ->> 'email', 'reason', 'not an email address');
+    ELSIF private.unknown_key(item, fields) IS NOT NULL THEN
+      refused := refused || jsonb_build_object('email', address, 'reason',
+                                               'unknown field ' || private.unknown_key(item, fields));
+    ELSIF address = ANY (seen) THEN
+      refused := refused || jsonb_build_object('email', address, 'reason', 'listed twice in this request');
+    ELSE
+      seen := seen || address;
+      contact := NULL;
+      SELECT ct.id, ct.unsubscribe_requested OR ct.reached_status IN ('unsubscribed', 'bounced', 'complained')
+        INTO contact, opted_out
+        FROM public.contacts ct WHERE ct.organization_id = org AND lower(ct.email) = address;
+      IF contact IS NULL THEN
+        INSERT INTO public.contacts (organization_id, email, name, phone, language_preference)
+        VALUES (org, address, left(item ->> 'name', 200), left(item ->> 'phone', 40), left(item ->> 'language', 10))
+        RETURNING id INTO contact;
+        added := added || jsonb_build_object('email', address, 'id', contact);
+      ELSIF opted_out THEN
+        refused := refused || jsonb_build_object('email', address, 'reason', 'the contact opted out or bounced');
+        CONTINUE;
+      ELSIF campaign IS NULL THEN
+        refused := refused || jsonb_build_object('email', address, 'reason', 'already a contact');
+      END IF;
+      IF campaign IS NOT NULL THEN
+        INSERT INTO public.campaign_contacts (campaign_id, contact_id) VALUES (campaign, contact)
+        ON CONFLICT DO NOTHING;
+        IF FOUND THEN
+          enrolled := enrolled + 1;
+        END IF;
+      END IF;
+    END IF;
+  END LOOP;
+  RETURN jsonb_build_object('added', added, 'enrolled', enrolled, 'refused', refused);
+END
+$_$;
+
+CREATE FUNCTION public.add_mailbox(organization_id uuid, email text, smtp_url text, imap_url text DEFAULT NULL::text, daily_cap integer DEFAULT 50) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+#variable_conflict use_column
+DECLARE
+  org uuid := add_mailbox.organization_id;
+  address text := lower(btrim(add_mailbox.email));
+  cap integer := add_mailbox.daily_cap;
+  problem text := coalesce(private.mailbox_url_problem(smtp_url, 'smtp'),
+                           CASE WHEN imap_url IS NOT NULL THEN private.mailbox_url_problem(imap_url, 'imap') END);
+  box public.mailboxes;
+  new_id uuid := gen_random_uuid();
+BEGIN
+  IF org IS NULL OR NOT (
+       org = ANY (private.user_admin_organizations())
+       OR auth.role() = 'service_role'
+       OR nullif(current_setting('request.jwt.claims', true), '') IS NULL) THEN
+    RAISE EXCEPTION 'only an admin of the organization adds mailboxes' USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF address IS NULL OR length(address) > 254
+     OR address !~ '^[a-z0-9.!#$%&''*+/=?^_`{|}~-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$' THEN
+    RAISE EXCEPTION 'email must be the mailbox''s address' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF cap IS NULL OR cap NOT BETWEEN 1 AND 10000 THEN
+    RAISE EXCEPTION 'daily_cap must be a whole number from 1 to 10000' USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  IF problem IS NOT NULL THEN
+    -- The message names the rule, never the URL: it holds a password.
+    RAISE EXCEPTION '%', problem USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+
+  SELECT * INTO box FROM public.mailboxes m WHERE m.organization_id = org AND m.email = address FOR UPDATE;
+  IF FOUND THEN
+    PERFORM vault.update_secret(box.smtp_secret_id, smtp_url);
+    IF imap_url IS NULL AND box.imap_secret_id IS NOT NULL THEN
+      DELETE FROM vault.secrets s WHERE s.id = box.imap_secret_id;
+      box.imap_secret_id := NULL;
+    ELSIF imap_url IS NOT NULL AND box.imap_secret_id IS NOT NULL THEN
+      PERFORM vault.update_secret(box.imap_secret_id, imap_url);
+    ELSIF imap_url IS NOT NULL THEN
+      box.imap_secret_id := vault.create_secret(imap_url, 'outreach mailbox ' || box.id || ' imap');
+    END IF;
+    UPDATE public.mailboxes m
+    SET smtp_endpoint = private.without_password(smtp_url),
+        imap_endpoint = private.without_password(imap_url),
+        imap_secret_id = box.imap_secret_id, daily_cap = cap,
+        smtp_error = NULL, smtp_error_at = NULL, send_blocked_until = NULL,
+        imap_error = NULL, imap_error_at = NULL, updated_at = now()
+    WHERE m.id = box.id;
+    RETURN box.id;
+  END IF;
+
+  INSERT INTO public.mailboxes (id, organization_id, email, smtp_endpoint, imap_endpoint,
+                                smtp_secret_id, imap_secret_id, daily_cap)
+  VALUES (new_id, org, address, private.without_password(smtp_url), private.without_password(imap_url),
+          vault.create_secret(smtp_url, 'outreach mailbox ' || new_id || ' smtp'),
+          CASE WHEN imap_url IS NOT NULL THEN vault.create_secret(imap_url, 'outreach mailbox ' || new_id || ' imap') END,
+          cap);
+  RETURN new_id;
+END
+$_$;
+
+CREATE FUNCTION public.contact_data(organization_id uuid, email text) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  SELECT coalesce(jsonb_agg(jsonb_build_object(
+    'contact', to_jsonb(ct) - 'organization_id',
+    'found_on', ct.extra_data ->> 'source_url',
+    'found_at', ct.created_at,
+    'campaigns', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                    'campaign_id', cc.campaign_id, 'enrolled_at', cc.created_at, 'status', cc.status)), '[]')
+                  FROM public.campaign_contacts cc WHERE cc.contact_id = ct.id),
+    'messages', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'campaign_id', f.campaign_id, 'step', f.sequence_order, 'status', f.status,
+                   'subject', f.subject, 'body', f.body, 'scheduled_send_time', f.scheduled_send_time,
+                   'sent_at', f.sent_at) ORDER BY f.campaign_id, f.sequence_order), '[]')
+                 FROM public.outreach_flows f WHERE f.contact_id = ct.id),
+    'campaign_unsubscribes', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                                'campaign_id', u.campaign_id, 'at', u.unsubscribed_at, 'reason', u.reason)), '[]')
+                              FROM public.campaign_unsubscribes u WHERE u.contact_id = ct.id),
+    'received', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                   'kind', m.kind, 'from', m.from_address, 'subject', m.subject, 'date', m.sent_at,
+                   'received_at', m.received_at, 'text', m.snippet) ORDER BY m.received_at), '[]')
+                 FROM public.inbound_messages m WHERE m.contact_id = ct.id)
+  )), '[]')
+  FROM public.contacts ct
+  WHERE ct.organization_id = contact_data.organization_id AND lower(ct.email) = lower(btrim(contact_data.email))
+$$;
+
+CREATE FUNCTION public.dispatch_webhook() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+DECLARE
+  target text := TG_ARGV[0];
+  payload jsonb := jsonb_build_object(
+    'type', TG_OP, 'table', TG_TABLE_NAME, 'schema', TG_TABLE_SCHEMA,
+    'record', to_jsonb(NEW), 'old_record', NULL);
+  base_url text;
+  secret text;
+BEGIN
+  IF to_regnamespace('net') IS NOT NULL AND to_regclass('vault.decrypted_secrets') IS NOT NULL THEN
+    EXECUTE 'SELECT decrypted_secret FROM vault.decrypted_secrets WHERE name = $1'
+      INTO base_url USING 'outreach_functions_url';
+    EXECUTE 'SELECT decrypted_secret FROM vault.decrypted_secrets WHERE name = $1'
+      INTO secret USING 'outreach_webhook_secret';
+  END IF;
+  IF base_url IS NOT NULL AND secret IS NOT NULL THEN
+    EXECUTE 'SELECT net.http_post(url := $1, body := $2, headers := $3, timeout_milliseconds := $4)'
+      USING rtrim(base_url, '/') || '/' || target, payload,
+            jsonb_build_object('Content-Type', 'application/json', 'X-Webhook-Secret', secret), 8000;
+  ELSE
+    -- NOTIFY payloads are capped at 8000 bytes; the functions need only the row's key.
+    IF octet_length(payload::text) > 7500 THEN
+      payload := jsonb_set(payload, '{record}', (SELECT jsonb_object_agg(k, v) FROM jsonb_each(payload -> 'record') e(k, v)
+                                                 WHERE k IN ('id', 'campaign_id', 'contact_id')));
+    END IF;
+    PERFORM pg_notify('outreach_webhooks', jsonb_build_object('function', target, 'payload', payload)::text);
+  END IF;
+  RETURN NEW;
+END
+$_$;
+
+CREATE FUNCTION public.ensure_same_organization() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+DECLARE
+  campaign_org uuid;
+  contact_org uuid;
+BEGIN
+  SELECT organization_id INTO campaign_org FROM public.campaigns WHERE id = NEW.campaign_id;
+  SELECT organization_id INTO contact_org FROM public.contacts WHERE id = NEW.contact_id;
+  IF campaign_org IS DISTINCT FROM contact_org THEN
+    RAISE EXCEPTION 'campaign % and contact % belong to different organizations',
+      NEW.campaign_id, NEW.contact_id
+      USING ERRCODE = 'check_violation';
+  END IF;
+  NEW.organization_id := campaign_org;
+  RETURN NEW;
+END
+$$;
+
+CREATE FUNCTION public.set_updated_at() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  NEW.updated_at := now();
+  RETURN NEW;
+END
+$$;
+
+CREATE FUNCTION public.suppression_reason(contact uuid, campaign uuid) RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+DECLARE
+  everything boolean;
+  reached text;
+BEGIN
+  SELECT ct.unsubscribe_requested, ct.reached_status INTO everything, reached
+  FROM public.contacts ct WHERE ct.id = contact;
+  IF NOT FOUND THEN
+    RETURN NULL;
+  ELSIF everything OR reached = 'unsubscribed' THEN
+    RETURN 'the contact unsubscribed from everything the organization sends';
+  ELSIF reached = 'bounced' THEN
+    RETURN 'the address bounced';
+  ELSIF reached = 'complained' THEN
+    RETURN 'the contact complained';
+  ELSIF reached = 'responded' THEN
+    RETURN 'the contact replied';
+  ELSIF EXISTS (SELECT 1 FROM public.campaign_unsubscribes u WHERE u.contact_id = contact AND u.campaign_id = campaign) THEN
+    RETURN 'the contact unsubscribed from this campaign';
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+CREATE TABLE public.campaign_contacts (
+    campaign_id uuid NOT NULL,
+    contact_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    status_reason text,
+    lease_expires_at timestamp with time zone,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    drafted_with text,
+    prompt_tokens integer DEFAULT 0 NOT NULL,
+    completion_tokens integer DEFAULT 0 NOT NULL,
+    organization_id uuid NOT NULL,
+    CONSTRAINT campaign_contacts_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT campaign_contacts_completion_tokens_check CHECK ((completion_tokens >= 0)),
+    CONSTRAINT campaign_contacts_prompt_tokens_check CHECK ((prompt_tokens >= 0)),
+    CONSTRAINT campaign_contacts_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'drafting'::text, 'drafted'::text, 'failed'::text, 'skipped'::text])))
+);
+
+CREATE TABLE public.campaign_unsubscribes (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    campaign_id uuid NOT NULL,
+    contact_id uuid NOT NULL,
+    unsubscribed_at timestamp with time zone DEFAULT now() NOT NULL,
+    reason text,
+    organization_id uuid NOT NULL
+);
+
+CREATE TABLE public.campaigns (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    campaign_name text NOT NULL,
+    instructions text,
+    tone text,
+    word_limit integer,
+    ai_settings jsonb DEFAULT '{}'::jsonb NOT NULL,
+    default_language text,
+    status text DEFAULT 'active'::text NOT NULL,
+    created_by uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    paused_reason text,
+    CONSTRAINT campaigns_ai_settings_object CHECK ((jsonb_typeof(ai_settings) = 'object'::text)),
+    CONSTRAINT campaigns_status_check CHECK ((status = ANY (ARRAY['active'::text, 'paused'::text, 'completed'::text]))),
+    CONSTRAINT campaigns_word_limit_check CHECK (((word_limit IS NULL) OR ((word_limit >= 20) AND (word_limit <= 1000))))
+);
+
+CREATE TABLE public.contacts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    source_scrape_id uuid,
+    email text,
+    phone text,
+    name text,
+    language_preference text,
+    reached_status text DEFAULT 'pending'::text NOT NULL,
+    unsubscribe_requested boolean DEFAULT false NOT NULL,
+    unsubscribe_reason text,
+    extra_data jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    timezone text,
+    contact_form_id uuid,
+    form_site text,
+    CONSTRAINT contacts_email_shape CHECK ((email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text)),
+    CONSTRAINT contacts_extra_data_object CHECK ((jsonb_typeof(extra_data) = 'object'::text)),
+    CONSTRAINT contacts_reachable CHECK (((email IS NOT NULL) OR ((contact_form_id IS NOT NULL) AND (form_site IS NOT NULL)))),
+    CONSTRAINT contacts_reached_status_check CHECK ((reached_status = ANY (ARRAY['pending'::text, 'responded'::text, 'unsubscribed'::text, 'bounced'::text, 'complained'::text]))),
+    CONSTRAINT contacts_timezone_check CHECK (((timezone IS NULL) OR (length(timezone) <= 64)))
+);
+
+CREATE TABLE public.inbound_messages (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    mailbox_id uuid,
+    contact_id uuid,
+    campaign_id uuid,
+    flow_id uuid,
+    kind text NOT NULL,
+    from_address text,
+    subject text,
+    sent_at timestamp with time zone,
+    received_at timestamp with time zone DEFAULT now() NOT NULL,
+    snippet text,
+    return_date date,
+    bounced_address text,
+    fingerprint text NOT NULL,
+    CONSTRAINT inbound_messages_kind_check CHECK ((kind = ANY (ARRAY['reply'::text, 'auto_reply'::text, 'bounce'::text, 'stop_request'::text])))
+);
+
+CREATE TABLE public.outreach_flows (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    contact_id uuid NOT NULL,
+    campaign_id uuid NOT NULL,
+    flow_type text DEFAULT 'email'::text NOT NULL,
+    status text DEFAULT 'scheduled'::text NOT NULL,
+    subject text,
+    body text,
+    sequence_order integer DEFAULT 0 NOT NULL,
+    scheduled_send_time timestamp with time zone,
+    sent_at timestamp with time zone,
+    message_id text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    status_reason text,
+    lease_expires_at timestamp with time zone,
+    organization_id uuid NOT NULL,
+    mailbox_id uuid,
+    submission jsonb,
+    CONSTRAINT outreach_flows_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT outreach_flows_flow_type_check CHECK ((flow_type = ANY (ARRAY['email'::text, 'form_submission'::text]))),
+    CONSTRAINT outreach_flows_sequence_order_check CHECK ((sequence_order >= 0)),
+    CONSTRAINT outreach_flows_status_check CHECK ((status = ANY (ARRAY['draft'::text, 'scheduled'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'canceled'::text])))
+);
+
+CREATE TABLE public.scrape_results (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    search_task_id uuid NOT NULL,
+    website_url text NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    extracted_emails text[],
+    extracted_phone text[],
+    raw_content text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    status_reason text,
+    lease_expires_at timestamp with time zone,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    page_title text,
+    page_description text,
+    site_name text,
+    pages_fetched integer DEFAULT 0 NOT NULL,
+    organization_id uuid NOT NULL,
+    CONSTRAINT scrape_results_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT scrape_results_pages_fetched_check CHECK ((pages_fetched >= 0)),
+    CONSTRAINT scrape_results_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'scraping'::text, 'completed'::text, 'failed'::text, 'skipped'::text])))
+);
+
+CREATE TABLE public.search_tasks (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    campaign_id uuid NOT NULL,
+    search_query text NOT NULL,
+    language text,
+    status text DEFAULT 'pending'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    status_reason text,
+    lease_expires_at timestamp with time zone,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    organization_id uuid NOT NULL,
+    CONSTRAINT search_tasks_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT search_tasks_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'in_progress'::text, 'completed'::text, 'failed'::text])))
+);
+
+CREATE VIEW public.campaign_stats WITH (security_invoker='true') AS
+ SELECT c.id AS campaign_id,
+    c.organization_id,
+    c.campaign_name,
+    c.status,
+    COALESCE(st.counts, '{}'::jsonb) AS search_tasks,
+    COALESCE(sr.counts, '{}'::jsonb) AS scrape_results,
+    COALESCE(cc.counts, '{}'::jsonb) AS campaign_contacts,
+    COALESCE(f.counts, '{}'::jsonb) AS outreach_flows,
+    COALESCE(u.n, (0)::bigint) AS campaign_unsubscribes,
+    COALESCE(oo.unsubscribed, (0)::bigint) AS unsubscribed_everywhere,
+    COALESCE(oo.bounced, (0)::bigint) AS bounced_or_complained,
+    (COALESCE(cc.prompt_tokens, (0)::numeric))::bigint AS prompt_tokens,
+    (COALESCE(cc.completion_tokens, (0)::numeric))::bigint AS completion_tokens,
+    COALESCE(im.replied, (0)::bigint) AS replied,
+    c.paused_reason
+   FROM (((((((public.campaigns c
+     LEFT JOIN LATERAL ( SELECT jsonb_object_agg(s.status, s.n) AS counts
+           FROM ( SELECT t.status,
+                    count(*) AS n
+                   FROM public.search_tasks t
+                  WHERE (t.campaign_id = c.id)
+                  GROUP BY t.status) s) st ON (true))
+     LEFT JOIN LATERAL ( SELECT jsonb_object_agg(s.status, s.n) AS counts
+           FROM ( SELECT r.status,
+                    count(*) AS n
+                   FROM (public.search_tasks t
+                     JOIN public.scrape_results r ON ((r.search_task_id = t.id)))
+                  WHERE (t.campaign_id = c.id)
+                  GROUP BY r.status) s) sr ON (true))
+     LEFT JOIN LATERAL ( SELECT jsonb_object_agg(s.status, s.n) AS counts,
+            sum(s.p) AS prompt_tokens,
+            sum(s.q) AS completion_tokens
+           FROM ( SELECT x.status,
+                    count(*) AS n,
+                    sum(x.prompt_tokens) AS p,
+                    sum(x.completion_tokens) AS q
+                   FROM public.campaign_contacts x
+                  WHERE (x.campaign_id = c.id)
+                  GROUP BY x.status) s) cc ON (true))
+     LEFT JOIN LATERAL ( SELECT jsonb_object_agg(s.status, s.n) AS counts
+           FROM ( SELECT o.status,
+                    count(*) AS n
+                   FROM public.outreach_flows o
+                  WHERE (o.campaign_id = c.id)
+                  GROUP BY o.status) s) f ON (true))
+     LEFT JOIN LATERAL ( SELECT count(*) AS n
+           FROM public.campaign_unsubscribes x
+          WHERE (x.campaign_id = c.id)) u ON (true))
+     LEFT JOIN ( SELECT x.campaign_id,
+            ct.organization_id,
+            count(*) FILTER (WHERE ct.unsubscribe_requested) AS unsubscribed,
+            count(*) FILTER (WHERE (ct.reached_status = ANY (ARRAY['bounced'::text, 'complained'::text]))) AS bounced
+           FROM (public.contacts ct
+             JOIN public.campaign_contacts x ON ((x.contact_id = ct.id)))
+          WHERE (ct.unsubscribe_requested OR (ct.reached_status = ANY (ARRAY['unsubscribed'::text, 'bounced'::text, 'complained'::text])))
+          GROUP BY x.campaign_id, ct.organization_id) oo ON (((oo.campaign_id = c.id) AND (oo.organization_id = c.organization_id))))
+     LEFT JOIN LATERAL ( SELECT count(DISTINCT m.contact_id) AS replied
+           FROM public.inbound_messages m
+          WHERE ((m.campaign_id = c.id) AND (m.kind = ANY (ARRAY['reply'::text, 'stop_request'::text])))) im ON (true));
+
+CREATE TABLE public.contact_forms (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    scrape_result_id uuid NOT NULL,
+    site text NOT NULL,
+    page_url text NOT NULL,
+    action text NOT NULL,
+    method text NOT NULL,
+    enctype text NOT NULL,
+    fields jsonb NOT NULL,
+    roles jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT contact_forms_fields_check CHECK ((jsonb_typeof(fields) = 'array'::text)),
+    CONSTRAINT contact_forms_method_check CHECK ((method = 'post'::text))
+);
+
+CREATE TABLE public.mailboxes (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    email text NOT NULL,
+    display_name text,
+    smtp_endpoint text NOT NULL,
+    imap_endpoint text,
+    smtp_secret_id uuid NOT NULL,
+    imap_secret_id uuid,
+    daily_cap integer NOT NULL,
+    ramp_start integer,
+    ramp_step integer DEFAULT 0 NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    smtp_error text,
+    smtp_error_at timestamp with time zone,
+    send_blocked_until timestamp with time zone,
+    imap_error text,
+    imap_error_at timestamp with time zone,
+    last_synced_at timestamp with time zone,
+    imap_uidvalidity bigint,
+    imap_last_uid bigint DEFAULT 0 NOT NULL,
+    sync_lease_expires_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    paused_reason text,
+    CONSTRAINT mailboxes_daily_cap_check CHECK (((daily_cap >= 1) AND (daily_cap <= 10000))),
+    CONSTRAINT mailboxes_display_name_check CHECK (((display_name IS NULL) OR (((length(display_name) >= 1) AND (length(display_name) <= 100)) AND (display_name !~ '[<>"[:cntrl:]]'::text)))),
+    CONSTRAINT mailboxes_email_check CHECK (((email = lower(email)) AND (length(email) <= 254))),
+    CONSTRAINT mailboxes_ramp_start_check CHECK (((ramp_start >= 1) AND (ramp_start <= 10000))),
+    CONSTRAINT mailboxes_ramp_step_check CHECK (((ramp_step >= 0) AND (ramp_step <= 10000)))
+);
+
+CREATE TABLE public.organization_members (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    role text DEFAULT 'member'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT organization_members_role_check CHECK ((role = ANY (ARRAY['member'::text, 'admin'::text])))
+);
+
+CREATE TABLE public.organizations (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    org_name text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    daily_send_cap integer DEFAULT 1000 NOT NULL,
+    CONSTRAINT organizations_daily_send_cap_check CHECK (((daily_send_cap >= 0) AND (daily_send_cap <= 1000000)))
+);
+
+CREATE TABLE public.public_mail_domains (
+    domain text NOT NULL,
+    CONSTRAINT public_mail_domains_domain_check CHECK ((domain = lower(domain)))
+);
+
+CREATE TABLE public.send_spacing (
+    domain text NOT NULL,
+    next_allowed_at timestamp with time zone NOT NULL
+);
+
+CREATE TABLE public.sender_domains (
+    organization_id uuid NOT NULL,
+    domain text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT sender_domains_domain_check CHECK (((domain = lower(domain)) AND (domain ~ '^[^@\s]+\.[^@\s.]+$'::text)))
+);
+
+CREATE TABLE public.sns_messages (
+    message_id text NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+ALTER TABLE ONLY public.campaign_contacts
+    ADD CONSTRAINT campaign_contacts_pkey PRIMARY KEY (campaign_id, contact_id);
+
+ALTER TABLE ONLY public.campaign_unsubscribes
+    ADD CONSTRAINT campaign_unsubscribes_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.campaign_unsubscribes
+    ADD CONSTRAINT campaign_unsubscribes_unique UNIQUE (campaign_id, contact_id);
+
+ALTER TABLE ONLY public.campaigns
+    ADD CONSTRAINT campaigns_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.contact_forms
+    ADD CONSTRAINT contact_forms_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.contact_forms
+    ADD CONSTRAINT contact_forms_scrape_result_id_page_url_action_key UNIQUE (scrape_result_id, page_url, action);
+
+ALTER TABLE ONLY public.contacts
+    ADD CONSTRAINT contacts_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.inbound_messages
+    ADD CONSTRAINT inbound_messages_mailbox_id_fingerprint_key UNIQUE (mailbox_id, fingerprint);
+
+ALTER TABLE ONLY public.inbound_messages
+    ADD CONSTRAINT inbound_messages_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.mailboxes
+    ADD CONSTRAINT mailboxes_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.organization_members
+    ADD CONSTRAINT organization_members_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.organization_members
+    ADD CONSTRAINT organization_members_unique UNIQUE (organization_id, user_id);
+
+ALTER TABLE ONLY public.organizations
+    ADD CONSTRAINT organizations_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.outreach_flows
+    ADD CONSTRAINT outreach_flows_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.outreach_flows
+    ADD CONSTRAINT outreach_flows_step_unique UNIQUE (campaign_id, contact_id, sequence_order);
+
+ALTER TABLE ONLY public.public_mail_domains
+    ADD CONSTRAINT public_mail_domains_pkey PRIMARY KEY (domain);
+
+ALTER TABLE ONLY public.scrape_results
+    ADD CONSTRAINT scrape_results_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.scrape_results
+    ADD CONSTRAINT scrape_results_task_url_unique UNIQUE (search_task_id, website_url);
+
+ALTER TABLE ONLY public.search_tasks
+    ADD CONSTRAINT search_tasks_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY public.send_spacing
+    ADD CONSTRAINT send_spacing_pkey PRIMARY KEY (domain);
+
+ALTER TABLE ONLY public.sender_domains
+    ADD CONSTRAINT sender_domains_pkey PRIMARY KEY (organization_id, domain);
+
+ALTER TABLE ONLY public.sns_messages
+    ADD CONSTRAINT sns_messages_pkey PRIMARY KEY (message_id);
+
+CREATE INDEX campaign_contacts_campaign_status_idx ON public.campaign_contacts USING btree (campaign_id, status) INCLUDE (organization_id, prompt_tokens, completion_tokens);
+
+CREATE INDEX campaign_contacts_contact_idx ON public.campaign_contacts USING btree (contact_id);
+
+CREATE INDEX campaign_contacts_open_idx ON public.campaign_contacts USING btree (next_attempt_at) WHERE (status = ANY (ARRAY['pending'::text, 'drafting'::text]));
+
+CREATE INDEX campaign_contacts_organization_idx ON public.campaign_contacts USING btree (organization_id);
+
+CREATE INDEX campaign_unsubscribes_contact_idx ON public.campaign_unsubscribes USING btree (contact_id);
+
+CREATE INDEX campaign_unsubscribes_organization_idx ON public.campaign_unsubscribes USING btree (organization_id);
+
+CREATE INDEX campaigns_created_by_idx ON public.campaigns USING btree (created_by);
+
+CREATE INDEX campaigns_organization_idx ON public.campaigns USING btree (organization_id);
+
+CREATE INDEX contact_forms_organization_site_idx ON public.contact_forms USING btree (organization_id, site);
+
+CREATE INDEX contacts_contact_form_idx ON public.contacts USING btree (contact_form_id);
+
+CREATE INDEX contacts_opted_out_idx ON public.contacts USING btree (organization_id, id) INCLUDE (unsubscribe_requested, reached_status) WHERE (unsubscribe_requested OR (reached_status = ANY (ARRAY['unsubscribed'::text, 'bounced'::text, 'complained'::text])));
+
+CREATE UNIQUE INDEX contacts_org_email_unique ON public.contacts USING btree (organization_id, lower(email));
+
+CREATE INDEX contacts_organization_created_idx ON public.contacts USING btree (organization_id, created_at DESC);
+
+CREATE INDEX contacts_organization_domain_idx ON public.contacts USING btree (organization_id, lower(split_part(email, '@'::text, 2)));
+
+CREATE UNIQUE INDEX contacts_organization_form_site_idx ON public.contacts USING btree (organization_id, form_site) WHERE (email IS NULL);
+
+CREATE INDEX contacts_source_scrape_idx ON public.contacts USING btree (source_scrape_id);
+
+CREATE INDEX inbound_messages_campaign_idx ON public.inbound_messages USING btree (campaign_id, kind) INCLUDE (contact_id, organization_id);
+
+CREATE INDEX inbound_messages_contact_idx ON public.inbound_messages USING btree (contact_id);
+
+CREATE INDEX inbound_messages_flow_idx ON public.inbound_messages USING btree (flow_id);
+
+CREATE INDEX inbound_messages_organization_idx ON public.inbound_messages USING btree (organization_id, received_at DESC);
+
+CREATE UNIQUE INDEX mailboxes_organization_email_idx ON public.mailboxes USING btree (organization_id, email);
+
+CREATE INDEX organization_members_user_idx ON public.organization_members USING btree (user_id);
+
+CREATE INDEX outreach_flows_campaign_status_idx ON public.outreach_flows USING btree (campaign_id, status) INCLUDE (organization_id);
+
+CREATE INDEX outreach_flows_contact_idx ON public.outreach_flows USING btree (contact_id);
+
+CREATE INDEX outreach_flows_due_idx ON public.outreach_flows USING btree (scheduled_send_time) WHERE (status = 'scheduled'::text);
+
+CREATE INDEX outreach_flows_form_contact_idx ON public.outreach_flows USING btree (contact_id, sent_at) WHERE (flow_type = 'form_submission'::text);
+
+CREATE INDEX outreach_flows_mailbox_sent_idx ON public.outreach_flows USING btree (mailbox_id, sent_at) WHERE ((mailbox_id IS NOT NULL) AND (status = ANY (ARRAY['sent'::text, 'sending'::text])));
+
+CREATE INDEX outreach_flows_message_id_idx ON public.outreach_flows USING btree (message_id) WHERE (message_id IS NOT NULL);
+
+CREATE INDEX outreach_flows_organization_idx ON public.outreach_flows USING btree (organization_id);
+
+CREATE INDEX outreach_flows_sending_idx ON public.outreach_flows USING btree (id) WHERE (status = 'sending'::text);
+
+CREATE INDEX outreach_flows_sent_idx ON public.outreach_flows USING btree (campaign_id, sent_at) WHERE (status = 'sent'::text);
+
+CREATE INDEX outreach_flows_thread_idx ON public.outreach_flows USING btree (contact_id, campaign_id, sequence_order);
+
+CREATE INDEX scrape_results_open_idx ON public.scrape_results USING btree (next_attempt_at) WHERE (status = ANY (ARRAY['pending'::text, 'scraping'::text]));
+
+CREATE INDEX scrape_results_organization_idx ON public.scrape_results USING btree (organization_id);
+
+CREATE INDEX scrape_results_task_status_idx ON public.scrape_results USING btree (search_task_id, status);
+
+CREATE INDEX search_tasks_campaign_idx ON public.search_tasks USING btree (campaign_id);
+
+CREATE INDEX search_tasks_open_idx ON public.search_tasks USING btree (next_attempt_at) WHERE (status = ANY (ARRAY['pending'::text, 'in_progress'::text]));
+
+CREATE INDEX search_tasks_organization_idx ON public.search_tasks USING btree (organization_id);
+
+CREATE INDEX sns_messages_received_at_idx ON public.sns_messages USING btree (received_at);
+
+CREATE TRIGGER campaign_contacts_same_organization BEFORE INSERT OR UPDATE OF campaign_id, contact_id, organization_id ON public.campaign_contacts FOR EACH ROW EXECUTE FUNCTION public.ensure_same_organization();
+
+CREATE TRIGGER campaign_contacts_updated_at BEFORE UPDATE ON public.campaign_contacts FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+CREATE TRIGGER campaign_contacts_webhook AFTER INSERT ON public.campaign_contacts FOR EACH ROW EXECUTE FUNCTION public.dispatch_webhook('draft_message');
+
+CREATE TRIGGER campaign_unsubscribes_same_organization BEFORE INSERT OR UPDATE OF campaign_id, contact_id, organization_id ON public.campaign_unsubscribes FOR EACH ROW EXECUTE FUNCTION public.ensure_same_organization();
+
+CREATE TRIGGER campaign_unsubscribes_stop_the_company AFTER INSERT ON public.campaign_unsubscribes FOR EACH ROW EXECUTE FUNCTION private.stop_the_company_in_campaign();
+
+CREATE TRIGGER campaigns_cancel_when_completed AFTER UPDATE OF status ON public.campaigns FOR EACH ROW WHEN (((new.status = 'completed'::text) AND (old.status IS DISTINCT FROM 'completed'::text))) EXECUTE FUNCTION private.cancel_completed_campaign();
+
+CREATE TRIGGER campaigns_check_settings BEFORE INSERT OR UPDATE OF ai_settings, organization_id ON public.campaigns FOR EACH ROW EXECUTE FUNCTION private.check_campaign_settings();
+
+CREATE TRIGGER campaigns_clear_paused_reason BEFORE UPDATE OF status ON public.campaigns FOR EACH ROW WHEN ((new.status = 'active'::text)) EXECUTE FUNCTION private.clear_paused_reason();
+
+CREATE TRIGGER campaigns_updated_at BEFORE UPDATE ON public.campaigns FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+CREATE TRIGGER contacts_keep_opt_outs BEFORE UPDATE OF unsubscribe_requested, reached_status ON public.contacts FOR EACH ROW EXECUTE FUNCTION private.keep_opt_outs();
+
+CREATE TRIGGER contacts_source_same_organization BEFORE INSERT OR UPDATE OF source_scrape_id, organization_id ON public.contacts FOR EACH ROW EXECUTE FUNCTION private.contact_source_same_organization();
+
+CREATE TRIGGER contacts_stop_the_company AFTER UPDATE OF reached_status, unsubscribe_requested ON public.contacts FOR EACH ROW WHEN (((new.reached_status <> 'pending'::text) AND ((old.reached_status IS DISTINCT FROM new.reached_status) OR (old.unsubscribe_requested IS DISTINCT FROM new.unsubscribe_requested)))) EXECUTE FUNCTION private.stop_the_company();
+
+CREATE TRIGGER contacts_trip_breakers AFTER UPDATE OF reached_status ON public.contacts FOR EACH ROW WHEN (((new.reached_status = ANY (ARRAY['bounced'::text, 'complained'::text])) AND (old.reached_status IS DISTINCT FROM new.reached_status))) EXECUTE FUNCTION private.trip_breakers();
+
+CREATE TRIGGER contacts_updated_at BEFORE UPDATE ON public.contacts FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+CREATE TRIGGER mailboxes_clear_paused_reason BEFORE UPDATE OF active ON public.mailboxes FOR EACH ROW WHEN (new.active) EXECUTE FUNCTION private.clear_paused_reason();
+
+CREATE TRIGGER mailboxes_remove BEFORE DELETE ON public.mailboxes FOR EACH ROW EXECUTE FUNCTION private.remove_mailbox();
+
+CREATE TRIGGER organizations_limit_daily_send_cap BEFORE UPDATE OF daily_send_cap ON public.organizations FOR EACH ROW EXECUTE FUNCTION private.limit_daily_send_cap();
+
+CREATE TRIGGER organizations_updated_at BEFORE UPDATE ON public.organizations FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+CREATE TRIGGER outreach_flows_same_organization BEFORE INSERT OR UPDATE OF campaign_id, contact_id, organization_id ON public.outreach_flows FOR EACH ROW EXECUTE FUNCTION public.ensure_same_organization();
+
+CREATE TRIGGER outreach_flows_updated_at BEFORE UPDATE ON public.outreach_flows FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+CREATE TRIGGER scrape_results_organization BEFORE INSERT OR UPDATE OF search_task_id, organization_id ON public.scrape_results FOR EACH ROW EXECUTE FUNCTION private.scrape_result_organization();
+
+CREATE TRIGGER scrape_results_updated_at BEFORE UPDATE ON public.scrape_results FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+CREATE TRIGGER scrape_results_webhook AFTER INSERT ON public.scrape_results FOR EACH ROW EXECUTE FUNCTION public.dispatch_webhook('scrape_url');
+
+CREATE TRIGGER search_tasks_organization BEFORE INSERT OR UPDATE OF campaign_id, organization_id ON public.search_tasks FOR EACH ROW EXECUTE FUNCTION private.search_task_organization();
+
+CREATE TRIGGER search_tasks_updated_at BEFORE UPDATE ON public.search_tasks FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+
+CREATE TRIGGER search_tasks_webhook AFTER INSERT ON public.search_tasks FOR EACH ROW EXECUTE FUNCTION public.dispatch_webhook('run_search');
+
+ALTER TABLE ONLY public.campaign_contacts
+    ADD CONSTRAINT campaign_contacts_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id);
+
+ALTER TABLE ONLY public.campaign_unsubscribes
+    ADD CONSTRAINT campaign_unsubscribes_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id);
+
+ALTER TABLE ONLY public.contact_forms
+    ADD CONSTRAINT contact_forms_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.contact_forms
+    ADD CONSTRAINT contact_forms_scrape_result_id_fkey FOREIGN KEY (scrape_result_id) REFERENCES public.scrape_results(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.contacts
+    ADD CONSTRAINT contacts_contact_form_id_fkey FOREIGN KEY (contact_form_id) REFERENCES public.contact_forms(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY public.campaign_contacts
+    ADD CONSTRAINT fk_campaign_contacts_campaign FOREIGN KEY (campaign_id) REFERENCES public.campaigns(id);
+
+ALTER TABLE ONLY public.campaign_contacts
+    ADD CONSTRAINT fk_campaign_contacts_contact FOREIGN KEY (contact_id) REFERENCES public.contacts(id);
+
+ALTER TABLE ONLY public.campaign_unsubscribes
+    ADD CONSTRAINT fk_campaign_unsubscribes_campaign FOREIGN KEY (campaign_id) REFERENCES public.campaigns(id);
+
+ALTER TABLE ONLY public.campaign_unsubscribes
+    ADD CONSTRAINT fk_campaign_unsubscribes_contact FOREIGN KEY (contact_id) REFERENCES public.contacts(id);
+
+ALTER TABLE ONLY public.campaigns
+    ADD CONSTRAINT fk_campaigns_created_by FOREIGN KEY (created_by) REFERENCES auth.users(id);
+
+ALTER TABLE ONLY public.campaigns
+    ADD CONSTRAINT fk_campaigns_org FOREIGN KEY (organization_id) REFERENCES public.organizations(id);
+
+ALTER TABLE ONLY public.contacts
+    ADD CONSTRAINT fk_contacts_org FOREIGN KEY (organization_id) REFERENCES public.organizations(id);
+
+ALTER TABLE ONLY public.contacts
+    ADD CONSTRAINT fk_contacts_scrape FOREIGN KEY (source_scrape_id) REFERENCES public.scrape_results(id);
+
+ALTER TABLE ONLY public.organization_members
+    ADD CONSTRAINT fk_org_members_org FOREIGN KEY (organization_id) REFERENCES public.organizations(id);
+
+ALTER TABLE ONLY public.organization_members
+    ADD CONSTRAINT fk_org_members_user FOREIGN KEY (user_id) REFERENCES auth.users(id);
+
+ALTER TABLE ONLY public.outreach_flows
+    ADD CONSTRAINT fk_outreach_flows_campaign FOREIGN KEY (campaign_id) REFERENCES public.campaigns(id);
+
+ALTER TABLE ONLY public.outreach_flows
+    ADD CONSTRAINT fk_outreach_flows_contact FOREIGN KEY (contact_id) REFERENCES public.contacts(id);
+
+ALTER TABLE ONLY public.scrape_results
+    ADD CONSTRAINT fk_scrape_results_task FOREIGN KEY (search_task_id) REFERENCES public.search_tasks(id);
+
+ALTER TABLE ONLY public.search_tasks
+    ADD CONSTRAINT fk_search_tasks_campaign FOREIGN KEY (campaign_id) REFERENCES public.campaigns(id);
+
+ALTER TABLE ONLY public.inbound_messages
+    ADD CONSTRAINT inbound_messages_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES public.campaigns(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY public.inbound_messages
+    ADD CONSTRAINT inbound_messages_contact_id_fkey FOREIGN KEY (contact_id) REFERENCES public.contacts(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY public.inbound_messages
+    ADD CONSTRAINT inbound_messages_flow_id_fkey FOREIGN KEY (flow_id) REFERENCES public.outreach_flows(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY public.inbound_messages
+    ADD CONSTRAINT inbound_messages_mailbox_id_fkey FOREIGN KEY (mailbox_id) REFERENCES public.mailboxes(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY public.inbound_messages
+    ADD CONSTRAINT inbound_messages_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.mailboxes
+    ADD CONSTRAINT mailboxes_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY public.outreach_flows
+    ADD CONSTRAINT outreach_flows_mailbox_id_fkey FOREIGN KEY (mailbox_id) REFERENCES public.mailboxes(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY public.outreach_flows
+    ADD CONSTRAINT outreach_flows_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id);
+
+ALTER TABLE ONLY public.scrape_results
+    ADD CONSTRAINT scrape_results_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id);
+
+ALTER TABLE ONLY public.search_tasks
+    ADD CONSTRAINT search_tasks_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id);
+
+ALTER TABLE ONLY public.sender_domains
+    ADD CONSTRAINT sender_domains_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+ALTER TABLE public.campaign_contacts ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY campaign_contacts_insert ON public.campaign_contacts FOR INSERT TO authenticated WITH CHECK ((( SELECT c.organization_id
+   FROM public.campaigns c
+  WHERE (c.id = campaign_contacts.campaign_id)) = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
+
+CREATE POLICY campaign_contacts_select ON public.campaign_contacts FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
+
+ALTER TABLE public.campaign_unsubscribes ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY campaign_unsubscribes_insert ON public.campaign_unsubscribes FOR INSERT TO authenticated WITH CHECK ((( SELECT c.organization_id
+   FROM public.campaigns c
+  WHERE (c.id = campaign_unsubscribes.campaign_id)) = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
+
+CREATE POLICY campaign_unsubscribes_select ON public.campaign_unsubscribes FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
+
+ALTER TABLE public.campaigns ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY campaigns_select ON public.campaigns FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
+
+CREATE POLICY campaigns_update ON public.campaigns FOR UPDATE TO authenticated USING ((organization_id = ANY (( SELECT private.user_admin_organizations() AS user_admin_organizations)::uuid[]))) WITH CHECK ((organization_id = ANY (( SELECT private.user_admin_organizations() AS user_admin_organizations)::uuid[])));
+
+ALTER TABLE public.contact_forms ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY contact_forms_select ON public.contact_forms FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
+
+ALTER TABLE public.contacts ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY contacts_insert ON public.contacts FOR INSERT TO authenticated WITH CHECK ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
+
+CREATE POLICY contacts_select ON public.contacts FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
+
+CREATE POLICY contacts_update ON public.contacts FOR UPDATE TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[]))) WITH CHECK ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
+
+ALTER TABLE public.inbound_messages ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY inbound_messages_select ON public.inbound_messages FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
+
+ALTER TABLE public.mailboxes ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY mailboxes_delete ON public.mailboxes FOR DELETE TO authenticated USING ((organization_id = ANY (( SELECT private.user_admin_organizations() AS user_admin_organizations)::uuid[])));
+
+CREATE POLICY mailboxes_select ON public.mailboxes FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
+
+CREATE POLICY mailboxes_update ON public.mailboxes FOR UPDATE TO authenticated USING ((organization_id = ANY (( SELECT private.user_admin_organizations() AS user_admin_organizations)::uuid[]))) WITH CHECK ((organization_id = ANY (( SELECT private.user_admin_organizations() AS user_admin_organizations)::uuid[])));
+
+ALTER TABLE public.organization_members ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY organization_members_delete ON public.organization_members FOR DELETE TO authenticated USING ((organization_id = ANY (( SELECT private.user_admin_organizations() AS user_admin_organizations)::uuid[])));
+
+CREATE POLICY organization_members_insert ON public.organization_members FOR INSERT TO authenticated WITH CHECK ((organization_id = ANY (( SELECT private.user_admin_organizations() AS user_admin_organizations)::uuid[])));
+
+CREATE POLICY organization_members_select ON public.organization_members FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
+
+CREATE POLICY organization_members_update ON public.organization_members FOR UPDATE TO authenticated USING ((organization_id = ANY (( SELECT private.user_admin_organizations() AS user_admin_organizations)::uuid[]))) WITH CHECK ((organization_id = ANY (( SELECT private.user_admin_organizations() AS user_admin_organizations)::uuid[])));
+
+ALTER TABLE public.organizations ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY organizations_select ON public.organizations FOR SELECT TO authenticated USING ((id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
+
+CREATE POLICY organizations_update ON public.organizations FOR UPDATE TO authenticated USING ((id = ANY (( SELECT private.user_admin_organizations() AS user_admin_organizations)::uuid[]))) WITH CHECK ((id = ANY (( SELECT private.user_admin_organizations() AS user_admin_organizations)::uuid[])));
+
+ALTER TABLE public.outreach_flows ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY outreach_flows_select ON public.outreach_flows FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
+
+CREATE POLICY outreach_flows_update ON public.outreach_flows FOR UPDATE TO authenticated USING (((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])) AND (status = ANY (ARRAY['draft'::text, 'scheduled'::text])))) WITH CHECK (((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])) AND (status = ANY (ARRAY['draft'::text, 'scheduled'::text, 'canceled'::text]))));
+
+ALTER TABLE public.public_mail_domains ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY public_mail_domains_select ON public.public_mail_domains FOR SELECT TO authenticated USING (true);
+
+ALTER TABLE public.scrape_results ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY scrape_results_select ON public.scrape_results FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
+
+ALTER TABLE public.search_tasks ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY search_tasks_select ON public.search_tasks FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
+
+ALTER TABLE public.send_spacing ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE public.sender_domains ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY sender_domains_select ON public.sender_domains FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
+
+ALTER TABLE public.sns_messages ENABLE ROW LEVEL SECURITY;
+
+GRANT USAGE ON SCHEMA private TO authenticated;
+
+GRANT USAGE ON SCHEMA public TO anon;
+GRANT USAGE ON SCHEMA public TO authenticated;
+GRANT USAGE ON SCHEMA public TO service_role;
+
+REVOKE ALL ON FUNCTION private.breaker_reason(attempts bigint, bounced bigint, complained bigint, limits jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.campaign_daily_cap(settings jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.campaign_settings_problem(settings jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.campaign_settings_problem_before_guardrails(settings jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.campaign_settings_problem_before_mailboxes(settings jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.cancel_completed_campaign() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.check_campaign_settings() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.clear_paused_reason() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.contact_source_same_organization() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.keep_opt_outs() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.limit_daily_send_cap() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.mailbox_cap(daily_cap integer, ramp_start integer, ramp_step integer, added timestamp with time zone) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.mailbox_url_problem(url text, kind text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.plain_name(value jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.recent_attempts(campaign uuid, mailbox uuid, OUT attempts bigint, OUT bounced bigint, OUT complained bigint) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.remove_mailbox() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.scrape_result_organization() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.search_task_organization() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.stop_the_company() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.stop_the_company_in_campaign() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.trip_breakers() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.unknown_key(value jsonb, known text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.unknown_key(value jsonb, known text[]) TO authenticated;
+
+REVOKE ALL ON FUNCTION private.user_admin_organizations() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.user_admin_organizations() TO authenticated;
+
+REVOKE ALL ON FUNCTION private.user_organizations() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.user_organizations() TO authenticated;
+
+REVOKE ALL ON FUNCTION private.whole_number(value jsonb, low integer, high integer) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.without_password(url text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION public.add_contacts(organization_id uuid, contacts jsonb, campaign_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.add_contacts(organization_id uuid, contacts jsonb, campaign_id uuid) TO authenticated;
+GRANT ALL ON FUNCTION public.add_contacts(organization_id uuid, contacts jsonb, campaign_id uuid) TO service_role;
+
+REVOKE ALL ON FUNCTION public.add_mailbox(organization_id uuid, email text, smtp_url text, imap_url text, daily_cap integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.add_mailbox(organization_id uuid, email text, smtp_url text, imap_url text, daily_cap integer) TO authenticated;
+GRANT ALL ON FUNCTION public.add_mailbox(organization_id uuid, email text, smtp_url text, imap_url text, daily_cap integer) TO service_role;
+
+REVOKE ALL ON FUNCTION public.contact_data(organization_id uuid, email text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.contact_data(organization_id uuid, email text) TO authenticated;
+GRANT ALL ON FUNCTION public.contact_data(organization_id uuid, email text) TO service_role;
+
+REVOKE ALL ON FUNCTION public.dispatch_webhook() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION public.ensure_same_organization() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION public.set_updated_at() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION public.suppression_reason(contact uuid, campaign uuid) FROM PUBLIC;
+
+GRANT ALL ON TABLE public.campaign_contacts TO service_role;
+GRANT SELECT ON TABLE public.campaign_contacts TO authenticated;
+
+GRANT INSERT(campaign_id) ON TABLE public.campaign_contacts TO authenticated;
+
+GRANT INSERT(contact_id) ON TABLE public.campaign_contacts TO authenticated;
+
+GRANT ALL ON TABLE public.campaign_unsubscribes TO service_role;
+GRANT SELECT ON TABLE public.campaign_unsubscribes TO authenticated;
+
+GRANT INSERT(campaign_id) ON TABLE public.campaign_unsubscribes TO authenticated;
+
+GRANT INSERT(contact_id) ON TABLE public.campaign_unsubscribes TO authenticated;
+
+GRANT INSERT(reason) ON TABLE public.campaign_unsubscribes TO authenticated;
+
+GRANT ALL ON TABLE public.campaigns TO service_role;
+GRANT SELECT ON TABLE public.campaigns TO authenticated;
+
+GRANT UPDATE(campaign_name) ON TABLE public.campaigns TO authenticated;
+
+GRANT UPDATE(instructions) ON TABLE public.campaigns TO authenticated;
+
+GRANT UPDATE(tone) ON TABLE public.campaigns TO authenticated;
+
+GRANT UPDATE(word_limit) ON TABLE public.campaigns TO authenticated;
+
+GRANT UPDATE(ai_settings) ON TABLE public.campaigns TO authenticated;
+
+GRANT UPDATE(default_language) ON TABLE public.campaigns TO authenticated;
+
+GRANT UPDATE(status) ON TABLE public.campaigns TO authenticated;
+
+GRANT ALL ON TABLE public.contacts TO service_role;
+GRANT SELECT ON TABLE public.contacts TO authenticated;
+
+GRANT INSERT(organization_id) ON TABLE public.contacts TO authenticated;
+
+GRANT INSERT(email) ON TABLE public.contacts TO authenticated;
+
+GRANT INSERT(phone),UPDATE(phone) ON TABLE public.contacts TO authenticated;
+
+GRANT INSERT(name),UPDATE(name) ON TABLE public.contacts TO authenticated;
+
+GRANT INSERT(language_preference),UPDATE(language_preference) ON TABLE public.contacts TO authenticated;
+
+GRANT UPDATE(reached_status) ON TABLE public.contacts TO authenticated;
+
+GRANT UPDATE(unsubscribe_requested) ON TABLE public.contacts TO authenticated;
+
+GRANT UPDATE(unsubscribe_reason) ON TABLE public.contacts TO authenticated;
+
+GRANT INSERT(extra_data),UPDATE(extra_data) ON TABLE public.contacts TO authenticated;
+
+GRANT SELECT ON TABLE public.inbound_messages TO authenticated;
+GRANT ALL ON TABLE public.inbound_messages TO service_role;
+
+GRANT ALL ON TABLE public.outreach_flows TO service_role;
+GRANT SELECT ON TABLE public.outreach_flows TO authenticated;
+
+GRANT UPDATE(status) ON TABLE public.outreach_flows TO authenticated;
+
+GRANT UPDATE(subject) ON TABLE public.outreach_flows TO authenticated;
+
+GRANT UPDATE(body) ON TABLE public.outreach_flows TO authenticated;
+
+GRANT UPDATE(scheduled_send_time) ON TABLE public.outreach_flows TO authenticated;
+
+GRANT ALL ON TABLE public.scrape_results TO service_role;
+GRANT SELECT ON TABLE public.scrape_results TO authenticated;
+
+GRANT ALL ON TABLE public.search_tasks TO service_role;
+GRANT SELECT ON TABLE public.search_tasks TO authenticated;
+
+GRANT SELECT ON TABLE public.campaign_stats TO authenticated;
+GRANT ALL ON TABLE public.campaign_stats TO service_role;
+
+GRANT SELECT ON TABLE public.contact_forms TO authenticated;
+GRANT ALL ON TABLE public.contact_forms TO service_role;
+
+GRANT DELETE ON TABLE public.mailboxes TO authenticated;
+GRANT ALL ON TABLE public.mailboxes TO service_role;
+
+GRANT SELECT(id) ON TABLE public.mailboxes TO authenticated;
+
+GRANT SELECT(organization_id) ON TABLE public.mailboxes TO authenticated;
+
+GRANT SELECT(email) ON TABLE public.mailboxes TO authenticated;
+
+GRANT SELECT(display_name),UPDATE(display_name) ON TABLE public.mailboxes TO authenticated;
+
+GRANT SELECT(smtp_endpoint) ON TABLE public.mailboxes TO authenticated;
+
+GRANT SELECT(imap_endpoint) ON TABLE public.mailboxes TO authenticated;
+
+GRANT SELECT(daily_cap),UPDATE(daily_cap) ON TABLE public.mailboxes TO authenticated;
+
+GRANT SELECT(ramp_start),UPDATE(ramp_start) ON TABLE public.mailboxes TO authenticated;
+
+GRANT SELECT(ramp_step),UPDATE(ramp_step) ON TABLE public.mailboxes TO authenticated;
+
+GRANT SELECT(active),UPDATE(active) ON TABLE public.mailboxes TO authenticated;
+
+GRANT SELECT(smtp_error) ON TABLE public.mailboxes TO authenticated;
+
+GRANT SELECT(smtp_error_at) ON TABLE public.mailboxes TO authenticated;
+
+GRANT SELECT(send_blocked_until) ON TABLE public.mailboxes TO authenticated;
+
+GRANT SELECT(imap_error) ON TABLE public.mailboxes TO authenticated;
+
+GRANT SELECT(imap_error_at) ON TABLE public.mailboxes TO authenticated;
+
+GRANT SELECT(last_synced_at) ON TABLE public.mailboxes TO authenticated;
+
+GRANT SELECT(created_at) ON TABLE public.mailboxes TO authenticated;
+
+GRANT SELECT(updated_at) ON TABLE public.mailboxes TO authenticated;
+
+GRANT SELECT(paused_reason) ON TABLE public.mailboxes TO authenticated;
+
+GRANT ALL ON TABLE public.organization_members TO service_role;
+GRANT SELECT,DELETE ON TABLE public.organization_members TO authenticated;
+
+GRANT INSERT(organization_id) ON TABLE public.organization_members TO authenticated;
+
+GRANT INSERT(user_id) ON TABLE public.organization_members TO authenticated;
+
+GRANT INSERT(role),UPDATE(role) ON TABLE public.organization_members TO authenticated;
+
+GRANT ALL ON TABLE public.organizations TO service_role;
+GRANT SELECT ON TABLE public.organizations TO authenticated;
+
+GRANT UPDATE(org_name) ON TABLE public.organizations TO authenticated;
+
+GRANT UPDATE(daily_send_cap) ON TABLE public.organizations TO authenticated;
+
+GRANT SELECT ON TABLE public.public_mail_domains TO authenticated;
+GRANT ALL ON TABLE public.public_mail_domains TO service_role;
+
+GRANT ALL ON TABLE public.send_spacing TO service_role;
+
+GRANT ALL ON TABLE public.sender_domains TO service_role;
+GRANT SELECT ON TABLE public.sender_domains TO authenticated;
+
+GRANT ALL ON TABLE public.sns_messages TO service_role;
