@@ -1,4 +1,4 @@
-"""sync_mailboxes: reads what came back to each mailbox and acts on it (issue 16).
+"""sync_mailboxes: reads what came back to each mailbox and acts on it (promise 8 in docs/DESIGN.md).
 
 Each mailbox's INBOX is read incrementally: the UIDVALIDITY and the last UID handled are kept on
 the mailbox, advanced in the same transaction as the effects of the messages read, one batch
