@@ -2,7 +2,7 @@
 
 The migrations are the history; this file is the present. It is made, never written by hand:
 a throwaway database on the embedded server gets every migration, pg_dump (the one pgserver
-ships, so its version matches the server's) dumps the public and private schemas with their
+ships, so its version matches the server's) dumps the project's schemas with their
 grants, and what varies from run to run or version to version is taken out.
 
     python -m local.schema            rewrite supabase/schema.sql (`make schema`)
@@ -25,9 +25,10 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from local import migrate
 
 SCHEMA_FILE = migrate.SUPABASE_DIR / "schema.sql"
-# The project's own schemas; auth and vault are Supabase's (made locally by supabase/bootstrap/),
-# supabase_migrations is the CLI's bookkeeping.
-SCHEMAS = ("public", "private")
+# Not the project's: auth and vault are Supabase's (made locally by supabase/bootstrap/),
+# supabase_migrations is the CLI's bookkeeping. Excluded rather than the project's schemas
+# selected: pg_dump leaves out default privileges that name no schema when schemas are selected.
+OTHERS = ("auth", "vault", "supabase_migrations")
 HEADER = (
     "-- The whole current schema, made from supabase/migrations/ by `make schema`: never edit it by hand.\n"
     "-- A new migration replaces a definition (CREATE OR REPLACE, DROP and CREATE) rather than wrapping\n"
@@ -64,7 +65,7 @@ def normalise(dump: str) -> str:
 def dump(url: str) -> str:
     """The normalised schema of the database at url."""
     args = [str(pg_dump_path()), "--schema-only", "--no-owner", "--no-tablespaces"]
-    args += [f"--schema={name}" for name in SCHEMAS]
+    args += [f"--exclude-schema={name}" for name in OTHERS]
     # Connection settings as pg_dump's own keywords (a libpq connection string), not psycopg's URL.
     conninfo = make_conninfo(**{k: v for k, v in conninfo_to_dict(url).items() if v is not None})
     result = subprocess.run([*args, "--dbname", conninfo], capture_output=True, text=True, check=False)

@@ -4,10 +4,6 @@
 
 CREATE SCHEMA private;
 
-CREATE SCHEMA public;
-
-COMMENT ON SCHEMA public IS 'standard public schema';
-
 CREATE FUNCTION private.breaker_reason(attempts bigint, bounced bigint, complained bigint, limits jsonb) RETURNS text
     LANGUAGE sql IMMUTABLE
     AS $$
@@ -335,6 +331,17 @@ BEGIN
 END
 $_$;
 
+CREATE FUNCTION private.my_organizations(role text DEFAULT NULL::text) RETURNS uuid[]
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+BEGIN
+  RETURN (SELECT coalesce(array_agg(m.organization_id), '{}')
+          FROM public.organization_members m
+          WHERE m.user_id = auth.uid() AND (my_organizations.role IS NULL OR m.role = my_organizations.role));
+END
+$$;
+
 CREATE FUNCTION private.plain_name(value jsonb) RETURNS boolean
     LANGUAGE sql IMMUTABLE
     SET search_path TO ''
@@ -487,8 +494,7 @@ CREATE FUNCTION private.user_admin_organizations() RETURNS uuid[]
     SET search_path TO ''
     AS $$
 BEGIN
-  RETURN (SELECT coalesce(array_agg(m.organization_id), '{}')
-          FROM public.organization_members m WHERE m.user_id = auth.uid() AND m.role = 'admin');
+  RETURN private.my_organizations('admin');
 END
 $$;
 
@@ -497,8 +503,7 @@ CREATE FUNCTION private.user_organizations() RETURNS uuid[]
     SET search_path TO ''
     AS $$
 BEGIN
-  RETURN (SELECT coalesce(array_agg(m.organization_id), '{}')
-          FROM public.organization_members m WHERE m.user_id = auth.uid());
+  RETURN private.my_organizations();
 END
 $$;
 
@@ -1360,91 +1365,91 @@ ALTER TABLE ONLY public.search_tasks
 ALTER TABLE ONLY public.sender_domains
     ADD CONSTRAINT sender_domains_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
+CREATE POLICY "admins add members to their organizations" ON public.organization_members FOR INSERT TO authenticated WITH CHECK ((organization_id = ANY (( SELECT private.my_organizations('admin'::text) AS my_organizations)::uuid[])));
+
+CREATE POLICY "admins change the roles of their organization's members" ON public.organization_members FOR UPDATE TO authenticated USING ((organization_id = ANY (( SELECT private.my_organizations('admin'::text) AS my_organizations)::uuid[]))) WITH CHECK ((organization_id = ANY (( SELECT private.my_organizations('admin'::text) AS my_organizations)::uuid[])));
+
+CREATE POLICY "admins change their organization's campaigns" ON public.campaigns FOR UPDATE TO authenticated USING ((organization_id = ANY (( SELECT private.my_organizations('admin'::text) AS my_organizations)::uuid[]))) WITH CHECK ((organization_id = ANY (( SELECT private.my_organizations('admin'::text) AS my_organizations)::uuid[])));
+
+CREATE POLICY "admins change their organization's mailboxes" ON public.mailboxes FOR UPDATE TO authenticated USING ((organization_id = ANY (( SELECT private.my_organizations('admin'::text) AS my_organizations)::uuid[]))) WITH CHECK ((organization_id = ANY (( SELECT private.my_organizations('admin'::text) AS my_organizations)::uuid[])));
+
+CREATE POLICY "admins remove members from their organizations" ON public.organization_members FOR DELETE TO authenticated USING ((organization_id = ANY (( SELECT private.my_organizations('admin'::text) AS my_organizations)::uuid[])));
+
+CREATE POLICY "admins remove their organization's mailboxes" ON public.mailboxes FOR DELETE TO authenticated USING ((organization_id = ANY (( SELECT private.my_organizations('admin'::text) AS my_organizations)::uuid[])));
+
+CREATE POLICY "admins update their organizations" ON public.organizations FOR UPDATE TO authenticated USING ((id = ANY (( SELECT private.my_organizations('admin'::text) AS my_organizations)::uuid[]))) WITH CHECK ((id = ANY (( SELECT private.my_organizations('admin'::text) AS my_organizations)::uuid[])));
+
 ALTER TABLE public.campaign_contacts ENABLE ROW LEVEL SECURITY;
-
-CREATE POLICY campaign_contacts_insert ON public.campaign_contacts FOR INSERT TO authenticated WITH CHECK ((( SELECT c.organization_id
-   FROM public.campaigns c
-  WHERE (c.id = campaign_contacts.campaign_id)) = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
-
-CREATE POLICY campaign_contacts_select ON public.campaign_contacts FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
 
 ALTER TABLE public.campaign_unsubscribes ENABLE ROW LEVEL SECURITY;
 
-CREATE POLICY campaign_unsubscribes_insert ON public.campaign_unsubscribes FOR INSERT TO authenticated WITH CHECK ((( SELECT c.organization_id
-   FROM public.campaigns c
-  WHERE (c.id = campaign_unsubscribes.campaign_id)) = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
-
-CREATE POLICY campaign_unsubscribes_select ON public.campaign_unsubscribes FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
-
 ALTER TABLE public.campaigns ENABLE ROW LEVEL SECURITY;
-
-CREATE POLICY campaigns_select ON public.campaigns FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
-
-CREATE POLICY campaigns_update ON public.campaigns FOR UPDATE TO authenticated USING ((organization_id = ANY (( SELECT private.user_admin_organizations() AS user_admin_organizations)::uuid[]))) WITH CHECK ((organization_id = ANY (( SELECT private.user_admin_organizations() AS user_admin_organizations)::uuid[])));
 
 ALTER TABLE public.contact_forms ENABLE ROW LEVEL SECURITY;
 
-CREATE POLICY contact_forms_select ON public.contact_forms FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
-
 ALTER TABLE public.contacts ENABLE ROW LEVEL SECURITY;
-
-CREATE POLICY contacts_insert ON public.contacts FOR INSERT TO authenticated WITH CHECK ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
-
-CREATE POLICY contacts_select ON public.contacts FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
-
-CREATE POLICY contacts_update ON public.contacts FOR UPDATE TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[]))) WITH CHECK ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
 
 ALTER TABLE public.inbound_messages ENABLE ROW LEVEL SECURITY;
 
-CREATE POLICY inbound_messages_select ON public.inbound_messages FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
-
 ALTER TABLE public.mailboxes ENABLE ROW LEVEL SECURITY;
 
-CREATE POLICY mailboxes_delete ON public.mailboxes FOR DELETE TO authenticated USING ((organization_id = ANY (( SELECT private.user_admin_organizations() AS user_admin_organizations)::uuid[])));
+CREATE POLICY "members add contacts to their organizations" ON public.contacts FOR INSERT TO authenticated WITH CHECK ((organization_id = ANY (( SELECT private.my_organizations() AS my_organizations)::uuid[])));
 
-CREATE POLICY mailboxes_select ON public.mailboxes FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
+CREATE POLICY "members edit their organization's contacts" ON public.contacts FOR UPDATE TO authenticated USING ((organization_id = ANY (( SELECT private.my_organizations() AS my_organizations)::uuid[]))) WITH CHECK ((organization_id = ANY (( SELECT private.my_organizations() AS my_organizations)::uuid[])));
 
-CREATE POLICY mailboxes_update ON public.mailboxes FOR UPDATE TO authenticated USING ((organization_id = ANY (( SELECT private.user_admin_organizations() AS user_admin_organizations)::uuid[]))) WITH CHECK ((organization_id = ANY (( SELECT private.user_admin_organizations() AS user_admin_organizations)::uuid[])));
+CREATE POLICY "members enroll contacts in their organization's campaigns" ON public.campaign_contacts FOR INSERT TO authenticated WITH CHECK ((( SELECT c.organization_id
+   FROM public.campaigns c
+  WHERE (c.id = campaign_contacts.campaign_id)) = ANY (( SELECT private.my_organizations() AS my_organizations)::uuid[])));
+
+CREATE POLICY "members read their organization's campaign contacts" ON public.campaign_contacts FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.my_organizations() AS my_organizations)::uuid[])));
+
+CREATE POLICY "members read their organization's campaign unsubscribes" ON public.campaign_unsubscribes FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.my_organizations() AS my_organizations)::uuid[])));
+
+CREATE POLICY "members read their organization's campaigns" ON public.campaigns FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.my_organizations() AS my_organizations)::uuid[])));
+
+CREATE POLICY "members read their organization's contact forms" ON public.contact_forms FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.my_organizations() AS my_organizations)::uuid[])));
+
+CREATE POLICY "members read their organization's contacts" ON public.contacts FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.my_organizations() AS my_organizations)::uuid[])));
+
+CREATE POLICY "members read their organization's mailboxes" ON public.mailboxes FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.my_organizations() AS my_organizations)::uuid[])));
+
+CREATE POLICY "members read their organization's members" ON public.organization_members FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.my_organizations() AS my_organizations)::uuid[])));
+
+CREATE POLICY "members read their organization's messages" ON public.outreach_flows FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.my_organizations() AS my_organizations)::uuid[])));
+
+CREATE POLICY "members read their organization's scrape results" ON public.scrape_results FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.my_organizations() AS my_organizations)::uuid[])));
+
+CREATE POLICY "members read their organization's search tasks" ON public.search_tasks FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.my_organizations() AS my_organizations)::uuid[])));
+
+CREATE POLICY "members read their organization's sender domains" ON public.sender_domains FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.my_organizations() AS my_organizations)::uuid[])));
+
+CREATE POLICY "members read their organizations" ON public.organizations FOR SELECT TO authenticated USING ((id = ANY (( SELECT private.my_organizations() AS my_organizations)::uuid[])));
+
+CREATE POLICY "members read what came back to their organization" ON public.inbound_messages FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.my_organizations() AS my_organizations)::uuid[])));
+
+CREATE POLICY "members read which mail domains are public" ON public.public_mail_domains FOR SELECT TO authenticated USING (true);
+
+CREATE POLICY "members record unsubscribes in their organization's campaigns" ON public.campaign_unsubscribes FOR INSERT TO authenticated WITH CHECK ((( SELECT c.organization_id
+   FROM public.campaigns c
+  WHERE (c.id = campaign_unsubscribes.campaign_id)) = ANY (( SELECT private.my_organizations() AS my_organizations)::uuid[])));
+
+CREATE POLICY "members review their organization's waiting messages" ON public.outreach_flows FOR UPDATE TO authenticated USING (((organization_id = ANY (( SELECT private.my_organizations() AS my_organizations)::uuid[])) AND (status = ANY (ARRAY['draft'::text, 'scheduled'::text])))) WITH CHECK (((organization_id = ANY (( SELECT private.my_organizations() AS my_organizations)::uuid[])) AND (status = ANY (ARRAY['draft'::text, 'scheduled'::text, 'canceled'::text]))));
 
 ALTER TABLE public.organization_members ENABLE ROW LEVEL SECURITY;
 
-CREATE POLICY organization_members_delete ON public.organization_members FOR DELETE TO authenticated USING ((organization_id = ANY (( SELECT private.user_admin_organizations() AS user_admin_organizations)::uuid[])));
-
-CREATE POLICY organization_members_insert ON public.organization_members FOR INSERT TO authenticated WITH CHECK ((organization_id = ANY (( SELECT private.user_admin_organizations() AS user_admin_organizations)::uuid[])));
-
-CREATE POLICY organization_members_select ON public.organization_members FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
-
-CREATE POLICY organization_members_update ON public.organization_members FOR UPDATE TO authenticated USING ((organization_id = ANY (( SELECT private.user_admin_organizations() AS user_admin_organizations)::uuid[]))) WITH CHECK ((organization_id = ANY (( SELECT private.user_admin_organizations() AS user_admin_organizations)::uuid[])));
-
 ALTER TABLE public.organizations ENABLE ROW LEVEL SECURITY;
-
-CREATE POLICY organizations_select ON public.organizations FOR SELECT TO authenticated USING ((id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
-
-CREATE POLICY organizations_update ON public.organizations FOR UPDATE TO authenticated USING ((id = ANY (( SELECT private.user_admin_organizations() AS user_admin_organizations)::uuid[]))) WITH CHECK ((id = ANY (( SELECT private.user_admin_organizations() AS user_admin_organizations)::uuid[])));
 
 ALTER TABLE public.outreach_flows ENABLE ROW LEVEL SECURITY;
 
-CREATE POLICY outreach_flows_select ON public.outreach_flows FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
-
-CREATE POLICY outreach_flows_update ON public.outreach_flows FOR UPDATE TO authenticated USING (((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])) AND (status = ANY (ARRAY['draft'::text, 'scheduled'::text])))) WITH CHECK (((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])) AND (status = ANY (ARRAY['draft'::text, 'scheduled'::text, 'canceled'::text]))));
-
 ALTER TABLE public.public_mail_domains ENABLE ROW LEVEL SECURITY;
-
-CREATE POLICY public_mail_domains_select ON public.public_mail_domains FOR SELECT TO authenticated USING (true);
 
 ALTER TABLE public.scrape_results ENABLE ROW LEVEL SECURITY;
 
-CREATE POLICY scrape_results_select ON public.scrape_results FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
-
 ALTER TABLE public.search_tasks ENABLE ROW LEVEL SECURITY;
-
-CREATE POLICY search_tasks_select ON public.search_tasks FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
 
 ALTER TABLE public.send_spacing ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE public.sender_domains ENABLE ROW LEVEL SECURITY;
-
-CREATE POLICY sender_domains_select ON public.sender_domains FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.user_organizations() AS user_organizations)::uuid[])));
 
 ALTER TABLE public.sns_messages ENABLE ROW LEVEL SECURITY;
 
@@ -1479,6 +1484,9 @@ REVOKE ALL ON FUNCTION private.limit_daily_send_cap() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.mailbox_cap(daily_cap integer, ramp_start integer, ramp_step integer, added timestamp with time zone) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.mailbox_url_problem(url text, kind text) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.my_organizations(role text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.my_organizations(role text) TO authenticated;
 
 REVOKE ALL ON FUNCTION private.plain_name(value jsonb) FROM PUBLIC;
 
@@ -1675,3 +1683,5 @@ GRANT ALL ON TABLE public.sender_domains TO service_role;
 GRANT SELECT ON TABLE public.sender_domains TO authenticated;
 
 GRANT ALL ON TABLE public.sns_messages TO service_role;
+
+ALTER DEFAULT PRIVILEGES FOR ROLE postgres REVOKE ALL ON FUNCTIONS FROM PUBLIC;
