@@ -18,6 +18,26 @@ CREATE FUNCTION private.breaker_reason(attempts bigint, bounced bigint, complain
   END
 $$;
 
+CREATE FUNCTION private.campaign_contact_changes() RETURNS TABLE(organization_id uuid, campaign_id uuid, status text, n bigint, prompt_tokens bigint, completion_tokens bigint)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $_$
+DECLARE
+  since xid8 := (SELECT w.xid FROM private.stats_watermarks w WHERE w.source = 'campaign_contacts');
+BEGIN
+  RETURN QUERY EXECUTE format($q$
+    SELECT x.organization_id, x.campaign_id, x.status, 1::bigint, x.prompt_tokens::bigint, x.completion_tokens::bigint
+    FROM public.campaign_contacts x WHERE x.change_xid >= %1$L::xid8
+    UNION ALL
+    SELECT x.organization_id, x.campaign_id, t.status, -1::bigint, -t.prompt_tokens, -t.completion_tokens
+    FROM public.campaign_contacts x
+    CROSS JOIN LATERAL (SELECT t.status, t.prompt_tokens, t.completion_tokens FROM private.campaign_contact_tally t
+                        WHERE t.campaign_id = x.campaign_id AND t.contact_id = x.contact_id LIMIT 1) t
+    WHERE x.change_xid >= %1$L::xid8
+  $q$, since);
+END
+$_$;
+
 CREATE FUNCTION private.campaign_daily_cap(settings jsonb) RETURNS integer
     LANGUAGE sql IMMUTABLE
     AS $$
@@ -264,6 +284,67 @@ BEGIN
 END
 $$;
 
+CREATE FUNCTION private.flow_changes() RETURNS TABLE(organization_id uuid, campaign_id uuid, sequence_order integer, mailbox_id uuid, status text, n bigint)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $_$
+DECLARE
+  since xid8 := (SELECT w.xid FROM private.stats_watermarks w WHERE w.source = 'outreach_flows');
+BEGIN
+  RETURN QUERY EXECUTE format($q$
+    SELECT o.organization_id, o.campaign_id, o.sequence_order, o.mailbox_id, o.status, 1::bigint
+    FROM public.outreach_flows o WHERE o.change_xid >= %1$L::xid8
+    UNION ALL
+    SELECT o.organization_id, o.campaign_id, t.sequence_order, t.mailbox_id, t.status, -1::bigint
+    FROM public.outreach_flows o
+    CROSS JOIN LATERAL (SELECT t.sequence_order, t.mailbox_id, t.status FROM private.flow_tally t
+                        WHERE t.id = o.id LIMIT 1) t  -- one index lookup per changed row
+    WHERE o.change_xid >= %1$L::xid8
+  $q$, since);
+END
+$_$;
+
+CREATE FUNCTION private.forget_tallied_campaign_contact() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+BEGIN
+  IF TG_OP = 'UPDATE'
+     AND (OLD.campaign_id, OLD.contact_id, OLD.organization_id) = (NEW.campaign_id, NEW.contact_id, NEW.organization_id) THEN
+    RETURN NULL;
+  END IF;
+  PERFORM pg_advisory_xact_lock(7046311228);
+  WITH gone AS (
+    DELETE FROM private.campaign_contact_tally t
+    WHERE t.campaign_id = OLD.campaign_id AND t.contact_id = OLD.contact_id RETURNING t.*)
+  UPDATE private.campaign_contact_rollup r
+  SET n = r.n - 1, prompt_tokens = r.prompt_tokens - g.prompt_tokens,
+      completion_tokens = r.completion_tokens - g.completion_tokens
+  FROM gone g
+  WHERE r.campaign_id = g.campaign_id AND r.organization_id = g.organization_id AND r.status = g.status;
+  RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION private.forget_tallied_flow() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND (OLD.id, OLD.campaign_id, OLD.organization_id) = (NEW.id, NEW.campaign_id, NEW.organization_id) THEN
+    RETURN NULL;
+  END IF;
+  PERFORM pg_advisory_xact_lock(7046311228);
+  WITH gone AS (DELETE FROM private.flow_tally t WHERE t.id = OLD.id RETURNING t.*)
+  UPDATE private.flow_rollup r SET n = r.n - 1
+  FROM gone g
+  WHERE r.campaign_id = g.campaign_id AND r.organization_id = g.organization_id
+    AND r.sequence_order = g.sequence_order AND r.mailbox_id IS NOT DISTINCT FROM g.mailbox_id
+    AND r.status = g.status;
+  RETURN NULL;
+END
+$$;
+
 CREATE FUNCTION private.keep_opt_outs() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO ''
@@ -364,6 +445,84 @@ CREATE FUNCTION private.recent_attempts(campaign uuid, mailbox uuid, OUT attempt
     AND coalesce(f.sent_at, f.scheduled_send_time) > now() - interval '7 days'
 $$;
 
+CREATE FUNCTION private.refresh_campaign_stats() RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+DECLARE
+  upto xid8;
+  flows bigint;
+  links bigint;
+BEGIN
+  PERFORM pg_advisory_xact_lock(7046311228);
+  -- Taken before the statements below read: their snapshots are later, so every version they
+  -- miss was written at or above it.
+  upto := pg_snapshot_xmin(pg_current_snapshot());
+
+  WITH changed AS MATERIALIZED (
+    SELECT o.id, o.organization_id, o.campaign_id, o.sequence_order, o.mailbox_id, o.status
+    FROM public.outreach_flows o
+    WHERE o.change_xid >= (SELECT w.xid FROM private.stats_watermarks w WHERE w.source = 'outreach_flows')
+  ), before AS (
+    SELECT t.* FROM private.flow_tally t JOIN changed USING (id)
+  ), tallied AS (
+    INSERT INTO private.flow_tally AS t (id, organization_id, campaign_id, sequence_order, mailbox_id, status)
+    SELECT * FROM changed
+    ON CONFLICT (id) DO UPDATE SET organization_id = EXCLUDED.organization_id, campaign_id = EXCLUDED.campaign_id,
+      sequence_order = EXCLUDED.sequence_order, mailbox_id = EXCLUDED.mailbox_id, status = EXCLUDED.status
+    RETURNING 1
+  ), delta AS (
+    SELECT organization_id, campaign_id, sequence_order, mailbox_id, status, sum(d) AS d
+    FROM (SELECT organization_id, campaign_id, sequence_order, mailbox_id, status, 1 AS d FROM changed
+          UNION ALL
+          SELECT organization_id, campaign_id, sequence_order, mailbox_id, status, -1 FROM before) x
+    GROUP BY 1, 2, 3, 4, 5 HAVING sum(d) <> 0
+  ), rolled_up AS (
+    INSERT INTO private.flow_rollup AS r (organization_id, campaign_id, sequence_order, mailbox_id, status, n)
+    SELECT * FROM delta
+    ON CONFLICT (campaign_id, organization_id, sequence_order, mailbox_id, status) DO UPDATE SET n = r.n + EXCLUDED.n
+    RETURNING 1
+  )
+  SELECT count(*) FROM tallied INTO flows;  -- every data-modifying part runs, read or not
+
+  WITH changed AS MATERIALIZED (
+    SELECT x.campaign_id, x.contact_id, x.organization_id, x.status,
+           x.prompt_tokens::bigint AS prompt_tokens, x.completion_tokens::bigint AS completion_tokens
+    FROM public.campaign_contacts x
+    WHERE x.change_xid >= (SELECT w.xid FROM private.stats_watermarks w WHERE w.source = 'campaign_contacts')
+  ), before AS (
+    SELECT t.* FROM private.campaign_contact_tally t JOIN changed USING (campaign_id, contact_id)
+  ), tallied AS (
+    INSERT INTO private.campaign_contact_tally AS t
+      (campaign_id, contact_id, organization_id, status, prompt_tokens, completion_tokens)
+    SELECT * FROM changed
+    ON CONFLICT (campaign_id, contact_id) DO UPDATE SET organization_id = EXCLUDED.organization_id,
+      status = EXCLUDED.status, prompt_tokens = EXCLUDED.prompt_tokens, completion_tokens = EXCLUDED.completion_tokens
+    RETURNING 1
+  ), delta AS (
+    SELECT organization_id, campaign_id, status, sum(d) AS d, sum(p) AS p, sum(q) AS q
+    FROM (SELECT organization_id, campaign_id, status, 1 AS d, prompt_tokens AS p, completion_tokens AS q FROM changed
+          UNION ALL
+          SELECT organization_id, campaign_id, status, -1, -prompt_tokens, -completion_tokens FROM before) x
+    GROUP BY 1, 2, 3 HAVING sum(d) <> 0 OR sum(p) <> 0 OR sum(q) <> 0
+  ), rolled_up AS (
+    INSERT INTO private.campaign_contact_rollup AS r
+      (organization_id, campaign_id, status, n, prompt_tokens, completion_tokens)
+    SELECT * FROM delta
+    ON CONFLICT (campaign_id, organization_id, status) DO UPDATE SET n = r.n + EXCLUDED.n,
+      prompt_tokens = r.prompt_tokens + EXCLUDED.prompt_tokens,
+      completion_tokens = r.completion_tokens + EXCLUDED.completion_tokens
+    RETURNING 1
+  )
+  SELECT count(*) FROM tallied INTO links;
+
+  DELETE FROM private.flow_rollup WHERE n = 0;
+  DELETE FROM private.campaign_contact_rollup WHERE n = 0;
+  UPDATE private.stats_watermarks SET xid = upto;
+  RETURN flows + links;
+END
+$$;
+
 CREATE FUNCTION private.remove_mailbox() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
@@ -396,6 +555,19 @@ CREATE FUNCTION private.search_task_organization() RETURNS trigger
     AS $$
 BEGIN
   SELECT organization_id INTO NEW.organization_id FROM public.campaigns WHERE id = NEW.campaign_id;
+  RETURN NEW;
+END
+$$;
+
+CREATE FUNCTION private.stamp_change() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+BEGIN
+  NEW.change_xid := pg_current_xact_id();
+  IF TG_OP = 'UPDATE' THEN
+    NEW.updated_at := now();
+  END IF;
   RETURN NEW;
 END
 $$;
@@ -772,6 +944,47 @@ BEGIN
 END
 $$;
 
+CREATE TABLE private.campaign_contact_rollup (
+    organization_id uuid NOT NULL,
+    campaign_id uuid NOT NULL,
+    status text NOT NULL,
+    n bigint NOT NULL,
+    prompt_tokens bigint NOT NULL,
+    completion_tokens bigint NOT NULL
+);
+
+CREATE TABLE private.campaign_contact_tally (
+    campaign_id uuid NOT NULL,
+    contact_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    status text NOT NULL,
+    prompt_tokens bigint NOT NULL,
+    completion_tokens bigint NOT NULL
+);
+
+CREATE TABLE private.flow_rollup (
+    organization_id uuid NOT NULL,
+    campaign_id uuid NOT NULL,
+    sequence_order integer NOT NULL,
+    mailbox_id uuid,
+    status text NOT NULL,
+    n bigint NOT NULL
+);
+
+CREATE TABLE private.flow_tally (
+    id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    campaign_id uuid NOT NULL,
+    sequence_order integer NOT NULL,
+    mailbox_id uuid,
+    status text NOT NULL
+);
+
+CREATE TABLE private.stats_watermarks (
+    source text NOT NULL,
+    xid xid8 NOT NULL
+);
+
 CREATE TABLE public.campaign_contacts (
     campaign_id uuid NOT NULL,
     contact_id uuid NOT NULL,
@@ -786,11 +999,37 @@ CREATE TABLE public.campaign_contacts (
     prompt_tokens integer DEFAULT 0 NOT NULL,
     completion_tokens integer DEFAULT 0 NOT NULL,
     organization_id uuid NOT NULL,
+    change_xid xid8 DEFAULT pg_current_xact_id(),
     CONSTRAINT campaign_contacts_attempts_check CHECK ((attempts >= 0)),
     CONSTRAINT campaign_contacts_completion_tokens_check CHECK ((completion_tokens >= 0)),
     CONSTRAINT campaign_contacts_prompt_tokens_check CHECK ((prompt_tokens >= 0)),
     CONSTRAINT campaign_contacts_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'drafting'::text, 'drafted'::text, 'failed'::text, 'skipped'::text])))
 );
+
+CREATE VIEW public.campaign_flow_counts WITH (security_invoker='true') AS
+ SELECT organization_id,
+    campaign_id,
+    sequence_order,
+    mailbox_id,
+    status,
+    (sum(n))::bigint AS n
+   FROM ( SELECT r.organization_id,
+            r.campaign_id,
+            r.sequence_order,
+            r.mailbox_id,
+            r.status,
+            r.n
+           FROM private.flow_rollup r
+        UNION ALL
+         SELECT flow_changes.organization_id,
+            flow_changes.campaign_id,
+            flow_changes.sequence_order,
+            flow_changes.mailbox_id,
+            flow_changes.status,
+            flow_changes.n
+           FROM private.flow_changes() flow_changes(organization_id, campaign_id, sequence_order, mailbox_id, status, n)) counted
+  GROUP BY organization_id, campaign_id, sequence_order, mailbox_id, status
+ HAVING (sum(n) <> (0)::numeric);
 
 CREATE TABLE public.campaign_unsubscribes (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
@@ -861,32 +1100,6 @@ CREATE TABLE public.inbound_messages (
     bounced_address text,
     fingerprint text NOT NULL,
     CONSTRAINT inbound_messages_kind_check CHECK ((kind = ANY (ARRAY['reply'::text, 'auto_reply'::text, 'bounce'::text, 'stop_request'::text])))
-);
-
-CREATE TABLE public.outreach_flows (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    contact_id uuid NOT NULL,
-    campaign_id uuid NOT NULL,
-    flow_type text DEFAULT 'email'::text NOT NULL,
-    status text DEFAULT 'scheduled'::text NOT NULL,
-    subject text,
-    body text,
-    sequence_order integer DEFAULT 0 NOT NULL,
-    scheduled_send_time timestamp with time zone,
-    sent_at timestamp with time zone,
-    message_id text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    attempts integer DEFAULT 0 NOT NULL,
-    status_reason text,
-    lease_expires_at timestamp with time zone,
-    organization_id uuid NOT NULL,
-    mailbox_id uuid,
-    submission jsonb,
-    CONSTRAINT outreach_flows_attempts_check CHECK ((attempts >= 0)),
-    CONSTRAINT outreach_flows_flow_type_check CHECK ((flow_type = ANY (ARRAY['email'::text, 'form_submission'::text]))),
-    CONSTRAINT outreach_flows_sequence_order_check CHECK ((sequence_order >= 0)),
-    CONSTRAINT outreach_flows_status_check CHECK ((status = ANY (ARRAY['draft'::text, 'scheduled'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'canceled'::text])))
 );
 
 CREATE TABLE public.scrape_results (
@@ -960,22 +1173,44 @@ CREATE VIEW public.campaign_stats WITH (security_invoker='true') AS
                      JOIN public.scrape_results r ON ((r.search_task_id = t.id)))
                   WHERE (t.campaign_id = c.id)
                   GROUP BY r.status) s) sr ON (true))
-     LEFT JOIN LATERAL ( SELECT jsonb_object_agg(s.status, s.n) AS counts,
+     LEFT JOIN ( SELECT s.campaign_id,
+            s.organization_id,
+            jsonb_object_agg(s.status, s.n) FILTER (WHERE (s.n <> (0)::numeric)) AS counts,
             sum(s.p) AS prompt_tokens,
             sum(s.q) AS completion_tokens
-           FROM ( SELECT x.status,
-                    count(*) AS n,
-                    sum(x.prompt_tokens) AS p,
-                    sum(x.completion_tokens) AS q
-                   FROM public.campaign_contacts x
-                  WHERE (x.campaign_id = c.id)
-                  GROUP BY x.status) s) cc ON (true))
-     LEFT JOIN LATERAL ( SELECT jsonb_object_agg(s.status, s.n) AS counts
-           FROM ( SELECT o.status,
-                    count(*) AS n
-                   FROM public.outreach_flows o
-                  WHERE (o.campaign_id = c.id)
-                  GROUP BY o.status) s) f ON (true))
+           FROM ( SELECT counted.campaign_id,
+                    counted.organization_id,
+                    counted.status,
+                    sum(counted.n) AS n,
+                    sum(counted.p) AS p,
+                    sum(counted.q) AS q
+                   FROM ( SELECT r.campaign_id,
+                            r.organization_id,
+                            r.status,
+                            r.n,
+                            r.prompt_tokens AS p,
+                            r.completion_tokens AS q
+                           FROM private.campaign_contact_rollup r
+                        UNION ALL
+                         SELECT d.campaign_id,
+                            d.organization_id,
+                            d.status,
+                            d.n,
+                            d.prompt_tokens,
+                            d.completion_tokens
+                           FROM private.campaign_contact_changes() d(organization_id, campaign_id, status, n, prompt_tokens, completion_tokens)) counted
+                  GROUP BY counted.campaign_id, counted.organization_id, counted.status) s
+          GROUP BY s.campaign_id, s.organization_id) cc ON (((cc.campaign_id = c.id) AND (cc.organization_id = c.organization_id))))
+     LEFT JOIN ( SELECT s.campaign_id,
+            s.organization_id,
+            jsonb_object_agg(s.status, s.n) AS counts
+           FROM ( SELECT campaign_flow_counts.campaign_id,
+                    campaign_flow_counts.organization_id,
+                    campaign_flow_counts.status,
+                    sum(campaign_flow_counts.n) AS n
+                   FROM public.campaign_flow_counts
+                  GROUP BY campaign_flow_counts.campaign_id, campaign_flow_counts.organization_id, campaign_flow_counts.status) s
+          GROUP BY s.campaign_id, s.organization_id) f ON (((f.campaign_id = c.id) AND (f.organization_id = c.organization_id))))
      LEFT JOIN LATERAL ( SELECT count(*) AS n
            FROM public.campaign_unsubscribes x
           WHERE (x.campaign_id = c.id)) u ON (true))
@@ -1057,6 +1292,33 @@ CREATE TABLE public.organizations (
     CONSTRAINT organizations_daily_send_cap_check CHECK (((daily_send_cap >= 0) AND (daily_send_cap <= 1000000)))
 );
 
+CREATE TABLE public.outreach_flows (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    contact_id uuid NOT NULL,
+    campaign_id uuid NOT NULL,
+    flow_type text DEFAULT 'email'::text NOT NULL,
+    status text DEFAULT 'scheduled'::text NOT NULL,
+    subject text,
+    body text,
+    sequence_order integer DEFAULT 0 NOT NULL,
+    scheduled_send_time timestamp with time zone,
+    sent_at timestamp with time zone,
+    message_id text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    status_reason text,
+    lease_expires_at timestamp with time zone,
+    organization_id uuid NOT NULL,
+    mailbox_id uuid,
+    submission jsonb,
+    change_xid xid8 DEFAULT pg_current_xact_id(),
+    CONSTRAINT outreach_flows_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT outreach_flows_flow_type_check CHECK ((flow_type = ANY (ARRAY['email'::text, 'form_submission'::text]))),
+    CONSTRAINT outreach_flows_sequence_order_check CHECK ((sequence_order >= 0)),
+    CONSTRAINT outreach_flows_status_check CHECK ((status = ANY (ARRAY['draft'::text, 'scheduled'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'canceled'::text])))
+);
+
 CREATE TABLE public.public_mail_domains (
     domain text NOT NULL,
     CONSTRAINT public_mail_domains_domain_check CHECK ((domain = lower(domain)))
@@ -1078,6 +1340,18 @@ CREATE TABLE public.sns_messages (
     message_id text NOT NULL,
     received_at timestamp with time zone DEFAULT now() NOT NULL
 );
+
+ALTER TABLE ONLY private.campaign_contact_rollup
+    ADD CONSTRAINT campaign_contact_rollup_campaign_id_organization_id_status_key UNIQUE (campaign_id, organization_id, status);
+
+ALTER TABLE ONLY private.campaign_contact_tally
+    ADD CONSTRAINT campaign_contact_tally_pkey PRIMARY KEY (campaign_id, contact_id);
+
+ALTER TABLE ONLY private.flow_tally
+    ADD CONSTRAINT flow_tally_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY private.stats_watermarks
+    ADD CONSTRAINT stats_watermarks_pkey PRIMARY KEY (source);
 
 ALTER TABLE ONLY public.campaign_contacts
     ADD CONSTRAINT campaign_contacts_pkey PRIMARY KEY (campaign_id, contact_id);
@@ -1145,7 +1419,11 @@ ALTER TABLE ONLY public.sender_domains
 ALTER TABLE ONLY public.sns_messages
     ADD CONSTRAINT sns_messages_pkey PRIMARY KEY (message_id);
 
+CREATE UNIQUE INDEX flow_rollup_key ON private.flow_rollup USING btree (campaign_id, organization_id, sequence_order, mailbox_id, status) NULLS NOT DISTINCT;
+
 CREATE INDEX campaign_contacts_campaign_status_idx ON public.campaign_contacts USING btree (campaign_id, status) INCLUDE (organization_id, prompt_tokens, completion_tokens);
+
+CREATE INDEX campaign_contacts_change_idx ON public.campaign_contacts USING btree (change_xid);
 
 CREATE INDEX campaign_contacts_contact_idx ON public.campaign_contacts USING btree (contact_id);
 
@@ -1191,6 +1469,8 @@ CREATE INDEX organization_members_user_idx ON public.organization_members USING 
 
 CREATE INDEX outreach_flows_campaign_status_idx ON public.outreach_flows USING btree (campaign_id, status) INCLUDE (organization_id);
 
+CREATE INDEX outreach_flows_change_idx ON public.outreach_flows USING btree (change_xid);
+
 CREATE INDEX outreach_flows_contact_idx ON public.outreach_flows USING btree (contact_id);
 
 CREATE INDEX outreach_flows_due_idx ON public.outreach_flows USING btree (scheduled_send_time) WHERE (status = 'scheduled'::text);
@@ -1223,9 +1503,11 @@ CREATE INDEX search_tasks_organization_idx ON public.search_tasks USING btree (o
 
 CREATE INDEX sns_messages_received_at_idx ON public.sns_messages USING btree (received_at);
 
+CREATE TRIGGER campaign_contacts_forget_tallied AFTER DELETE OR UPDATE OF campaign_id, contact_id, organization_id ON public.campaign_contacts FOR EACH ROW EXECUTE FUNCTION private.forget_tallied_campaign_contact();
+
 CREATE TRIGGER campaign_contacts_same_organization BEFORE INSERT OR UPDATE OF campaign_id, contact_id, organization_id ON public.campaign_contacts FOR EACH ROW EXECUTE FUNCTION public.ensure_same_organization();
 
-CREATE TRIGGER campaign_contacts_updated_at BEFORE UPDATE ON public.campaign_contacts FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+CREATE TRIGGER campaign_contacts_stamp_change BEFORE INSERT OR UPDATE ON public.campaign_contacts FOR EACH ROW EXECUTE FUNCTION private.stamp_change();
 
 CREATE TRIGGER campaign_contacts_webhook AFTER INSERT ON public.campaign_contacts FOR EACH ROW EXECUTE FUNCTION public.dispatch_webhook('draft_message');
 
@@ -1259,9 +1541,11 @@ CREATE TRIGGER organizations_limit_daily_send_cap BEFORE UPDATE OF daily_send_ca
 
 CREATE TRIGGER organizations_updated_at BEFORE UPDATE ON public.organizations FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
 
+CREATE TRIGGER outreach_flows_forget_tallied AFTER DELETE OR UPDATE OF id, campaign_id, organization_id ON public.outreach_flows FOR EACH ROW EXECUTE FUNCTION private.forget_tallied_flow();
+
 CREATE TRIGGER outreach_flows_same_organization BEFORE INSERT OR UPDATE OF campaign_id, contact_id, organization_id ON public.outreach_flows FOR EACH ROW EXECUTE FUNCTION public.ensure_same_organization();
 
-CREATE TRIGGER outreach_flows_updated_at BEFORE UPDATE ON public.outreach_flows FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+CREATE TRIGGER outreach_flows_stamp_change BEFORE INSERT OR UPDATE ON public.outreach_flows FOR EACH ROW EXECUTE FUNCTION private.stamp_change();
 
 CREATE TRIGGER scrape_results_organization BEFORE INSERT OR UPDATE OF search_task_id, organization_id ON public.scrape_results FOR EACH ROW EXECUTE FUNCTION private.scrape_result_organization();
 
@@ -1365,6 +1649,26 @@ ALTER TABLE ONLY public.search_tasks
 ALTER TABLE ONLY public.sender_domains
     ADD CONSTRAINT sender_domains_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
+ALTER TABLE private.campaign_contact_rollup ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE private.campaign_contact_tally ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE private.flow_rollup ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE private.flow_tally ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY "members read how far the counts have been rolled up" ON private.stats_watermarks FOR SELECT TO authenticated USING (true);
+
+CREATE POLICY "members read their organization's campaign contact counts" ON private.campaign_contact_rollup FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.my_organizations() AS my_organizations)::uuid[])));
+
+CREATE POLICY "members read their organization's message counts" ON private.flow_rollup FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.my_organizations() AS my_organizations)::uuid[])));
+
+CREATE POLICY "members read their organization's tallied campaign contacts" ON private.campaign_contact_tally FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.my_organizations() AS my_organizations)::uuid[])));
+
+CREATE POLICY "members read their organization's tallied messages" ON private.flow_tally FOR SELECT TO authenticated USING ((organization_id = ANY (( SELECT private.my_organizations() AS my_organizations)::uuid[])));
+
+ALTER TABLE private.stats_watermarks ENABLE ROW LEVEL SECURITY;
+
 CREATE POLICY "admins add members to their organizations" ON public.organization_members FOR INSERT TO authenticated WITH CHECK ((organization_id = ANY (( SELECT private.my_organizations('admin'::text) AS my_organizations)::uuid[])));
 
 CREATE POLICY "admins change the roles of their organization's members" ON public.organization_members FOR UPDATE TO authenticated USING ((organization_id = ANY (( SELECT private.my_organizations('admin'::text) AS my_organizations)::uuid[]))) WITH CHECK ((organization_id = ANY (( SELECT private.my_organizations('admin'::text) AS my_organizations)::uuid[])));
@@ -1454,12 +1758,17 @@ ALTER TABLE public.sender_domains ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.sns_messages ENABLE ROW LEVEL SECURITY;
 
 GRANT USAGE ON SCHEMA private TO authenticated;
+GRANT USAGE ON SCHEMA private TO service_role;
 
 GRANT USAGE ON SCHEMA public TO anon;
 GRANT USAGE ON SCHEMA public TO authenticated;
 GRANT USAGE ON SCHEMA public TO service_role;
 
 REVOKE ALL ON FUNCTION private.breaker_reason(attempts bigint, bounced bigint, complained bigint, limits jsonb) FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.campaign_contact_changes() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.campaign_contact_changes() TO authenticated;
+GRANT ALL ON FUNCTION private.campaign_contact_changes() TO service_role;
 
 REVOKE ALL ON FUNCTION private.campaign_daily_cap(settings jsonb) FROM PUBLIC;
 
@@ -1477,6 +1786,14 @@ REVOKE ALL ON FUNCTION private.clear_paused_reason() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.contact_source_same_organization() FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.flow_changes() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.flow_changes() TO authenticated;
+GRANT ALL ON FUNCTION private.flow_changes() TO service_role;
+
+REVOKE ALL ON FUNCTION private.forget_tallied_campaign_contact() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.forget_tallied_flow() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.keep_opt_outs() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.limit_daily_send_cap() FROM PUBLIC;
@@ -1492,11 +1809,15 @@ REVOKE ALL ON FUNCTION private.plain_name(value jsonb) FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.recent_attempts(campaign uuid, mailbox uuid, OUT attempts bigint, OUT bounced bigint, OUT complained bigint) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.refresh_campaign_stats() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.remove_mailbox() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.scrape_result_organization() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.search_task_organization() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.stamp_change() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.stop_the_company() FROM PUBLIC;
 
@@ -1537,12 +1858,30 @@ REVOKE ALL ON FUNCTION public.set_updated_at() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION public.suppression_reason(contact uuid, campaign uuid) FROM PUBLIC;
 
+GRANT SELECT ON TABLE private.campaign_contact_rollup TO authenticated;
+GRANT SELECT ON TABLE private.campaign_contact_rollup TO service_role;
+
+GRANT SELECT ON TABLE private.campaign_contact_tally TO authenticated;
+GRANT SELECT ON TABLE private.campaign_contact_tally TO service_role;
+
+GRANT SELECT ON TABLE private.flow_rollup TO authenticated;
+GRANT SELECT ON TABLE private.flow_rollup TO service_role;
+
+GRANT SELECT ON TABLE private.flow_tally TO authenticated;
+GRANT SELECT ON TABLE private.flow_tally TO service_role;
+
+GRANT SELECT ON TABLE private.stats_watermarks TO authenticated;
+GRANT SELECT ON TABLE private.stats_watermarks TO service_role;
+
 GRANT ALL ON TABLE public.campaign_contacts TO service_role;
 GRANT SELECT ON TABLE public.campaign_contacts TO authenticated;
 
 GRANT INSERT(campaign_id) ON TABLE public.campaign_contacts TO authenticated;
 
 GRANT INSERT(contact_id) ON TABLE public.campaign_contacts TO authenticated;
+
+GRANT SELECT ON TABLE public.campaign_flow_counts TO authenticated;
+GRANT ALL ON TABLE public.campaign_flow_counts TO service_role;
 
 GRANT ALL ON TABLE public.campaign_unsubscribes TO service_role;
 GRANT SELECT ON TABLE public.campaign_unsubscribes TO authenticated;
@@ -1593,17 +1932,6 @@ GRANT INSERT(extra_data),UPDATE(extra_data) ON TABLE public.contacts TO authenti
 
 GRANT SELECT ON TABLE public.inbound_messages TO authenticated;
 GRANT ALL ON TABLE public.inbound_messages TO service_role;
-
-GRANT ALL ON TABLE public.outreach_flows TO service_role;
-GRANT SELECT ON TABLE public.outreach_flows TO authenticated;
-
-GRANT UPDATE(status) ON TABLE public.outreach_flows TO authenticated;
-
-GRANT UPDATE(subject) ON TABLE public.outreach_flows TO authenticated;
-
-GRANT UPDATE(body) ON TABLE public.outreach_flows TO authenticated;
-
-GRANT UPDATE(scheduled_send_time) ON TABLE public.outreach_flows TO authenticated;
 
 GRANT ALL ON TABLE public.scrape_results TO service_role;
 GRANT SELECT ON TABLE public.scrape_results TO authenticated;
@@ -1673,6 +2001,17 @@ GRANT SELECT ON TABLE public.organizations TO authenticated;
 GRANT UPDATE(org_name) ON TABLE public.organizations TO authenticated;
 
 GRANT UPDATE(daily_send_cap) ON TABLE public.organizations TO authenticated;
+
+GRANT ALL ON TABLE public.outreach_flows TO service_role;
+GRANT SELECT ON TABLE public.outreach_flows TO authenticated;
+
+GRANT UPDATE(status) ON TABLE public.outreach_flows TO authenticated;
+
+GRANT UPDATE(subject) ON TABLE public.outreach_flows TO authenticated;
+
+GRANT UPDATE(body) ON TABLE public.outreach_flows TO authenticated;
+
+GRANT UPDATE(scheduled_send_time) ON TABLE public.outreach_flows TO authenticated;
 
 GRANT SELECT ON TABLE public.public_mail_domains TO authenticated;
 GRANT ALL ON TABLE public.public_mail_domains TO service_role;

@@ -23,6 +23,11 @@ TABLES = {
     "mailboxes": "organization_id",
     "inbound_messages": "organization_id",
     "contact_forms": "organization_id",
+    "campaign_flow_counts": "organization_id",
+    "private.flow_tally": "organization_id",
+    "private.flow_rollup": "organization_id",
+    "private.campaign_contact_tally": "organization_id",
+    "private.campaign_contact_rollup": "organization_id",
 }
 
 
@@ -53,6 +58,7 @@ def tenant(conn):
         "INSERT INTO campaign_unsubscribes (campaign_id, contact_id) VALUES (%s, %s)",
         (campaign_id, contact_id),
     )
+    conn.execute("SELECT private.refresh_campaign_stats()")  # the stats' tallies hold its rows too
     return {
         "org": org_id,
         "admin": admin,
