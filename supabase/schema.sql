@@ -561,7 +561,6 @@ $$;
 
 CREATE FUNCTION private.stamp_change() RETURNS trigger
     LANGUAGE plpgsql
-    SET search_path TO ''
     AS $$
 BEGIN
   NEW.change_xid := pg_current_xact_id();

@@ -24,8 +24,10 @@ ALTER TABLE public.campaign_contacts ALTER COLUMN change_xid SET DEFAULT pg_curr
 CREATE INDEX outreach_flows_change_idx ON public.outreach_flows (change_xid);
 CREATE INDEX campaign_contacts_change_idx ON public.campaign_contacts (change_xid);
 
+-- No SET search_path: it would cost every update a configuration change and back, and the
+-- function names nothing outside pg_catalog, which is always searched first.
 CREATE FUNCTION private.stamp_change() RETURNS trigger
-LANGUAGE plpgsql SET search_path = '' AS $$
+LANGUAGE plpgsql AS $$
 BEGIN
   NEW.change_xid := pg_current_xact_id();
   IF TG_OP = 'UPDATE' THEN
