@@ -1218,7 +1218,10 @@ CREATE VIEW public.campaign_stats WITH (security_invoker='true') AS
             count(*) FILTER (WHERE ct.unsubscribe_requested) AS unsubscribed,
             count(*) FILTER (WHERE (ct.reached_status = ANY (ARRAY['bounced'::text, 'complained'::text]))) AS bounced
            FROM (public.contacts ct
-             JOIN public.campaign_contacts x ON ((x.contact_id = ct.id)))
+             CROSS JOIN LATERAL ( SELECT x_1.campaign_id
+                   FROM public.campaign_contacts x_1
+                  WHERE (x_1.contact_id = ct.id)
+                 OFFSET 0) x)
           WHERE (ct.unsubscribe_requested OR (ct.reached_status = ANY (ARRAY['unsubscribed'::text, 'bounced'::text, 'complained'::text])))
           GROUP BY x.campaign_id, ct.organization_id) oo ON (((oo.campaign_id = c.id) AND (oo.organization_id = c.organization_id))))
      LEFT JOIN LATERAL ( SELECT count(DISTINCT m.contact_id) AS replied
