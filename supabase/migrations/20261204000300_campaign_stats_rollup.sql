@@ -113,10 +113,16 @@ CREATE FUNCTION private.refresh_campaign_stats() RETURNS bigint
 LANGUAGE plpgsql SET search_path = '' AS $$
 DECLARE
   upto xid8;
+  flows_since xid8;
+  links_since xid8;
   flows bigint;
   links bigint;
 BEGIN
   PERFORM pg_advisory_xact_lock(7046311228);
+  -- Read into variables: the statements below are then planned with their values (a handful of
+  -- changed rows, read by index), not as an unknown expected to match a third of the table.
+  SELECT w.xid INTO flows_since FROM private.stats_watermarks w WHERE w.source = 'outreach_flows';
+  SELECT w.xid INTO links_since FROM private.stats_watermarks w WHERE w.source = 'campaign_contacts';
   -- Taken before the statements below read: their snapshots are later, so every version they
   -- miss was written at or above it.
   upto := pg_snapshot_xmin(pg_current_snapshot());
@@ -124,7 +130,7 @@ BEGIN
   WITH changed AS MATERIALIZED (
     SELECT o.id, o.organization_id, o.campaign_id, o.sequence_order, o.mailbox_id, o.status
     FROM public.outreach_flows o
-    WHERE o.change_xid >= (SELECT w.xid FROM private.stats_watermarks w WHERE w.source = 'outreach_flows')
+    WHERE o.change_xid >= flows_since
   ), before AS (
     SELECT t.* FROM private.flow_tally t JOIN changed USING (id)
   ), tallied AS (
@@ -151,7 +157,7 @@ BEGIN
     SELECT x.campaign_id, x.contact_id, x.organization_id, x.status,
            x.prompt_tokens::bigint AS prompt_tokens, x.completion_tokens::bigint AS completion_tokens
     FROM public.campaign_contacts x
-    WHERE x.change_xid >= (SELECT w.xid FROM private.stats_watermarks w WHERE w.source = 'campaign_contacts')
+    WHERE x.change_xid >= links_since
   ), before AS (
     SELECT t.* FROM private.campaign_contact_tally t JOIN changed USING (campaign_id, contact_id)
   ), tallied AS (
