@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve test machine lint format bench db-reset lock clean
+.PHONY: run serve test machine lint format bench db-reset schema lock clean
 
 # The lock, not the ranges: everyone runs the versions deploys ship (exact, with hashes).
 # First the installer itself (requirements-bootstrap.lock: Python's bundled pip cannot read the lock).
@@ -46,6 +46,10 @@ screenshots: $(STAMP)
 
 db-reset: $(STAMP)
 	$(BIN)/python -m local.migrate --reset
+
+# supabase/schema.sql from a throwaway database with every migration (a few seconds).
+schema: $(STAMP)
+	$(BIN)/python -m local.schema
 
 # Remake both locks from the ranges in requirements.txt and requirements-dev.txt.
 LOCK = $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes

@@ -1,4 +1,4 @@
-"""Mailboxes (issue 16): send_due through 4 mailboxes, each behind its own SMTP server answering
+"""Mailboxes: send_due through 4 mailboxes, each behind its own SMTP server answering
 every reply 50 ms late, against the concurrency bound; and sync_mailboxes over an INBOX of
 10,000 messages in Dovecot, then a second run that finds nothing new."""
 

@@ -6,23 +6,35 @@ to leave out. The statements carry the organization or campaign filter a dashboa
 the member's and the owner's answers are the same rows and the difference is the policies' cost.
 
 Baseline in the same run: the policies before migration 20261125001300 (a SECURITY DEFINER
-function call per row), put back in a transaction that is rolled back."""
+function call per row), put back in a transaction that is rolled back.
+
+campaign_stats reads a rollup (migration 20261204000300): after the load, the scheduler's refresh
+tallies every row (timed: the first refresh's cost), then LIVE_FLOWS messages and a third as many
+campaign contacts change, as in a minute of sending, so each read also counts rows changed
+since the refresh. The overview's answer is checked against a count(*) of the rows.
+
+send_due's CPU per message, with the stats' change stamp and index and without them (the
+triggers and indexes of before 20261204000300 put back), in the same run: SEND_ROWS messages each."""
 
 from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import time
+from pathlib import Path
 
 import psycopg
 
-from bench.common import fresh_database, progress
+from bench.common import ROOT, fresh_database, progress
 
 SIZES = [int(s) for s in os.environ.get("BENCH_RLS_SIZES", "1000000,10000000").split(",")]
 CAMPAIGNS = 100
 STEPS = 3
 REPEAT = 5
+LIVE_FLOWS = int(os.environ.get("BENCH_RLS_LIVE", "3000"))
+SEND_ROWS = int(os.environ.get("BENCH_RLS_SEND_ROWS", "4000"))
 
 QUERIES = {
     "one campaign's stats": "SELECT * FROM campaign_stats WHERE campaign_id = %(campaign)s",
@@ -138,6 +150,16 @@ def measure(size: int) -> dict:
         )
         conn.execute("VACUUM ANALYZE")
         load_s = time.perf_counter() - started
+        progress(f"rls: first refresh of the stats' rollup over {size:,} rows")
+        started = time.perf_counter()
+        conn.execute("SELECT private.refresh_campaign_stats()")
+        refresh_s = time.perf_counter() - started
+        conn.execute("VACUUM ANALYZE")
+        live = change_a_minute(conn, org)
+        started = time.perf_counter()
+        conn.execute("SELECT private.refresh_campaign_stats()")
+        minute_refresh_ms = (time.perf_counter() - started) * 1000
+        live = change_a_minute(conn, org)  # and another minute, left for the reads to count live
         flows = conn.execute("SELECT count(*) FROM outreach_flows").fetchone()[0]
         campaign = conn.execute(
             "SELECT id FROM campaigns WHERE organization_id = %s ORDER BY id LIMIT 1", (org,)
@@ -149,6 +171,8 @@ def measure(size: int) -> dict:
             owner_ms, owner_rows = timed(conn, sql, params, None)
             member_ms, member_rows = timed(conn, sql, params, str(user))
             assert member_rows == owner_rows, (name, member_rows, owner_rows)
+            if name == "overview of 100 campaigns":
+                assert_exact(conn, org)
             entry = {"owner": owner_ms, "member": member_ms, "rows": owner_rows}
             if name == "one campaign's stats":
                 entry["old"] = timed(conn, sql, params, str(user), OLD_POLICIES)[0]
@@ -165,14 +189,103 @@ def measure(size: int) -> dict:
         "size": size,
         "flows": flows,
         "load_s": load_s,
+        "refresh_s": refresh_s,
+        "minute_refresh_ms": minute_refresh_ms,
+        "live": live,
         "queries": results,
         "policy_filter": filters[0] if filters else "(none)",
         "init_plan": "InitPlan" in plan,
     }
 
 
+def change_a_minute(conn, org) -> int:
+    """LIVE_FLOWS scheduled messages sent and a third as many contacts drafted again."""
+    sent = conn.execute(
+        "UPDATE outreach_flows SET status = 'sent', sent_at = now() WHERE id IN (SELECT id FROM outreach_flows"
+        " WHERE organization_id = %s AND status = 'scheduled' LIMIT %s)",
+        (org, LIVE_FLOWS),
+    ).rowcount
+    conn.execute(
+        "UPDATE campaign_contacts SET status = 'failed', prompt_tokens = prompt_tokens + 1"
+        " WHERE (campaign_id, contact_id) IN (SELECT campaign_id, contact_id FROM campaign_contacts"
+        " WHERE organization_id = %s AND status = 'drafted' LIMIT %s)",
+        (org, LIVE_FLOWS // 3),
+    )
+    return sent
+
+
+def assert_exact(conn, org) -> None:
+    stats = dict(
+        conn.execute(
+            "SELECT campaign_id, outreach_flows FROM campaign_stats WHERE organization_id = %s", (org,)
+        ).fetchall()
+    )
+    counted: dict = {}
+    for campaign, status, n in conn.execute(
+        "SELECT campaign_id, status, count(*) FROM outreach_flows WHERE organization_id = %s GROUP BY 1, 2",
+        (org,),
+    ):
+        counted.setdefault(campaign, {})[status] = n
+    assert stats == counted, "campaign_stats differs from a count(*)"
+
+
+# What send_due's path had before 20261204000300: updated_at's trigger, no change stamp or index.
+WITHOUT_STAMP = """
+DROP INDEX outreach_flows_change_idx, campaign_contacts_change_idx;
+DROP TRIGGER outreach_flows_stamp_change ON outreach_flows;
+DROP TRIGGER campaign_contacts_stamp_change ON campaign_contacts;
+DROP TRIGGER outreach_flows_forget_tallied ON outreach_flows;
+DROP TRIGGER campaign_contacts_forget_tallied ON campaign_contacts;
+ALTER TABLE outreach_flows ALTER COLUMN change_xid DROP DEFAULT;
+ALTER TABLE campaign_contacts ALTER COLUMN change_xid DROP DEFAULT;
+CREATE TRIGGER outreach_flows_updated_at BEFORE UPDATE ON outreach_flows FOR EACH ROW EXECUTE FUNCTION set_updated_at();
+CREATE TRIGGER campaign_contacts_updated_at BEFORE UPDATE ON campaign_contacts FOR EACH ROW EXECUTE FUNCTION set_updated_at();
+"""
+
+
+def server_cpu() -> float:
+    """CPU seconds of the benchmark's PostgreSQL: the postmaster and every backend it has reaped
+    (not the machine's other processes, which /proc/stat would count)."""
+    if os.environ.get("BENCH_DATABASE_URL"):
+        return 0.0  # another server: its processes are not ours to read
+    pid = (ROOT / ".data" / "pgbench" / "postmaster.pid").read_text().split()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def send_cpu() -> dict:
+    """send_due's CPU per message (its process and PostgreSQL's), without and with the stamp,
+    alternated twice; the lower of each pair of runs. Each run's connections are closed before
+    the server's CPU is read, so its backends have been reaped and counted."""
+    from bench.sending import project
+    from tests.acceptance.bulk import due_messages
+    from tests.mailserver import MailServer
+
+    found: dict[str, list[float]] = {"before": [], "after": []}
+    for variant in ("before", "after", "before", "after"):
+        with fresh_database() as url:
+            with psycopg.connect(url, autocommit=True) as conn:
+                if variant == "before":
+                    conn.execute(WITHOUT_STAMP)
+                due_messages(conn, SEND_ROWS)
+            with MailServer() as server:
+                progress(
+                    f"rls: send_due CPU per message, {variant} the stats' change stamp, {SEND_ROWS} rows"
+                )
+                client = resource.getrusage(resource.RUSAGE_CHILDREN)
+                server_before = server_cpu()
+                project(server.url, 1)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                assert len(server.recorder.message_ids()) == SEND_ROWS
+            time.sleep(1)  # the backends' exit, reaped by the postmaster
+            used = after.ru_utime + after.ru_stime - client.ru_utime - client.ru_stime
+            used += server_cpu() - server_before
+        found[variant].append(used * 1000 / SEND_ROWS)
+    return {k: min(v) for k, v in found.items()}
+
+
 def run() -> dict:
-    return {"runs": [measure(size) for size in SIZES]}
+    return {"runs": [measure(size) for size in SIZES], "send_cpu": send_cpu()}
 
 
 def table(r: dict) -> str:
@@ -196,6 +309,23 @@ def table(r: dict) -> str:
         lines.append(
             f"| {run_['flows']:,} | {q['old']:,.0f} ms | {q['member']:,.1f} ms | {run_['load_s']:.0f} s |"
         )
+    lines += [
+        "",
+        "| outreach_flows | first refresh (every row tallied) | refresh after a minute of sending | rows read live by each read |",
+        "|---:|---:|---:|---:|",
+    ]
+    for run_ in r["runs"]:
+        lines.append(
+            f"| {run_['flows']:,} | {run_['refresh_s']:.0f} s | {run_['minute_refresh_ms']:,.0f} ms"
+            f" | {run_['live']:,} messages, {run_['live'] // 3:,} campaign contacts |"
+        )
+    cpu = r["send_cpu"]
+    lines += [
+        "",
+        f"send_due's CPU per message ({SEND_ROWS:,} messages, client and PostgreSQL, the lower of two runs each):"
+        f" **{cpu['before']:.2f} ms** without the change stamp and its index, **{cpu['after']:.2f} ms** with them"
+        f" ({(cpu['after'] / cpu['before'] - 1) * 100:+.0f} %).",
+    ]
     last = r["runs"][-1]
     lines += [
         "",

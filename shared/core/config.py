@@ -1,4 +1,4 @@
-"""Configuration from the environment (DESIGN.md section 3), read once per process."""
+"""Configuration from the environment (the README's configuration tables), read once per process."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The HTTP layer every function uses: body parsing with a cap, the error format of
-DESIGN.md section 4, the webhook secret check and the Supabase webhook payload model."""
+docs/DESIGN.md section 3, the webhook secret check and the Supabase webhook payload model."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One conversation per company (issue 17): of the addresses found at one company (one
+"""One conversation per company: of the addresses found at one company (one
 registered domain; public mail domains such as gmail.com apart, each address its own), a campaign
 enrolls `per_company` (default 1), a named person's address before a role address."""
 

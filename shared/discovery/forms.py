@@ -1,4 +1,4 @@
-"""Contact forms on a prospect's pages (issue 18, detection): which forms are contact forms,
+"""Contact forms on a prospect's pages (promise 10 in docs/DESIGN.md): which forms are contact forms,
 what each field takes, and which must never be used.
 
 A contact form is a plain HTML form with a message box and a name or email field; search,

@@ -1,4 +1,4 @@
-"""sync_mailboxes: reads what came back to each mailbox and acts on it.
+"""sync_mailboxes: reads what came back to each mailbox and acts on it (promise 8 in docs/DESIGN.md).
 
 Each mailbox's INBOX is read incrementally: the UIDVALIDITY and the last UID handled are kept on
 the mailbox, advanced in the same transaction as the effects of the messages read, one batch
@@ -27,6 +27,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import psycopg
 
+from shared.campaigns import stats
 from shared.core import db
 from shared.core.config import get_settings
 from shared.core.logs import get_logger
@@ -59,6 +60,7 @@ def run() -> dict:
         counts["failed_mailboxes"] += result["error"] is not None
         counts.update({k: v for k, v in result.items() if k in COUNTS})
         results.append(result)
+    stats.refresh()  # the scheduler's call that keeps campaign_stats' live part small
     answer: dict = {key: counts.get(key, 0) for key in COUNTS}
     log.info("sync_mailboxes finished", extra=answer)
     answer["results"] = results

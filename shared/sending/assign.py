@@ -1,4 +1,4 @@
-"""Which mailbox sends each claimed message (issue 16).
+"""Which mailbox sends each claimed message (promise 9 in docs/DESIGN.md).
 
 A sequence keeps one mailbox from its first message to its last, so follow-ups thread from the
 same address. The first message takes, among the campaign's mailboxes (ai_settings.mailboxes,

@@ -1,4 +1,4 @@
-"""Sending through a business's contact form (issue 18): the form fetched again just before
+"""Sending through a business's contact form (promise 10 in docs/DESIGN.md): the form fetched again just before
 (hidden fields such as nonces change), filled only where it is understood, posted with the safe
 fetcher's rules, and its answer read. Never behind a CAPTCHA or a no-solicitation notice: the
 fresh page is checked again with the rules that found the form."""

@@ -1,4 +1,4 @@
-"""The contact-form channel (issue 18) end to end: sites in the styles seen in the wild, served on
+"""The contact-form channel (promise 10 in docs/DESIGN.md) end to end: sites in the styles seen in the wild, served on
 loopback under their own names (one server, virtual hosts), taken through scrape_url,
 draft_message, a person's approval and send_due. Each approved form message is posted once;
 nothing is posted behind a CAPTCHA or a no-solicitation notice."""

@@ -28,6 +28,7 @@ MEMBER_TABLES = {
     "sender_domains",
     "campaign_stats",
     "campaign_reply_stats",
+    "campaign_flow_counts",
     "inbound_messages",
     "public_mail_domains",
     "contact_forms",
@@ -136,6 +137,11 @@ FUNCTION_GRANTS = {
     ("public.search_contacts", "service_role"),
     ("public.contact_data_by_id", "authenticated"),
     ("public.contact_data_by_id", "service_role"),
+    ("private.my_organizations", "authenticated"),
+    ("private.flow_changes", "authenticated"),
+    ("private.flow_changes", "service_role"),
+    ("private.campaign_contact_changes", "authenticated"),
+    ("private.campaign_contact_changes", "service_role"),
     ("private.user_organizations", "authenticated"),
     ("private.user_admin_organizations", "authenticated"),
     ("private.unknown_key", "authenticated"),
@@ -196,9 +202,28 @@ def test_every_function_privilege_is_declared(conn):
     assert set(rows) == FUNCTION_GRANTS
 
 
-def test_the_local_bootstrap_grants_nothing_by_default(conn):
-    defaults = conn.execute("SELECT count(*) FROM pg_default_acl").fetchone()
-    assert defaults == (0,)
+def test_a_new_object_gets_nothing_until_granted(conn):
+    # Default privileges are revoked once: a table, sequence or function created after the
+    # migrations (and not granted) is closed to PUBLIC, anon and authenticated.
+    with conn.transaction(force_rollback=True):
+        conn.execute("CREATE TABLE public.made_later (id bigserial PRIMARY KEY)")
+        conn.execute("CREATE FUNCTION public.made_later_f() RETURNS int LANGUAGE sql AS 'SELECT 1'")
+        conn.execute("CREATE FUNCTION private.made_later_g() RETURNS int LANGUAGE sql AS 'SELECT 1'")
+        acls = conn.execute(
+            "SELECT c.relname, a.grantee FROM pg_class c, aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a"
+            " WHERE c.relname IN ('made_later', 'made_later_id_seq')"
+            " UNION ALL SELECT p.proname, a.grantee FROM pg_proc p,"
+            " aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a"
+            " WHERE p.proname IN ('made_later_f', 'made_later_g')"
+        ).fetchall()
+        owner = conn.execute("SELECT current_user::regrole::oid").fetchone()[0]
+        assert {name for name, _ in acls} == {
+            "made_later",
+            "made_later_id_seq",
+            "made_later_f",
+            "made_later_g",
+        }
+        assert {grantee for _, grantee in acls} == {owner}, acls
 
 
 @pytest.fixture
@@ -356,7 +381,7 @@ def test_policies_compute_the_organizations_once_per_statement(database_url, ten
         # The policy's test is a filter or, where an index serves it, an index condition.
         conditions = [line for line in plan.splitlines() if re.search(r"(Filter|Cond):", line)]
         assert "InitPlan" in plan and any("organization_id = ANY ($0)" in line for line in conditions), plan
-        assert not any("user_organizations" in line or "is_org_member" in line for line in conditions), plan
+        assert not any(re.search(r"organizations\(|is_org_member", line) for line in conditions), plan
 
 
 # What members do, each through the Data API.

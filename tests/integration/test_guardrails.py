@@ -1,4 +1,4 @@
-"""Deliverability guardrails (issue 17): each contact's own hours, circuit breakers, checked
+"""Deliverability guardrails (promise 9 in docs/DESIGN.md): each contact's own hours, circuit breakers, checked
 addresses and one conversation per company, against the real database, a real SMTP server
 (aiosmtpd) and a real DNS server (dnslib) on loopback."""
 

@@ -1,4 +1,4 @@
-"""The organization's own mailboxes (issue 16): added by an admin through the Data API's RPC,
+"""The organization's own mailboxes: added by an admin through the Data API's RPC,
 credentials in Vault that no member can read, and send_due sending each sequence from one
 mailbox under its cap and ramp, through a real SMTP server per mailbox (aiosmtpd with AUTH)."""
 

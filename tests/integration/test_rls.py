@@ -31,6 +31,11 @@ TABLES = {
     "complaint_rates": "organization_id",
     "webhook_endpoints": "organization_id",
     "webhook_deliveries": "organization_id",
+    "campaign_flow_counts": "organization_id",
+    "private.flow_tally": "organization_id",
+    "private.flow_rollup": "organization_id",
+    "private.campaign_contact_tally": "organization_id",
+    "private.campaign_contact_rollup": "organization_id",
 }
 
 
@@ -81,6 +86,7 @@ def tenant(conn):
         "INSERT INTO campaign_unsubscribes (campaign_id, contact_id) VALUES (%s, %s)",
         (campaign_id, contact_id),
     )
+    conn.execute("SELECT private.refresh_campaign_stats()")  # the stats' tallies hold its rows too
     return {
         "org": org_id,
         "admin": admin,

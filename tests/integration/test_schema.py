@@ -1,4 +1,4 @@
-"""The schema: the seed's test plan (section 1.4, tests A to D) and every constraint and
+"""The schema: the original schema's test plan (tests A to D) and every constraint and
 trigger the later migrations add."""
 
 from __future__ import annotations

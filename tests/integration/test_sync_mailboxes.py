@@ -1,6 +1,6 @@
 """sync_mailboxes against a real IMAP server (Dovecot): a message sent through a mailbox, then
 the reply, the out-of-office answer, the bounce report and the request to stop that come back
-to it, each ending in the right state; and the hostile cases of issue 16."""
+to it, each ending in the right state; and the hostile cases of promise 11 (docs/DESIGN.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Contact forms found on pages in the styles seen in the wild, and the forms that must never be
-used, each with its reason (issue 18, detection)."""
+used, each with its reason (promise 10 in docs/DESIGN.md)."""
 
 from __future__ import annotations
 
