@@ -1543,37 +1543,6 @@ CREATE TABLE public.inbound_messages (
     CONSTRAINT inbound_messages_next_step_check CHECK ((length(next_step) <= 300))
 );
 
-CREATE TABLE public.outreach_flows (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    contact_id uuid NOT NULL,
-    campaign_id uuid NOT NULL,
-    flow_type text DEFAULT 'email'::text NOT NULL,
-    status text DEFAULT 'scheduled'::text NOT NULL,
-    subject text,
-    body text,
-    sequence_order integer DEFAULT 0 NOT NULL,
-    scheduled_send_time timestamp with time zone,
-    sent_at timestamp with time zone,
-    message_id text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    attempts integer DEFAULT 0 NOT NULL,
-    status_reason text,
-    lease_expires_at timestamp with time zone,
-    organization_id uuid NOT NULL,
-    mailbox_id uuid,
-    submission jsonb,
-    change_xid xid8 DEFAULT pg_current_xact_id(),
-    in_reply_to text,
-    reply_references text,
-    CONSTRAINT outreach_flows_attempts_check CHECK ((attempts >= 0)),
-    CONSTRAINT outreach_flows_flow_type_check CHECK ((flow_type = ANY (ARRAY['email'::text, 'form_submission'::text, 'reply'::text]))),
-    CONSTRAINT outreach_flows_in_reply_to_check CHECK ((length(in_reply_to) <= 300)),
-    CONSTRAINT outreach_flows_reply_references_check CHECK ((length(reply_references) <= 4000)),
-    CONSTRAINT outreach_flows_sequence_order_check CHECK ((sequence_order >= 0)),
-    CONSTRAINT outreach_flows_status_check CHECK ((status = ANY (ARRAY['draft'::text, 'scheduled'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'canceled'::text])))
-);
-
 CREATE VIEW public.campaign_reply_stats WITH (security_invoker='true') AS
  SELECT c.id AS campaign_id,
     c.organization_id,
@@ -1611,9 +1580,12 @@ CREATE VIEW public.campaign_reply_stats WITH (security_invoker='true') AS
             count(DISTINCT x.contact_id) FILTER (WHERE ((x.kind = ANY (ARRAY['reply'::text, 'stop_request'::text])) AND (x.intent IS DISTINCT FROM 'auto_reply'::text) AND (x.intent IS DISTINCT FROM 'bounce'::text))) AS human_replies
            FROM public.inbound_messages x
           WHERE (x.campaign_id = c.id)) m ON (true))
-     LEFT JOIN LATERAL ( SELECT count(*) AS first_messages_sent
-           FROM public.outreach_flows o
-          WHERE ((o.campaign_id = c.id) AND (o.sequence_order = 0) AND (o.flow_type <> 'reply'::text) AND (o.status = 'sent'::text))) f ON (true));
+     LEFT JOIN ( SELECT campaign_flow_counts.campaign_id,
+            campaign_flow_counts.organization_id,
+            (sum(campaign_flow_counts.n))::bigint AS first_messages_sent
+           FROM public.campaign_flow_counts
+          WHERE ((campaign_flow_counts.sequence_order = 0) AND (campaign_flow_counts.status = 'sent'::text))
+          GROUP BY campaign_flow_counts.campaign_id, campaign_flow_counts.organization_id) f ON (((f.campaign_id = c.id) AND (f.organization_id = c.organization_id))));
 
 CREATE TABLE public.mailboxes (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
@@ -1785,8 +1757,17 @@ CREATE VIEW public.campaign_stats WITH (security_invoker='true') AS
     (COALESCE(cc.prompt_tokens, (0)::numeric))::bigint AS prompt_tokens,
     (COALESCE(cc.completion_tokens, (0)::numeric))::bigint AS completion_tokens,
     COALESCE(im.replied, (0)::bigint) AS replied,
-    c.paused_reason
-   FROM (((((((public.campaigns c
+    c.paused_reason,
+    COALESCE(im.by_intent, '{}'::jsonb) AS replies_by_intent,
+    COALESCE(im.human_replies, (0)::bigint) AS human_replies,
+    COALESCE(im.needs_review, (0)::bigint) AS replies_to_review,
+    COALESCE(fs.n, (0)::bigint) AS first_messages_sent,
+        CASE
+            WHEN (COALESCE(fs.n, (0)::bigint) > 0) THEN round(((COALESCE(im.human_replies, (0)::bigint))::numeric / (fs.n)::numeric), 4)
+            ELSE NULL::numeric
+        END AS reply_rate,
+    sdp.sender_domain_problem
+   FROM (((((((((public.campaigns c
      LEFT JOIN LATERAL ( SELECT jsonb_object_agg(s.status, s.n) AS counts
            FROM ( SELECT t.status,
                     count(*) AS n
@@ -1852,9 +1833,55 @@ CREATE VIEW public.campaign_stats WITH (security_invoker='true') AS
                  OFFSET 0) x)
           WHERE (ct.unsubscribe_requested OR (ct.reached_status = ANY (ARRAY['unsubscribed'::text, 'bounced'::text, 'complained'::text])))
           GROUP BY x.campaign_id, ct.organization_id) oo ON (((oo.campaign_id = c.id) AND (oo.organization_id = c.organization_id))))
-     LEFT JOIN LATERAL ( SELECT count(DISTINCT m.contact_id) AS replied
+     LEFT JOIN ( SELECT campaign_flow_counts.campaign_id,
+            campaign_flow_counts.organization_id,
+            (sum(campaign_flow_counts.n))::bigint AS n
+           FROM public.campaign_flow_counts
+          WHERE ((campaign_flow_counts.sequence_order = 0) AND (campaign_flow_counts.status = 'sent'::text))
+          GROUP BY campaign_flow_counts.campaign_id, campaign_flow_counts.organization_id) fs ON (((fs.campaign_id = c.id) AND (fs.organization_id = c.organization_id))))
+     LEFT JOIN public.campaign_sender_domain_problems sdp ON (((sdp.campaign_id = c.id) AND (sdp.organization_id = c.organization_id))))
+     LEFT JOIN LATERAL ( SELECT count(DISTINCT m.contact_id) FILTER (WHERE (m.kind = ANY (ARRAY['reply'::text, 'stop_request'::text]))) AS replied,
+            count(DISTINCT m.contact_id) FILTER (WHERE ((m.kind = ANY (ARRAY['reply'::text, 'stop_request'::text])) AND (m.intent IS DISTINCT FROM 'auto_reply'::text) AND (m.intent IS DISTINCT FROM 'bounce'::text))) AS human_replies,
+            count(*) FILTER (WHERE m.needs_review) AS needs_review,
+            ( SELECT jsonb_object_agg(i.intent, i.n) AS jsonb_object_agg
+                   FROM ( SELECT x.intent,
+                            count(DISTINCT x.contact_id) AS n
+                           FROM public.inbound_messages x
+                          WHERE ((x.campaign_id = c.id) AND (x.kind = ANY (ARRAY['reply'::text, 'stop_request'::text])) AND (x.intent IS NOT NULL))
+                          GROUP BY x.intent) i) AS by_intent
            FROM public.inbound_messages m
-          WHERE ((m.campaign_id = c.id) AND (m.kind = ANY (ARRAY['reply'::text, 'stop_request'::text])))) im ON (true));
+          WHERE (m.campaign_id = c.id)) im ON (true));
+
+CREATE TABLE public.outreach_flows (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    contact_id uuid NOT NULL,
+    campaign_id uuid NOT NULL,
+    flow_type text DEFAULT 'email'::text NOT NULL,
+    status text DEFAULT 'scheduled'::text NOT NULL,
+    subject text,
+    body text,
+    sequence_order integer DEFAULT 0 NOT NULL,
+    scheduled_send_time timestamp with time zone,
+    sent_at timestamp with time zone,
+    message_id text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    status_reason text,
+    lease_expires_at timestamp with time zone,
+    organization_id uuid NOT NULL,
+    mailbox_id uuid,
+    submission jsonb,
+    change_xid xid8 DEFAULT pg_current_xact_id(),
+    in_reply_to text,
+    reply_references text,
+    CONSTRAINT outreach_flows_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT outreach_flows_flow_type_check CHECK ((flow_type = ANY (ARRAY['email'::text, 'form_submission'::text, 'reply'::text]))),
+    CONSTRAINT outreach_flows_in_reply_to_check CHECK ((length(in_reply_to) <= 300)),
+    CONSTRAINT outreach_flows_reply_references_check CHECK ((length(reply_references) <= 4000)),
+    CONSTRAINT outreach_flows_sequence_order_check CHECK ((sequence_order >= 0)),
+    CONSTRAINT outreach_flows_status_check CHECK ((status = ANY (ARRAY['draft'::text, 'scheduled'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'canceled'::text])))
+);
 
 CREATE VIEW public.complaint_rates WITH (security_invoker='true') AS
  WITH sent AS (
@@ -2850,17 +2877,6 @@ GRANT UPDATE(status) ON TABLE public.campaigns TO authenticated;
 GRANT SELECT ON TABLE public.inbound_messages TO authenticated;
 GRANT ALL ON TABLE public.inbound_messages TO service_role;
 
-GRANT ALL ON TABLE public.outreach_flows TO service_role;
-GRANT SELECT ON TABLE public.outreach_flows TO authenticated;
-
-GRANT UPDATE(status) ON TABLE public.outreach_flows TO authenticated;
-
-GRANT UPDATE(subject) ON TABLE public.outreach_flows TO authenticated;
-
-GRANT UPDATE(body) ON TABLE public.outreach_flows TO authenticated;
-
-GRANT UPDATE(scheduled_send_time) ON TABLE public.outreach_flows TO authenticated;
-
 GRANT SELECT ON TABLE public.campaign_reply_stats TO authenticated;
 GRANT ALL ON TABLE public.campaign_reply_stats TO service_role;
 
@@ -2953,6 +2969,17 @@ GRANT SELECT ON TABLE public.search_tasks TO authenticated;
 
 GRANT SELECT ON TABLE public.campaign_stats TO authenticated;
 GRANT ALL ON TABLE public.campaign_stats TO service_role;
+
+GRANT ALL ON TABLE public.outreach_flows TO service_role;
+GRANT SELECT ON TABLE public.outreach_flows TO authenticated;
+
+GRANT UPDATE(status) ON TABLE public.outreach_flows TO authenticated;
+
+GRANT UPDATE(subject) ON TABLE public.outreach_flows TO authenticated;
+
+GRANT UPDATE(body) ON TABLE public.outreach_flows TO authenticated;
+
+GRANT UPDATE(scheduled_send_time) ON TABLE public.outreach_flows TO authenticated;
 
 GRANT SELECT ON TABLE public.complaint_rates TO authenticated;
 GRANT ALL ON TABLE public.complaint_rates TO service_role;

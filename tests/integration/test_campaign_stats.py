@@ -294,3 +294,47 @@ def test_sync_mailboxes_refreshes_the_rollup(fresh_database, env):
             ).fetchone() == (0,)
     finally:
         db.close_pool()
+
+
+def test_campaign_stats_show_replies_by_intent_the_reply_rate_and_a_held_sending_domain(conn, database_url):
+    """What replies and sending domains add to a campaign's figures, read as a member: human replies
+    by intent (automatic replies and bounce reports are not replies), the reply rate over first
+    messages sent, and why a sending domain holds the campaign's mail."""
+    org = f.org(conn)
+    member = f.user(conn)
+    f.member(conn, org, member, "member")
+    campaign = f.campaign(conn, org)
+    mailbox = conn.execute(
+        "SELECT public.add_mailbox(%s, 'ana@held.example', 'smtp://u:p@smtp.held.example:587')", (org,)
+    ).fetchone()[0]
+    contacts = [f.contact(conn, org) for _ in range(4)]
+    flows = []
+    for contact in contacts:
+        f.link(conn, campaign, contact, "drafted")
+        flows.append(f.flow(conn, campaign, contact, step=0, status="sent"))
+        f.flow(conn, campaign, contact, step=1, status="scheduled")
+    readings = [("reply", "interested"), ("reply", "question"), ("reply", "auto_reply"), ("bounce", "bounce")]
+    for n, (contact, flow, (kind, intent)) in enumerate(zip(contacts, flows, readings, strict=True)):
+        conn.execute(
+            "INSERT INTO inbound_messages (organization_id, mailbox_id, contact_id, campaign_id, flow_id, kind,"
+            " fingerprint, intent, intent_confidence, needs_review)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 0.9, %s)",
+            (org, mailbox, contact, campaign, flow, kind, f"<m{n}@x>", intent, intent == "question"),
+        )
+    conn.execute(
+        "UPDATE sender_domain_checks SET checked_at = now(),"
+        " problem = 'held.example has no DMARC record: publish a TXT record at _dmarc.held.example'"
+        " WHERE organization_id = %s AND domain = 'held.example'",
+        (org,),
+    )
+    with as_role(database_url, "authenticated", member) as c:
+        row = c.execute(
+            "SELECT replies_by_intent, human_replies, replies_to_review, first_messages_sent, reply_rate,"
+            " sender_domain_problem FROM campaign_stats WHERE campaign_id = %s",
+            (campaign,),
+        ).fetchone()
+    by_intent, human, to_review, first_sent, rate, problem = row
+    assert by_intent == {"interested": 1, "question": 1, "auto_reply": 1}
+    assert human == 2 and to_review == 1 and first_sent == 4
+    assert float(rate) == 0.5
+    assert "_dmarc.held.example" in problem
