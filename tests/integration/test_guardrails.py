@@ -171,8 +171,10 @@ def test_a_campaign_where_one_address_in_five_bounces_pauses_before_it_writes_to
     # so that bounce may come a few messages late, and what they have in flight (or begin before
     # the pause commits) still goes: well under half of the 100, 23 to 30 attempts in our runs.
     assert 20 <= attempted <= 40, result
+    # Everything not attempted waits for a person (how many slipped out before the pause committed
+    # depends on the machine's load; the bound above holds it).
     waiting = [status(conn, x) for x in flows if status(conn, x)[0] == "scheduled"]
-    assert len(waiting) >= 70
+    assert len(waiting) == 100 - attempted
     assert len(smtp.recorder.messages) == result["sent"]
     # Only a person resumes it; resuming clears the reason.
     conn.execute("UPDATE campaigns SET status = 'active' WHERE id = %s", (campaign,))
