@@ -577,13 +577,14 @@ function Inbox({ api, org, notify }) {
         ${INTENTS.map(([name, label]) => html`<option key=${name} value=${name}>${label}</option>`)}
       </select></div>
     ${!messages ? html`<p class="muted">Loading…</p>` : html`<div class="split">
-      <div class="list" role="list">
+      <div><div class="list" role="list">
         ${messages.map((msg) => html`<div role="listitem" key=${msg.id}><button class="item inbox-message" aria-pressed=${open && open.id === msg.id}
             data-message=${msg.id} onClick=${() => setOpen(msg)}>
           <strong>${msg.contact_name || msg.from_address}</strong> · <span class="intent">${msg.intent ? intentLabel(msg.intent) : "not read yet"}</span>
           ${msg.needs_review ? html` <span class="needs-review">needs review</span>` : ""}
           <div>${msg.subject || "(no subject)"}</div><div class="muted">${fmtDate(msg.received_at)} · ${msg.campaign_name || ""}</div>
         </button></div>`)}
+        </div>
         ${messages.length === 0 ? html`<p class="muted">No answers yet.</p>` : ""}
         ${next ? html`<button onClick=${() => load(next)}>Load more</button>` : ""}
         ${quarantined.length ? html`<h3>Set aside by the mailbox reader</h3><ul class="quarantine">${quarantined.map((q) => html`<li key=${q.id} data-quarantine=${q.id}>
