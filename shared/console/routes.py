@@ -47,6 +47,7 @@ ROUTES = Map(
         Rule("/api/quarantine/<uuid:item>/read-again", endpoint="read_again", methods=["POST"]),
         Rule("/api/mailboxes", endpoint="mailboxes", methods=["GET"]),
         Rule("/api/mailboxes", endpoint="mailbox_add", methods=["POST"]),
+        Rule("/api/mailboxes/complaints", endpoint="complaint_rates", methods=["GET"]),
         Rule("/api/mailboxes/<uuid:mailbox>/active", endpoint="mailbox_active", methods=["POST"]),
         Rule("/api/contacts", endpoint="contacts", methods=["GET"]),
         Rule("/api/contacts/<uuid:contact>", endpoint="contact", methods=["GET"]),
@@ -267,6 +268,12 @@ def mailboxes(request, user):
     return json_response(200, {"mailboxes": rows})
 
 
+def complaint_rates(request, user):
+    with members.transaction(user) as conn:
+        rows = fetch_all(conn, "console_complaint_rates", org=org_arg(request))
+    return json_response(200, {"complaint_rates": rows})
+
+
 def mailbox_active(request, user, mailbox):
     body = validate(m.MailboxActive, read_json(request))
     with members.transaction(user) as conn:
@@ -351,6 +358,7 @@ ENDPOINTS = {
     "read_again": read_again,
     "mailboxes": mailboxes,
     "mailbox_add": mailbox_add,
+    "complaint_rates": complaint_rates,
     "mailbox_active": mailbox_active,
     "contacts": contacts,
     "contact": contact,

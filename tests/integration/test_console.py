@@ -177,8 +177,13 @@ def test_mailboxes_show_health_and_an_admin_pauses_and_adds_one(client, conn, wo
     # The sending domain's verdict and the complaint rates beside Gmail's lines.
     assert rows[0]["domain"] == "acme.example" and rows[0]["domain_status"] == "held"
     assert "DMARC" in rows[0]["domain_problem"]
-    assert rows[0]["delivered_30d"] == 1 and rows[0]["complaint_rate_30d"] == 0.0
-    assert rows[0]["gmail_target_rate"] == 0.001 and rows[0]["gmail_limit_rate"] == 0.003
+    rates = call(client, world.member, "get", f"/api/mailboxes/complaints?org={world.org}").json
+    [rate] = rates["complaint_rates"]
+    assert rate["mailbox_id"] == str(world.mailbox) and rate["delivered_30d"] == 1
+    assert rate["complaint_rate_30d"] == 0.0 and rate["standing_7d"] == "below 0.1%"
+    assert rate["gmail_target_rate"] == 0.001 and rate["gmail_limit_rate"] == 0.003
+    other = call(client, world.member, "get", f"/api/mailboxes/complaints?org={world.other_org}").json
+    assert other["complaint_rates"] == []
     pause = call(
         client, world.admin, "post", f"/api/mailboxes/{world.mailbox}/active", json={"active": False}
     )
