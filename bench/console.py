@@ -59,11 +59,24 @@ FROM campaign_contacts cc, generate_series(0, %(steps)s - 1) s;
 UPDATE outreach_flows SET status = 'draft', sent_at = NULL
 WHERE id IN (SELECT id FROM outreach_flows WHERE organization_id = %(org)s AND status = 'scheduled' LIMIT %(drafts)s);
 INSERT INTO inbound_messages (organization_id, contact_id, campaign_id, kind, from_address, subject, snippet,
-                              received_at, fingerprint)
-SELECT cc.organization_id, cc.contact_id, cc.campaign_id, CASE WHEN random() < 0.9 THEN 'reply' ELSE 'stop_request' END,
-       ct.email, 'Re: Subject 0', 'Thanks, tell me more.', now() - make_interval(secs => (hashtext(ct.email) & 16777215)),
-       ct.id::text
-FROM campaign_contacts cc JOIN contacts ct ON ct.id = cc.contact_id WHERE ct.reached_status = 'responded';
+                              received_at, fingerprint, intent, intent_confidence, needs_review)
+SELECT a.organization_id, a.contact_id, a.campaign_id, CASE WHEN a.r < 0.1 THEN 'stop_request' ELSE 'reply' END,
+       a.email, 'Re: Subject 0', 'Thanks, tell me more.', now() - make_interval(secs => (hashtext(a.email) & 16777215)),
+       a.contact_id::text,
+       -- the intents in rough proportion: a referral is one answer in thirty
+       CASE WHEN a.r < 0.1 THEN 'unsubscribe' WHEN a.r < 0.4 THEN 'interested' WHEN a.r < 0.55 THEN 'question'
+            WHEN a.r < 0.7 THEN 'not_now' WHEN a.r < 0.82 THEN 'not_interested' WHEN a.r < 0.9 THEN 'meeting_request'
+            WHEN a.r < 0.93 THEN 'referral' WHEN a.r < 0.95 THEN 'wrong_person' WHEN a.r < 0.98 THEN 'auto_reply'
+            ELSE 'other' END,
+       0.9, a.r >= 0.98
+FROM (SELECT cc.organization_id, cc.contact_id, cc.campaign_id, ct.email, random() AS r
+      FROM campaign_contacts cc JOIN contacts ct ON ct.id = cc.contact_id WHERE ct.reached_status = 'responded') a;
+-- Messages the mailbox reader set aside: a few hundred, the inbox shows the newest 50.
+INSERT INTO inbound_quarantine (organization_id, mailbox_id, uidvalidity, uid, problem, reason, from_address, subject,
+                                created_at)
+SELECT m.organization_id, m.id, 1, i, 'unverified', 'a reply from someone who is not the contact',
+       'someone' || i || '@elsewhere.example', 'Re: Subject 0', now() - make_interval(mins => i)
+FROM mailboxes m, generate_series(1, 100) i WHERE m.organization_id = %(org)s;
 SET session_replication_role = origin;
 """
 
@@ -76,9 +89,10 @@ def views(org: uuid.UUID, campaign: uuid.UUID, contact: uuid.UUID, message: uuid
         "one campaign: per step and mailbox": f"/api/campaigns/{campaign}",
         "review queue (first 50 of 10,000 drafts)": f"/api/drafts?org={org}",
         "inbox (50 newest answers)": f"/api/inbox?org={org}",
-        "inbox filtered (requests to stop)": f"/api/inbox?org={org}&intent=stop_request",
+        "inbox filtered (referrals, 3% of answers)": f"/api/inbox?org={org}&intent=referral",
         "a conversation": f"/api/inbox/{message}/thread",
-        "mailboxes (today's count of each)": f"/api/mailboxes?org={org}",
+        "mailboxes (today's count, sending domain)": f"/api/mailboxes?org={org}",
+        "mailboxes' complaint rates (30 days of mail)": f"/api/mailboxes/complaints?org={org}",
         "contacts (50 newest)": f"/api/contacts?org={org}",
         "contact search (prefix)": f"/api/contacts?org={org}&q=person 12",
         "everything held about a contact": f"/api/contacts/{contact}",

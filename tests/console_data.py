@@ -29,6 +29,8 @@ class World:
     other_org: UUID
     other_admin: UUID
     other_draft: UUID
+    quarantined: UUID
+    other_quarantined: UUID
 
 
 def page(conn, campaign_id, url, title, description, text):
@@ -192,7 +194,8 @@ def build(conn, name: str = "Acme Yoga Supplies") -> World:
         " 'Yes please, send two sets to our Bilbao studio.', %s, 'fp-1') RETURNING id",
         (org, mailbox, replier, campaign, sent, base + timedelta(hours=3)),
     ).fetchone()[0]
-    # The answer waiting in that conversation, drafted for review.
+    # The answer waiting in that conversation: the reply draft the reply's next step wrote,
+    # threaded on it, and the intent it was read as.
     reply_draft = f.flow(
         conn,
         campaign,
@@ -203,8 +206,41 @@ def build(conn, name: str = "Acme Yoga Supplies") -> World:
         subject="Re: Mats for Pilates Norte",
         body="Two sets are on their way to Bilbao.",
         created_at=base + timedelta(minutes=7),
+        flow_type="reply",
+        in_reply_to="<fp-1@pilates-norte.example>",
+        mailbox_id=mailbox,
     )
     drafts.append(reply_draft)
+    conn.execute(
+        "UPDATE inbound_messages SET intent = 'interested', intent_confidence = 0.92,"
+        " intent_evidence = 'Yes please, send two sets', intent_by = 'rules', needs_review = false,"
+        " next_step = 'reply drafted', next_flow_id = %s WHERE id = %s",
+        (reply_draft, reply),
+    )
+    # An out-of-office answer to the same campaign: not a person's reply, so not in the reply rate.
+    away = f.contact(conn, org, "leo@studio-away.example", name="Leo Away")
+    f.link(conn, campaign, away, status="drafted")
+    conn.execute(
+        "INSERT INTO inbound_messages (organization_id, mailbox_id, contact_id, campaign_id, kind, intent,"
+        " from_address, subject, snippet, received_at, fingerprint)"
+        " VALUES (%s, %s, %s, %s, 'auto_reply', 'auto_reply', 'leo@studio-away.example', 'Out of office',"
+        " 'Back on Monday.', %s, 'fp-2')",
+        (org, mailbox, away, campaign, base + timedelta(hours=4)),
+    )
+    # The sending domain's check found no DMARC record: cold mail from it waits.
+    conn.execute(
+        "UPDATE sender_domain_checks SET checked_at = now(), problem = 'no DMARC record at _dmarc.acme.example'"
+        " WHERE organization_id = %s AND domain = 'acme.example'",
+        (org,),
+    )
+    # A message the mailbox reader set aside: from someone who is not the contact.
+    quarantined = conn.execute(
+        "INSERT INTO inbound_quarantine (organization_id, mailbox_id, uidvalidity, uid, problem, reason, kind,"
+        " from_address, subject, snippet) VALUES (%s, %s, 1, 42, 'unverified',"
+        " 'a reply from someone who is not the contact', 'reply', 'stranger@elsewhere.example',"
+        " 'Re: Mats for Core Works', 'Please call me.') RETURNING id",
+        (org, mailbox),
+    ).fetchone()[0]
     # The other organization: nothing of it may ever show.
     other_org = f.org(conn, "Globex Fitness")
     other_admin = f.user(conn, "admin@globex.example")
@@ -215,6 +251,16 @@ def build(conn, name: str = "Acme Yoga Supplies") -> World:
     other_draft = f.flow(
         conn, other_campaign, other_contact, 0, status="draft", subject="Globex secret subject"
     )
+    other_mailbox = conn.execute(
+        "SELECT public.add_mailbox(%s, 'ops@globex.example', 'smtp://ops:pw@127.0.0.1:2525', NULL, 40)",
+        (other_org,),
+    ).fetchone()[0]
+    other_quarantined = conn.execute(
+        "INSERT INTO inbound_quarantine (organization_id, mailbox_id, uidvalidity, uid, problem, reason,"
+        " from_address, subject) VALUES (%s, %s, 1, 7, 'unreadable', 'the message could not be parsed',"
+        " 'x@globex-lead.example', 'Globex secret quarantine') RETURNING id",
+        (other_org, other_mailbox),
+    ).fetchone()[0]
     return World(
         org,
         admin,
@@ -230,4 +276,6 @@ def build(conn, name: str = "Acme Yoga Supplies") -> World:
         other_org,
         other_admin,
         other_draft,
+        quarantined,
+        other_quarantined,
     )

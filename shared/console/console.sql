@@ -26,25 +26,22 @@ ORDER BY c.created_at DESC, c.id DESC
 LIMIT %(limit)s;
 
 -- name: console_campaign_figures
--- One campaign's figures: campaign_stats (each table read once from indexes), its first
--- messages sent (the reply rate's base) and who answered, by intent. replies_by_intent is the one
--- place the inbox's classification reaches the campaign view.
+-- One campaign's figures: campaign_stats (each table read once from indexes) and
+-- campaign_reply_stats (migration …0400): people's replies by intent and the reply rate, which
+-- counts contacts who answered in their own words (not an automatic reply, not a delivery
+-- report) per first message sent. replies_by_intent is the one place the inbox's classification
+-- reaches the campaign view; it leaves out automatic replies, delivery reports and zeros.
 SELECT s.campaign_id, s.status, s.paused_reason, s.outreach_flows, s.campaign_unsubscribes,
        s.unsubscribed_everywhere, s.bounced_or_complained, s.replied,
-       coalesce(first.sent, 0) AS first_messages_sent, coalesce(r.by_intent, '{}') AS replies_by_intent
+       r.first_messages_sent, r.human_replies, r.reply_rate::float8 AS reply_rate, r.needs_review,
+       jsonb_strip_nulls(jsonb_build_object(
+         'interested', nullif(r.interested, 0), 'meeting_request', nullif(r.meeting_request, 0),
+         'question', nullif(r.question, 0), 'not_now', nullif(r.not_now, 0),
+         'not_interested', nullif(r.not_interested, 0), 'wrong_person', nullif(r.wrong_person, 0),
+         'referral', nullif(r.referral, 0), 'unsubscribe', nullif(r.unsubscribe, 0),
+         'other', nullif(r.other, 0))) AS replies_by_intent
 FROM public.campaign_stats s
-LEFT JOIN LATERAL (
-  SELECT count(*) AS sent FROM public.outreach_flows f
-  WHERE f.campaign_id = s.campaign_id AND f.sequence_order = 0 AND f.status = 'sent'
-) first ON true
-LEFT JOIN LATERAL (
-  SELECT jsonb_object_agg(intent, n) AS by_intent FROM (
-    -- TODO(intent): once inbound_messages.intent exists, group by m.intent instead of m.kind.
-    SELECT m.kind AS intent, count(DISTINCT m.contact_id) AS n
-    FROM public.inbound_messages m
-    WHERE m.campaign_id = s.campaign_id AND m.kind IN ('reply', 'stop_request')
-    GROUP BY 1) g
-) r ON true
+JOIN public.campaign_reply_stats r ON r.campaign_id = s.campaign_id
 WHERE s.campaign_id = %(campaign)s;
 
 -- name: console_campaign_steps
@@ -82,9 +79,13 @@ SELECT f.id, f.created_at, f.campaign_id, c.campaign_name, f.contact_id, f.flow_
        sr.website_url AS page_url, sr.page_title, sr.page_description,
        left(sr.raw_content, 1200) AS page_text,
        cf.page_url AS form_page, cf.fields AS form_fields,
-       -- TODO(reply drafts): a reply draft is grounded on the prospect's message; once reply
-       -- drafts exist, replace this NULL with that inbound message's subject and snippet.
-       NULL::jsonb AS prospect_message
+       -- A reply draft is grounded on the prospect's message: the inbound message whose next
+       -- step it is (inbound_messages.next_flow_id, set by the reply's next step).
+       (SELECT jsonb_build_object('id', pm.id, 'subject', pm.subject, 'snippet', pm.snippet,
+                                  'received_at', pm.received_at, 'intent', pm.intent)
+        FROM public.inbound_messages pm
+        WHERE pm.next_flow_id = f.id AND f.flow_type = 'reply'
+        ORDER BY pm.received_at DESC LIMIT 1) AS prospect_message
 FROM public.outreach_flows f
 JOIN public.campaigns c ON c.id = f.campaign_id
 JOIN public.contacts ct ON ct.id = f.contact_id
@@ -114,34 +115,41 @@ RETURNING id, status;
 -- People's answers across every mailbox, newest first, before the cursor.
 SELECT m.id, m.kind, m.received_at, m.from_address, m.subject, m.snippet, m.contact_id, m.campaign_id,
        m.mailbox_id, c.campaign_name, ct.name AS contact_name,
-       -- TODO(intent): once inbound_messages.intent exists, select m.intent, m.intent_confidence,
-       -- m.intent_evidence here (and keep the filter below).
-       NULL::text AS intent
+       m.intent, m.intent_confidence, m.intent_evidence, m.needs_review
 FROM public.inbound_messages m
 LEFT JOIN public.campaigns c ON c.id = m.campaign_id
 LEFT JOIN public.contacts ct ON ct.id = m.contact_id
 WHERE m.organization_id = %(org)s AND m.kind IN ('reply', 'stop_request')
   AND (m.received_at, m.id) < (%(before_at)s, %(before_id)s)
-  -- TODO(intent): replace m.kind by m.intent once the column exists.
-  AND (%(intent)s::text IS NULL OR m.kind = %(intent)s::text)
+  AND (%(intent)s::text IS NULL OR m.intent = %(intent)s::text)
 ORDER BY m.received_at DESC, m.id DESC
 LIMIT %(limit)s;
 
 -- name: console_quarantine
--- Messages sync could not read, shown in the inbox.
--- TODO(quarantine): once sync keeps unreadable messages, select them here (id, mailbox's
--- email, received_at, reason), newest first, for %(org)s.
-SELECT NULL::uuid AS id, NULL::text AS mailbox, NULL::timestamptz AS received_at, NULL::text AS reason
-WHERE false;
+-- Messages sync set aside (migration …0100): unreadable, or read and not believed. Newest first,
+-- the organization's index range; row level security shows members their organizations' only.
+SELECT q.id, mb.email AS mailbox, q.created_at, q.problem, q.reason, q.from_address, q.subject,
+       q.read_again
+FROM public.inbound_quarantine q
+LEFT JOIN public.mailboxes mb ON mb.id = q.mailbox_id
+WHERE q.organization_id = %(org)s
+ORDER BY q.created_at DESC, q.id DESC
+LIMIT 50;
+
+-- name: console_quarantine_read_again
+-- Ask the next sync to read the message again: the one column members may update
+-- (GRANT UPDATE (read_again)); row level security leaves other organizations' rows unchanged.
+UPDATE public.inbound_quarantine SET read_again = true WHERE id = %(id)s
+RETURNING id, read_again;
 
 -- name: console_thread
 -- One conversation: what we sent the contact in the campaign and what came back, in time order,
--- and the drafts waiting in it (the page offers the last one to edit and approve).
--- TODO(reply drafts): once reply drafts exist, include the reply draft of this inbound message
--- (however migration 0400 links them) even when its campaign differs.
+-- and the drafts waiting in it (the page offers the last one to edit and approve), with the
+-- reply draft this message led to (inbound_messages.next_flow_id) even from another campaign.
 SELECT 'ours' AS side, f.id, coalesce(f.sent_at, f.scheduled_send_time) AS at, f.status, f.subject, f.body AS text
 FROM public.outreach_flows f
-WHERE f.contact_id = %(contact)s AND f.campaign_id IS NOT DISTINCT FROM %(campaign)s
+WHERE f.contact_id = %(contact)s
+  AND (f.campaign_id IS NOT DISTINCT FROM %(campaign)s OR f.id IS NOT DISTINCT FROM %(next_flow)s)
   AND f.status IN ('sent', 'sending', 'draft', 'scheduled')
 UNION ALL
 SELECT 'theirs', m.id, m.received_at, m.kind, m.subject, m.snippet
@@ -151,11 +159,13 @@ ORDER BY at NULLS LAST, side
 LIMIT 200;
 
 -- name: console_inbox_message
-SELECT id, contact_id, campaign_id FROM public.inbound_messages WHERE id = %(id)s;
+SELECT id, contact_id, campaign_id, next_flow_id FROM public.inbound_messages WHERE id = %(id)s;
 
 -- name: console_mailboxes
 -- Each mailbox with its health and today's figures: messages in the last 24 hours against the
--- cap its ramp allows today (the same formula as private.mailbox_cap, which members cannot call).
+-- cap its ramp allows today (the same formula as private.mailbox_cap, which members cannot call),
+-- and its sending domain's verdict (sender_domain_status of migration …0600: ok, held and why,
+-- not checked yet). Complaint rates come after, from console_complaint_rates.
 SELECT mb.id, mb.email, mb.display_name, mb.active, mb.paused_reason, mb.daily_cap, mb.ramp_start, mb.ramp_step,
        CASE WHEN mb.ramp_start IS NULL THEN mb.daily_cap
             ELSE least(mb.daily_cap, mb.ramp_start + mb.ramp_step
@@ -164,10 +174,29 @@ SELECT mb.id, mb.email, mb.display_name, mb.active, mb.paused_reason, mb.daily_c
         WHERE f.mailbox_id = mb.id AND f.status IN ('sent', 'sending') AND f.sent_at > now() - interval '24 hours'
        ) AS sent_today,
        mb.smtp_endpoint, mb.imap_endpoint, mb.smtp_error, mb.smtp_error_at, mb.send_blocked_until,
-       mb.imap_error, mb.imap_error_at, mb.last_synced_at, mb.created_at
+       mb.imap_error, mb.imap_error_at, mb.last_synced_at, mb.created_at,
+       split_part(mb.email, '@', 2) AS domain, sd.status AS domain_status, sd.problem AS domain_problem,
+       sd.checked_at AS domain_checked_at
 FROM public.mailboxes mb
+LEFT JOIN public.sender_domain_status sd
+  ON sd.organization_id = mb.organization_id AND sd.domain = split_part(mb.email, '@', 2)
 WHERE mb.organization_id = %(org)s
 ORDER BY mb.email
+LIMIT 500;
+
+-- name: console_complaint_rates
+-- Each mailbox's complaint rates over 7 and 30 days beside Gmail's lines, 0.001 and 0.003
+-- (complaint_rates, migration …0600). The view counts every message the organization's
+-- mailboxes delivered in 30 days (about half a second at a million messages), so the page asks
+-- for it after the list, which answers at once. Rates as float8: numeric would reach the page
+-- as a string.
+SELECT cr.mailbox_id, cr.delivered_7d, cr.complaints_7d, cr.complaint_rate_7d::float8 AS complaint_rate_7d,
+       cr.delivered_30d, cr.complaints_30d, cr.complaint_rate_30d::float8 AS complaint_rate_30d,
+       cr.gmail_target_rate::float8 AS gmail_target_rate, cr.gmail_limit_rate::float8 AS gmail_limit_rate,
+       cr.standing_7d
+FROM public.complaint_rates cr
+WHERE cr.scope = 'mailbox' AND cr.organization_id = %(org)s
+ORDER BY cr.email
 LIMIT 500;
 
 -- name: console_mailbox_active

@@ -44,8 +44,10 @@ ROUTES = Map(
         Rule("/api/drafts/<uuid:draft>", endpoint="draft_edit", methods=["POST"]),
         Rule("/api/inbox", endpoint="inbox", methods=["GET"]),
         Rule("/api/inbox/<uuid:message>/thread", endpoint="thread", methods=["GET"]),
+        Rule("/api/quarantine/<uuid:item>/read-again", endpoint="read_again", methods=["POST"]),
         Rule("/api/mailboxes", endpoint="mailboxes", methods=["GET"]),
         Rule("/api/mailboxes", endpoint="mailbox_add", methods=["POST"]),
+        Rule("/api/mailboxes/complaints", endpoint="complaint_rates", methods=["GET"]),
         Rule("/api/mailboxes/<uuid:mailbox>/active", endpoint="mailbox_active", methods=["POST"]),
         Rule("/api/contacts", endpoint="contacts", methods=["GET"]),
         Rule("/api/contacts/<uuid:contact>", endpoint="contact", methods=["GET"]),
@@ -213,8 +215,8 @@ def inbox(request, user):
     org = org_arg(request)
     before_at, before_id = m.cursor(request.args.get("before"), m.LATEST)
     intent = request.args.get("intent") or None
-    if intent is not None and len(intent) > 40:
-        raise HttpError(400, "invalid_argument", "intent is a short name")
+    if intent is not None and intent not in m.INTENTS:
+        raise HttpError(400, "invalid_argument", "intent is one of " + ", ".join(m.INTENTS))
     limit = limit_arg(request)
     with members.transaction(user) as conn:
         rows = fetch_all(
@@ -237,15 +239,39 @@ def thread(request, user, message):
         first = fetch_one(conn, "console_inbox_message", id=message)
         if first is None or first["contact_id"] is None:
             raise HttpError(404, "not_found", "no such message in your organizations")
-        rows = fetch_all(conn, "console_thread", contact=first["contact_id"], campaign=first["campaign_id"])
+        rows = fetch_all(
+            conn,
+            "console_thread",
+            contact=first["contact_id"],
+            campaign=first["campaign_id"],
+            next_flow=first["next_flow_id"],
+        )
     drafts_waiting = [r for r in rows if r["side"] == "ours" and r["status"] == "draft"]
-    return json_response(200, {"thread": rows, "reply_draft": drafts_waiting[-1] if drafts_waiting else None})
+    # The reply drafted for this very message first; else the last draft waiting in the thread.
+    own = [r for r in drafts_waiting if r["id"] == first["next_flow_id"]]
+    waiting = own or drafts_waiting
+    return json_response(200, {"thread": rows, "reply_draft": waiting[-1] if waiting else None})
+
+
+def read_again(request, user, item):
+    """Ask the next sync to read a set-aside message again (members may set read_again)."""
+    with members.transaction(user) as conn:
+        row = fetch_one(conn, "console_quarantine_read_again", id=item)
+    if row is None:
+        raise HttpError(404, "not_found", "no such set-aside message in your organizations")
+    return json_response(200, row)
 
 
 def mailboxes(request, user):
     with members.transaction(user) as conn:
         rows = fetch_all(conn, "console_mailboxes", org=org_arg(request))
     return json_response(200, {"mailboxes": rows})
+
+
+def complaint_rates(request, user):
+    with members.transaction(user) as conn:
+        rows = fetch_all(conn, "console_complaint_rates", org=org_arg(request))
+    return json_response(200, {"complaint_rates": rows})
 
 
 def mailbox_active(request, user, mailbox):
@@ -329,8 +355,10 @@ ENDPOINTS = {
     "drafts_decide": drafts_decide,
     "inbox": inbox,
     "thread": thread,
+    "read_again": read_again,
     "mailboxes": mailboxes,
     "mailbox_add": mailbox_add,
+    "complaint_rates": complaint_rates,
     "mailbox_active": mailbox_active,
     "contacts": contacts,
     "contact": contact,

@@ -221,8 +221,9 @@ def test_a_reply_appears_in_the_inbox_with_its_thread(conn, server, browser, wor
     show(browser, "inbox")
     item = f'button[data-message="{world.reply}"]'
     wait_until(browser, lambda: browser.find_elements(by().CSS_SELECTOR, item))
-    # TODO(intent): once replies carry an intent, assert it shows here (.intent).
-    assert browser.find_element(by().CSS_SELECTOR, f"{item} .intent").text == "reply"
+    # The intent the reply was read as, in words; no "needs review" for a sure reading.
+    assert browser.find_element(by().CSS_SELECTOR, f"{item} .intent").text == "Interested"
+    assert not browser.find_elements(by().CSS_SELECTOR, f"{item} .needs-review")
     browser.find_element(by().CSS_SELECTOR, item).click()
     wait_until(browser, lambda: "send two sets to our Bilbao studio" in text(browser))
     assert "Hi Ana, would a sample set help?" in text(browser)
@@ -243,6 +244,51 @@ def test_a_reply_appears_in_the_inbox_with_its_thread(conn, server, browser, wor
     )
     browser.find_element(by().XPATH, "//button[normalize-space(.)='Approve reply']").click()
     wait_until(browser, lambda: flow_status(conn, world.reply_draft) == "scheduled")
+
+
+def test_the_inbox_filters_by_intent_and_a_set_aside_message_is_read_again(conn, server, browser, world):
+    from selenium.webdriver.support.ui import Select
+
+    conn.execute(
+        "UPDATE inbound_messages SET intent = 'other', needs_review = true WHERE id = %s", (world.reply,)
+    )
+    sign_in(browser, server, world.member)
+    show(browser, "inbox")
+    item = f'button[data-message="{world.reply}"]'
+    wait_until(browser, lambda: browser.find_elements(by().CSS_SELECTOR, item))
+    assert browser.find_element(by().CSS_SELECTOR, f"{item} .needs-review").text == "needs review"
+    choices = Select(browser.find_element(by().ID, "inbox-intent"))
+    assert [o.get_attribute("value") for o in choices.options][1:] == [
+        "interested",
+        "meeting_request",
+        "question",
+        "not_now",
+        "not_interested",
+        "wrong_person",
+        "referral",
+        "unsubscribe",
+        "auto_reply",
+        "bounce",
+        "other",
+    ]
+    choices.select_by_visible_text("Interested")
+    wait_until(browser, lambda: "No answers yet." in text(browser))
+    choices.select_by_visible_text("Other")
+    wait_until(browser, lambda: browser.find_elements(by().CSS_SELECTOR, item))
+    # The message the reader did not believe, and asking for it to be read again.
+    held = f'li[data-quarantine="{world.quarantined}"]'
+    assert "stranger@elsewhere.example" in browser.find_element(by().CSS_SELECTOR, held).text
+    browser.find_element(by().CSS_SELECTOR, f"{held} button").click()
+    wait_until(
+        browser,
+        lambda: conn.execute(
+            "SELECT read_again FROM inbound_quarantine WHERE id = %s", (world.quarantined,)
+        ).fetchone()[0],
+    )
+    wait_until(
+        browser, lambda: "read again at the next sync" in browser.find_element(by().CSS_SELECTOR, held).text
+    )
+    no_serious_violations(browser)
 
 
 class FakeAuth:

@@ -159,15 +159,14 @@ def test_an_admin_resumes_a_paused_campaign_and_its_reason_clears(client, conn, 
         "SELECT status, paused_reason FROM campaigns WHERE id = %s", (world.paused,)
     ).fetchone() == ("active", None)
     spring = call(client, world.admin, "get", f"/api/campaigns/{world.campaign}/figures").json
-    assert (
-        spring["replied"] == 1
-        and spring["first_messages_sent"] == 1
-        and spring["replies_by_intent"] == {"reply": 1}
-    )
+    # Ana's reply counts, Leo's out-of-office does not: one person answered one first message.
+    assert spring["first_messages_sent"] == 1 and spring["human_replies"] == 1
+    assert spring["reply_rate"] == 1.0 and spring["replies_by_intent"] == {"interested": 1}
     figures = call(client, world.admin, "get", f"/api/campaigns/{world.campaign}").json
     assert {s["step"]: s["counts"] for s in figures["steps"]} == {0: {"draft": 4, "sent": 1}, 1: {"draft": 2}}
+    # The reply draft goes out from the mailbox that received the reply.
     assert figures["mailboxes"] == [
-        {"mailbox_id": str(world.mailbox), "email": "sam@acme.example", "counts": {"sent": 1}}
+        {"mailbox_id": str(world.mailbox), "email": "sam@acme.example", "counts": {"sent": 1, "draft": 1}}
     ]
 
 
@@ -175,6 +174,16 @@ def test_mailboxes_show_health_and_an_admin_pauses_and_adds_one(client, conn, wo
     rows = call(client, world.member, "get", f"/api/mailboxes?org={world.org}").json["mailboxes"]
     assert len(rows) == 1 and rows[0]["imap_error"] == "login refused" and rows[0]["cap_today"] == 5
     assert rows[0]["sent_today"] == 0 and "secret-pass" not in str(rows)
+    # The sending domain's verdict and the complaint rates beside Gmail's lines.
+    assert rows[0]["domain"] == "acme.example" and rows[0]["domain_status"] == "held"
+    assert "DMARC" in rows[0]["domain_problem"]
+    rates = call(client, world.member, "get", f"/api/mailboxes/complaints?org={world.org}").json
+    [rate] = rates["complaint_rates"]
+    assert rate["mailbox_id"] == str(world.mailbox) and rate["delivered_30d"] == 1
+    assert rate["complaint_rate_30d"] == 0.0 and rate["standing_7d"] == "below 0.1%"
+    assert rate["gmail_target_rate"] == 0.001 and rate["gmail_limit_rate"] == 0.003
+    other = call(client, world.member, "get", f"/api/mailboxes/complaints?org={world.other_org}").json
+    assert other["complaint_rates"] == []
     pause = call(
         client, world.admin, "post", f"/api/mailboxes/{world.mailbox}/active", json={"active": False}
     )
@@ -214,17 +223,85 @@ def test_mailboxes_show_health_and_an_admin_pauses_and_adds_one(client, conn, wo
 def test_the_inbox_shows_a_reply_with_its_thread(client, world):
     inbox = call(client, world.member, "get", f"/api/inbox?org={world.org}").json
     assert [m["id"] for m in inbox["messages"]] == [str(world.reply)]
-    assert inbox["messages"][0]["contact_name"] == "Ana Ruiz"
+    ana = inbox["messages"][0]
+    assert ana["contact_name"] == "Ana Ruiz" and ana["intent"] == "interested"
     assert (
-        call(client, world.member, "get", f"/api/inbox?org={world.org}&intent=stop_request").json["messages"]
-        == []
+        ana["intent_confidence"] == pytest.approx(0.92)
+        and ana["intent_evidence"] == "Yes please, send two sets"
     )
+    assert ana["needs_review"] is False
     answer = call(client, world.member, "get", f"/api/inbox/{world.reply}/thread").json
     assert [(t["side"], t["subject"]) for t in answer["thread"] if t["status"] != "draft"] == [
         ("ours", "Mats for Pilates Norte"),
         ("theirs", "Re: Mats for Pilates Norte"),
     ]
     assert answer["reply_draft"]["id"] == str(world.reply_draft)
+
+
+def test_the_inbox_filters_on_intent(client, conn, world):
+    def shown(intent):
+        answer = call(client, world.member, "get", f"/api/inbox?org={world.org}&intent={intent}")
+        assert answer.status_code == 200, answer.json
+        return [m["id"] for m in answer.json["messages"]]
+
+    assert shown("interested") == [str(world.reply)]
+    assert shown("not_interested") == []
+    conn.execute(
+        "UPDATE inbound_messages SET intent = 'other', needs_review = true WHERE id = %s", (world.reply,)
+    )
+    assert shown("interested") == [] and shown("other") == [str(world.reply)]
+    assert call(client, world.member, "get", f"/api/inbox?org={world.org}").json["messages"][0][
+        "needs_review"
+    ]
+    bad = call(client, world.member, "get", f"/api/inbox?org={world.org}&intent=reply")
+    assert bad.status_code == 400 and "interested" in bad.json["message"]
+
+
+def test_a_reply_draft_is_grounded_on_the_message_it_answers(client, world):
+    drafts = call(client, world.member, "get", f"/api/drafts?org={world.org}").json["drafts"]
+    reply = next(d for d in drafts if d["id"] == str(world.reply_draft))
+    assert reply["flow_type"] == "reply"
+    assert reply["prospect_message"]["subject"] == "Re: Mats for Pilates Norte"
+    assert reply["prospect_message"]["snippet"] == "Yes please, send two sets to our Bilbao studio."
+    assert all(d["prospect_message"] is None for d in drafts if d["id"] != str(world.reply_draft))
+
+
+def test_the_thread_offers_the_messages_own_reply_draft_across_campaigns(client, conn, world):
+    # The reply's next step drafted in another campaign: the thread still offers that draft.
+    conn.execute(
+        "UPDATE outreach_flows SET campaign_id = %s WHERE id = %s", (world.paused, world.reply_draft)
+    )
+    answer = call(client, world.member, "get", f"/api/inbox/{world.reply}/thread").json
+    assert answer["reply_draft"]["id"] == str(world.reply_draft)
+    assert answer["reply_draft"]["text"] == "Two sets are on their way to Bilbao."
+
+
+def test_set_aside_messages_show_and_a_member_asks_to_read_one_again(client, conn, world):
+    inbox = call(client, world.member, "get", f"/api/inbox?org={world.org}").json
+    assert [q["id"] for q in inbox["quarantined"]] == [str(world.quarantined)]
+    item = inbox["quarantined"][0]
+    assert item["mailbox"] == "sam@acme.example" and item["problem"] == "unverified"
+    assert item["from_address"] == "stranger@elsewhere.example" and "not the contact" in item["reason"]
+    assert item["read_again"] is False
+    done = call(client, world.member, "post", f"/api/quarantine/{world.quarantined}/read-again")
+    assert done.status_code == 200 and done.json["read_again"] is True
+    assert (
+        conn.execute(
+            "SELECT read_again FROM inbound_quarantine WHERE id = %s", (world.quarantined,)
+        ).fetchone()[0]
+        is True
+    )
+    # Another organization's set-aside message: not listed, and not there to change.
+    other = call(client, world.member, "get", f"/api/inbox?org={world.other_org}").json
+    assert other["quarantined"] == []
+    refused = call(client, world.member, "post", f"/api/quarantine/{world.other_quarantined}/read-again")
+    assert refused.status_code == 404
+    assert (
+        conn.execute(
+            "SELECT read_again FROM inbound_quarantine WHERE id = %s", (world.other_quarantined,)
+        ).fetchone()[0]
+        is False
+    )
 
 
 def test_contacts_are_found_by_address_name_or_company_and_unsubscribed(client, conn, world):

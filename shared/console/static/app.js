@@ -14,6 +14,24 @@ const VIEWS = [
   ["contacts", "Contacts"],
 ];
 
+// A reply's intent (inbound_messages.intent) and the words the page shows for it; the names are
+// the inbox filter's values.
+const INTENTS = [
+  ["interested", "Interested"],
+  ["meeting_request", "Asks for a meeting"],
+  ["question", "Has a question"],
+  ["not_now", "Not now"],
+  ["not_interested", "Not interested"],
+  ["wrong_person", "Wrong person"],
+  ["referral", "Refers someone else"],
+  ["unsubscribe", "Asks to stop"],
+  ["auto_reply", "Automatic reply"],
+  ["bounce", "Delivery report"],
+  ["other", "Other"],
+];
+const INTENT_LABEL = Object.fromEntries(INTENTS);
+const intentLabel = (name) => INTENT_LABEL[name] || name;
+
 // -- session ---------------------------------------------------------------------------------
 
 function loadSession() {
@@ -237,13 +255,14 @@ function Campaigns({ api, org, admin, notify }) {
         <th scope="col">Reply rate</th><th scope="col">Bounces</th><th scope="col">Unsubscribes</th><th scope="col">Actions</th></tr></thead>
       <tbody>${rows.map((c) => {
         const f = figures[c.campaign_id];
-        const rate = f && f.first_messages_sent ? `${((100 * f.replied) / f.first_messages_sent).toFixed(1)} %` : "—";
-        const replies = f ? Object.entries(f.replies_by_intent).map(([k, v]) => `${k} ${v}`).join(", ") : "";
+        // People's replies only: automatic replies and delivery reports are not answers.
+        const rate = f && f.reply_rate !== null ? `${(100 * f.reply_rate).toFixed(1)} %` : "—";
+        const replies = f ? Object.entries(f.replies_by_intent).map(([k, v]) => `${intentLabel(k)} ${v}`).join(", ") : "";
         return html`<tr key=${c.campaign_id} data-campaign=${c.campaign_id}>
           <th scope="row">${c.campaign_name}</th>
           <td><span class=${`status-${c.status}`}>${c.status}</span>${c.paused_reason ? html`<div class="paused-reason">${c.paused_reason}</div>` : ""}</td>
           <td class="sent">${f ? sum(f.outreach_flows, "sent") : "…"}</td>
-          <td>${f ? f.replied : "…"}${replies ? html`<div class="muted">${replies}</div>` : ""}</td>
+          <td class="replies">${f ? f.human_replies : "…"}${replies ? html`<div class="muted">${replies}</div>` : ""}</td>
           <td>${rate}</td>
           <td>${f ? f.bounced_or_complained : "…"}</td>
           <td>${f ? f.campaign_unsubscribes + f.unsubscribed_everywhere : "…"}</td>
@@ -266,7 +285,9 @@ function Campaigns({ api, org, admin, notify }) {
 
 function Grounding({ draft }) {
   return html`<aside class="grounding" aria-label="What it was written from">
-    ${draft.prospect_message ? html`<h3>Their message</h3><pre class="text">${draft.prospect_message.snippet || ""}</pre>` : ""}
+    ${draft.prospect_message ? html`<h3>Their message</h3><div class="prospect-message"><strong>${draft.prospect_message.subject || "(no subject)"}</strong>
+      ${draft.prospect_message.intent ? html` · <span class="intent">${intentLabel(draft.prospect_message.intent)}</span>` : ""}
+      <pre class="text">${draft.prospect_message.snippet || ""}</pre></div>` : ""}
     ${draft.form_fields ? html`<h3>Form fields</h3><ul class="form-fields">${draft.form_fields.map((f) =>
       html`<li key=${f.name}>${f.label || f.name} <span class="muted">(${f.kind || "text"}${f.required ? ", required" : ""}${f.role ? `, ${f.role}` : ""})</span></li>`)}</ul>
       <p class="muted">Form on ${draft.form_page}</p>` : ""}
@@ -538,25 +559,40 @@ function Inbox({ api, org, notify }) {
   }, [org, intent]);
   useEffect(() => { setMessages(null); setOpen(null); load(null); }, [load]);
 
+  async function readAgain(item) {
+    try {
+      await api(`quarantine/${item.id}/read-again`, { method: "POST" });
+      setQuarantined((old) => old.map((q) => (q.id === item.id ? { ...q, read_again: true } : q)));
+      notify("It will be read again at the next sync.");
+    } catch (err) {
+      notify(err.message);
+    }
+  }
+
   return html`<section aria-labelledby="inbox-title">
     <h2 id="inbox-title">Inbox</h2>
     <div class="toolbar"><label for="inbox-intent">Show</label>
       <select id="inbox-intent" value=${intent} onChange=${(e) => setIntent(e.target.value)}>
         <option value="">every answer</option>
-        ${/* TODO(intent): list the reply intents here (their names are the filter's values). */ ""}
-        <option value="reply">replies</option>
-        <option value="stop_request">requests to stop</option>
+        ${INTENTS.map(([name, label]) => html`<option key=${name} value=${name}>${label}</option>`)}
       </select></div>
     ${!messages ? html`<p class="muted">Loading…</p>` : html`<div class="split">
-      <div class="list" role="list">
+      <div><div class="list" role="list">
         ${messages.map((msg) => html`<div role="listitem" key=${msg.id}><button class="item inbox-message" aria-pressed=${open && open.id === msg.id}
             data-message=${msg.id} onClick=${() => setOpen(msg)}>
-          <strong>${msg.contact_name || msg.from_address}</strong> · <span class="intent">${msg.intent || msg.kind}</span>
+          <strong>${msg.contact_name || msg.from_address}</strong> · <span class="intent">${msg.intent ? intentLabel(msg.intent) : "not read yet"}</span>
+          ${msg.needs_review ? html` <span class="needs-review">needs review</span>` : ""}
           <div>${msg.subject || "(no subject)"}</div><div class="muted">${fmtDate(msg.received_at)} · ${msg.campaign_name || ""}</div>
         </button></div>`)}
+        </div>
         ${messages.length === 0 ? html`<p class="muted">No answers yet.</p>` : ""}
         ${next ? html`<button onClick=${() => load(next)}>Load more</button>` : ""}
-        ${quarantined.length ? html`<h3>Could not be read</h3><ul>${quarantined.map((q) => html`<li key=${q.id}>${q.mailbox} · ${fmtDate(q.received_at)} · ${q.reason}</li>`)}</ul>` : ""}
+        ${quarantined.length ? html`<h3>Set aside by the mailbox reader</h3><ul class="quarantine">${quarantined.map((q) => html`<li key=${q.id} data-quarantine=${q.id}>
+          <strong>${q.problem === "unverified" ? "Not believed" : "Could not be read"}</strong> · ${q.mailbox} · ${fmtDate(q.created_at)}
+          <div>${q.from_address || "unknown sender"} · ${q.subject || "(no subject)"}</div><div class="muted">${q.reason}</div>
+          ${q.read_again ? html`<span class="muted">Will be read again at the next sync.</span>`
+            : html`<button onClick=${() => readAgain(q)}>Read again<span class="visually-hidden"> ${q.subject || q.id}</span></button>`}
+        </li>`)}</ul>` : ""}
       </div>
       <div>${open ? html`<${Thread} api=${api} message=${open} notify=${notify} />` : html`<p class="muted">Choose a message to read its conversation.</p>`}</div>
     </div>`}
@@ -589,9 +625,30 @@ function AddMailbox({ api, org, notify, onAdded }) {
   </form>`;
 }
 
+// Complaints per delivered message, as a percentage; a dash before any mail went out.
+function complaintRate(rate, delivered) {
+  if (!delivered || rate === null || rate === undefined) return "—";
+  return `${(100 * Number(rate)).toFixed(2)}%`;
+}
+
+function Complaints({ rate }) {
+  if (rate === undefined) return html`<span class="muted">…</span>`;
+  if (rate === null) return html`<span class="muted">—</span>`;
+  const high = rate.complaint_rate_7d !== null && rate.complaint_rate_7d >= rate.gmail_target_rate;
+  return html`${complaintRate(rate.complaint_rate_7d, rate.delivered_7d)} in 7 days · ${complaintRate(rate.complaint_rate_30d, rate.delivered_30d)} in 30
+    <div class=${high ? "error" : "muted"}>${rate.standing_7d} (keep under 0.1%, never 0.3%)</div>`;
+}
+
 function Mailboxes({ api, org, admin, notify }) {
   const [rows, setRows] = useState(null);
-  const load = useCallback(() => api("mailboxes", { query: { org } }).then((d) => setRows(d.mailboxes), (e) => notify(e.message)), [org]);
+  const [rates, setRates] = useState(null);
+  const load = useCallback(() => {
+    api("mailboxes", { query: { org } }).then((d) => setRows(d.mailboxes), (e) => notify(e.message));
+    // Counting a month of delivered mail takes longer: the rates fill in after the list.
+    api("mailboxes/complaints", { query: { org } }).then(
+      (d) => setRates(Object.fromEntries(d.complaint_rates.map((r) => [r.mailbox_id, r]))),
+      () => setRates({}));
+  }, [org]);
   useEffect(() => { load(); }, [load]);
 
   async function setActive(mailbox, active) {
@@ -609,7 +666,7 @@ function Mailboxes({ api, org, admin, notify }) {
     <h2 id="mailboxes-title">Mailboxes</h2>
     <table>
       <thead><tr><th scope="col">Mailbox</th><th scope="col">State</th><th scope="col">Today</th><th scope="col">Ramp</th>
-        <th scope="col">Sending</th><th scope="col">Reading</th>${admin ? html`<th scope="col">Actions</th>` : ""}</tr></thead>
+        <th scope="col">Sending</th><th scope="col">Domain</th><th scope="col">Complaints</th><th scope="col">Reading</th>${admin ? html`<th scope="col">Actions</th>` : ""}</tr></thead>
       <tbody>${rows.map((mb) => html`<tr key=${mb.id} data-mailbox=${mb.id}>
         <th scope="row">${mb.email}<div class="muted">${mb.smtp_endpoint}</div></th>
         <td>${mb.active ? html`<span class="status-active">active</span>` : html`<span class="status-paused">paused</span>`}
@@ -617,6 +674,9 @@ function Mailboxes({ api, org, admin, notify }) {
         <td>${mb.sent_today} of ${mb.cap_today}<div class="muted">cap ${mb.daily_cap}</div></td>
         <td>${mb.ramp_start ? `${mb.ramp_start} + ${mb.ramp_step} a day` : "off"}</td>
         <td>${mb.smtp_error ? html`<span class="error">${mb.smtp_error}</span><div class="muted">${fmtDate(mb.smtp_error_at)}</div>` : "ok"}</td>
+        <td class="domain">${mb.domain}: <span class=${mb.domain_status === "held" ? "error" : mb.domain_status === "ok" ? "ok" : "muted"}>${mb.domain_status || "not checked yet"}</span>
+          ${mb.domain_problem ? html`<div class="domain-problem">${mb.domain_problem}</div>` : ""}</td>
+        <td class="complaints"><${Complaints} rate=${rates ? rates[mb.id] || null : undefined} /></td>
         <td>${mb.imap_endpoint ? html`${mb.imap_error ? html`<span class="error">${mb.imap_error}</span>` : "ok"}<div class="muted">last read ${fmtDate(mb.last_synced_at)}</div>` : "not read"}</td>
         ${admin ? html`<td>${mb.active
           ? html`<button onClick=${() => setActive(mb, false)}>Pause<span class="visually-hidden"> ${mb.email}</span></button>`
