@@ -56,9 +56,10 @@ def read(msg: email.message.Message) -> Report | None:
             return None
         if str(msg.get_param("report-type") or "").lower() != "feedback-report":
             return None
-        parts = msg.get_payload()
-        if not isinstance(parts, list):
+        payload = msg.get_payload()
+        if not isinstance(payload, list):
             return None
+        parts = [p for p in payload if isinstance(p, email.message.Message)]
         fields = next((_headers(p) for p in parts if p.get_content_type() == "message/feedback-report"), None)
         if fields is None:
             return None
@@ -105,6 +106,8 @@ def record(conn: psycopg.Connection, box: dict, message: Inbound) -> str:
     from shared.inbound import unsubscribe
 
     report = message.feedback
+    if report is None:  # classify calls a message a complaint only when it read a report
+        return "ignored"
     found = None
     if report.reported_message_id:
         found = db.fetch_one(

@@ -240,7 +240,7 @@ class Match:
     doubt: str | None = None  # why it is not believed; None: it acts on the contact
 
     @classmethod
-    def of(cls, row: dict, **extra) -> Match:
+    def of(cls, row: db.Row, **extra: str | None) -> Match:
         return cls(row["flow_id"], row["contact_id"], row["campaign_id"], row["contact_email"], **extra)
 
 
@@ -309,10 +309,8 @@ def postpone(conn: psycopg.Connection, contact_id: uuid.UUID, until: date) -> No
     zone or, for "recipient", the contact's own, found as the sending path finds it."""
     from shared.core import places  # phonenumbers' data: only when an automatic reply has a date
 
-    clues = db.fetch_one(conn, "contact-zone-clues", contact_id=contact_id)
-    zone = (clues and clues["timezone"]) or places.contact_zone(
-        clues and clues["phone"], clues and clues["email"], None, None
-    )
+    clues = db.fetch_one(conn, "contact-zone-clues", contact_id=contact_id) or {}  # {}: contact gone
+    zone = clues.get("timezone") or places.contact_zone(clues.get("phone"), clues.get("email"), None, None)
     db.fetch_all(conn, "postpone-contact-flows", contact_id=contact_id, until=until, recipient_zone=zone)
 
 
@@ -357,7 +355,7 @@ def speaks_for(conn: psycopg.Connection, sender: str, contact_email: str | None)
         return True
     if company_of(sender) != company_of(contact_email.lower()):
         return False
-    return not db.fetch_one(conn, "is-public-mail-address", address=contact_email)["public"]
+    return not db.fetch_row(conn, "is-public-mail-address", address=contact_email)["public"]
 
 
 def reported(conn: psycopg.Connection, box: dict, message: classify.Inbound) -> Match | None:
