@@ -27,6 +27,7 @@ from shared.core.text import one_line
 
 if TYPE_CHECKING:
     from shared.inbound.classify import Inbound
+    from shared.inbound.rows import MailboxToRead
 
 log = get_logger(__name__)
 
@@ -100,7 +101,7 @@ def _date(value: str) -> datetime | None:
     return parsed if parsed.tzinfo else None
 
 
-def record(conn: psycopg.Connection, box: dict, message: Inbound) -> str:
+def record(conn: psycopg.Connection, box: MailboxToRead, message: Inbound) -> str:
     """Keeps a report read from this mailbox and, when it is a complaint about a message this
     organization sent, marks the contact complained. Returns the count it falls under."""
     from shared.inbound import unsubscribe
@@ -114,13 +115,13 @@ def record(conn: psycopg.Connection, box: dict, message: Inbound) -> str:
             conn,
             "find-reported-flow",
             message_id=report.reported_message_id,
-            organization_id=box["organization_id"],
+            organization_id=box.organization_id,
         )
     kept = db.fetch_one(
         conn,
         "remember-feedback-report",
-        organization_id=box["organization_id"],
-        mailbox_id=box["id"],
+        organization_id=box.organization_id,
+        mailbox_id=box.id,
         flow_id=found["flow_id"] if found else None,
         contact_id=found["contact_id"] if found else None,
         feedback_type=report.feedback_type,
