@@ -19,7 +19,7 @@ def refresh() -> int | None:
     """Tally the rows changed since the last refresh; the number read, or None if it failed."""
     try:
         with db.transaction() as conn:
-            rows = db.fetch_one(conn, "refresh-campaign-stats")["rows"]
+            rows: int = db.fetch_row(conn, "refresh-campaign-stats")["rows"]
     except psycopg.Error as exc:
         log.warning("campaign stats not refreshed", extra={"error": type(exc).__name__})
         return None

@@ -7,10 +7,13 @@ Every endpoint verifies the caller's Supabase JWT and runs its statements as the
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import flask
+import psycopg
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
@@ -18,7 +21,7 @@ from shared.console import members
 from shared.console import models as m
 from shared.core import auth
 from shared.core.config import get_settings
-from shared.core.db import execute, fetch_all, fetch_one
+from shared.core.db import execute, fetch_all, fetch_one, fetch_row
 from shared.core.http import HttpError, json_response, read_json, validate
 from shared.core.logs import get_logger
 
@@ -117,7 +120,7 @@ def limit_arg(request: flask.Request) -> int:
         raise HttpError(400, "invalid_argument", "limit must be a number") from None
 
 
-def refused_or_missing(conn, visible_statement: str, **params) -> HttpError:
+def refused_or_missing(conn: psycopg.Connection, visible_statement: str, **params: Any) -> HttpError:
     """An UPDATE under row level security that changed nothing: the row is not the caller's to
     change (403) when they can see it, else it is not there for them (404)."""
     if fetch_one(conn, visible_statement, **params) is not None:
@@ -130,7 +133,7 @@ def refused_or_missing(conn, visible_statement: str, **params) -> HttpError:
 # -- endpoints -------------------------------------------------------------------------------
 
 
-def me(request, user):
+def me(request: flask.Request, user: auth.User) -> flask.Response:
     with members.transaction(user) as conn:
         organizations = fetch_all(conn, "console_me")
     return json_response(
@@ -138,7 +141,7 @@ def me(request, user):
     )
 
 
-def campaigns(request, user):
+def campaigns(request: flask.Request, user: auth.User) -> flask.Response:
     before_at, before_id = m.cursor(request.args.get("before"), m.LATEST)
     limit = limit_arg(request)
     with members.transaction(user) as conn:
@@ -153,7 +156,7 @@ def campaigns(request, user):
     return json_response(200, {"campaigns": rows, "next": m.next_cursor(rows, "created_at", limit)})
 
 
-def campaign_figures(request, user, campaign):
+def campaign_figures(request: flask.Request, user: auth.User, campaign: UUID) -> flask.Response:
     with members.transaction(user) as conn:
         row = fetch_one(conn, "console_campaign_figures", campaign=campaign)
     if row is None:
@@ -161,14 +164,14 @@ def campaign_figures(request, user, campaign):
     return json_response(200, row)
 
 
-def campaign(request, user, campaign):
+def campaign(request: flask.Request, user: auth.User, campaign: UUID) -> flask.Response:
     with members.transaction(user) as conn:
         steps = fetch_all(conn, "console_campaign_steps", campaign=campaign)
         mailboxes = fetch_all(conn, "console_campaign_mailboxes", campaign=campaign)
     return json_response(200, {"steps": steps, "mailboxes": mailboxes})
 
 
-def campaign_status(request, user, campaign):
+def campaign_status(request: flask.Request, user: auth.User, campaign: UUID) -> flask.Response:
     body = validate(m.CampaignStatus, read_json(request))
     with members.transaction(user) as conn:
         row = fetch_one(conn, "console_campaign_status", status=body.status, campaign=campaign)
@@ -177,21 +180,21 @@ def campaign_status(request, user, campaign):
     return json_response(200, row)
 
 
-def drafts(request, user):
+def drafts(request: flask.Request, user: auth.User) -> flask.Response:
     org = org_arg(request)
     after_at, after_id = m.cursor(request.args.get("after"), m.EARLIEST)
     limit = limit_arg(request)
     with members.transaction(user) as conn:
         rows = fetch_all(conn, "console_drafts", org=org, after_at=after_at, after_id=after_id, limit=limit)
         total = (
-            fetch_one(conn, "console_drafts_count", org=org)["n"] if not request.args.get("after") else None
+            fetch_row(conn, "console_drafts_count", org=org)["n"] if not request.args.get("after") else None
         )
     return json_response(
         200, {"drafts": rows, "total": total, "next": m.next_cursor(rows, "created_at", limit)}
     )
 
 
-def draft_edit(request, user, draft):
+def draft_edit(request: flask.Request, user: auth.User, draft: UUID) -> flask.Response:
     body = validate(m.DraftEdit, read_json(request))
     with members.transaction(user) as conn:
         row = fetch_one(conn, "console_draft_edit", id=draft, subject=body.subject, body=body.body)
@@ -200,7 +203,7 @@ def draft_edit(request, user, draft):
     return json_response(200, row)
 
 
-def drafts_decide(request, user):
+def drafts_decide(request: flask.Request, user: auth.User) -> flask.Response:
     body = validate(m.Decision, read_json(request))
     status = "scheduled" if body.decision == "approve" else "canceled"
     with members.transaction(user) as conn:
@@ -211,7 +214,7 @@ def drafts_decide(request, user):
     )
 
 
-def inbox(request, user):
+def inbox(request: flask.Request, user: auth.User) -> flask.Response:
     org = org_arg(request)
     before_at, before_id = m.cursor(request.args.get("before"), m.LATEST)
     intent = request.args.get("intent") or None
@@ -234,7 +237,7 @@ def inbox(request, user):
     )
 
 
-def thread(request, user, message):
+def thread(request: flask.Request, user: auth.User, message: UUID) -> flask.Response:
     with members.transaction(user) as conn:
         first = fetch_one(conn, "console_inbox_message", id=message)
         if first is None or first["contact_id"] is None:
@@ -262,19 +265,19 @@ def read_again(request, user, item):
     return json_response(200, row)
 
 
-def mailboxes(request, user):
+def mailboxes(request: flask.Request, user: auth.User) -> flask.Response:
     with members.transaction(user) as conn:
         rows = fetch_all(conn, "console_mailboxes", org=org_arg(request))
     return json_response(200, {"mailboxes": rows})
 
 
-def complaint_rates(request, user):
+def complaint_rates(request: flask.Request, user: auth.User) -> flask.Response:
     with members.transaction(user) as conn:
         rows = fetch_all(conn, "console_complaint_rates", org=org_arg(request))
     return json_response(200, {"complaint_rates": rows})
 
 
-def mailbox_active(request, user, mailbox):
+def mailbox_active(request: flask.Request, user: auth.User, mailbox: UUID) -> flask.Response:
     body = validate(m.MailboxActive, read_json(request))
     with members.transaction(user) as conn:
         row = fetch_one(conn, "console_mailbox_active", id=mailbox, active=body.active)
@@ -283,7 +286,7 @@ def mailbox_active(request, user, mailbox):
     return json_response(200, row)
 
 
-def mailbox_add(request, user):
+def mailbox_add(request: flask.Request, user: auth.User) -> flask.Response:
     # The body holds passwords: it is never logged, and errors name fields, not values.
     body = validate(m.MailboxAdd, read_json(request))
     with members.transaction(user) as conn:
@@ -299,7 +302,7 @@ def mailbox_add(request, user):
     return json_response(201, row)
 
 
-def contacts(request, user):
+def contacts(request: flask.Request, user: auth.User) -> flask.Response:
     org = org_arg(request)
     limit = limit_arg(request)
     query = (request.args.get("q") or "").strip().lower()
@@ -323,19 +326,19 @@ def contacts(request, user):
     return json_response(200, {"contacts": rows, "next": cursor})
 
 
-def contact(request, user, contact):
+def contact(request: flask.Request, user: auth.User, contact: UUID) -> flask.Response:
     with members.transaction(user) as conn:
         row = fetch_one(conn, "console_contact", id=contact)
         if row is None:
             raise HttpError(404, "not_found", "no such contact in your organizations")
         if row["email"]:
-            data = fetch_one(conn, "console_contact_data", id=contact)["data"]
+            data = fetch_row(conn, "console_contact_data", id=contact)["data"]
         else:  # reached through its site's contact form: no address to look it up by
             data = [{"contact": row}]
     return json_response(200, {"data": data})
 
 
-def contact_unsubscribe(request, user, contact):
+def contact_unsubscribe(request: flask.Request, user: auth.User, contact: UUID) -> flask.Response:
     body = validate(m.Unsubscribe, read_json(request, empty={}))
     with members.transaction(user) as conn:
         changed = execute(conn, "console_contact_unsubscribe", id=contact, reason=body.reason)
@@ -344,7 +347,8 @@ def contact_unsubscribe(request, user, contact):
     return json_response(200, {"unsubscribed": True})
 
 
-ENDPOINTS = {
+# Each takes the request, the signed-in user and the URL's arguments (a UUID each).
+ENDPOINTS: dict[str, Callable[..., flask.Response]] = {
     "me": me,
     "campaigns": campaigns,
     "campaign": campaign,

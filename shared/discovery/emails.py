@@ -16,7 +16,7 @@ import re
 from urllib.parse import unquote
 
 from email_validator import EmailNotValidError, validate_email
-from tld import get_tld
+from tld import Result, get_tld
 
 LOCAL = r"A-Za-z0-9._%+\-"
 # A domain label is alphanumeric runs joined by hyphens, possessive so it never backtracks
@@ -127,7 +127,7 @@ def registered_domain(domain: str) -> str | None:
     """The domain someone registered (studio.co.uk for mail.studio.co.uk), by the public suffix
     list; None for a public suffix itself (co.uk) or an unknown top-level domain."""
     found = get_tld(domain, fix_protocol=True, as_object=True, fail_silently=True)
-    if found is None or found.fld == found.tld:
+    if not isinstance(found, Result) or found.fld == found.tld:  # None: no such domain
         return None
     return found.fld
 
@@ -167,7 +167,7 @@ def _plain_address(match: re.Match) -> str:
 
 def in_text(text: str, limit: int) -> list[str]:
     """Candidate addresses in the page's text (white space collapsed), obfuscations read."""
-    found = []
+    found: list[str] = []
     for match in EMAIL.finditer(deobfuscate(text)):
         if len(found) >= limit:
             break

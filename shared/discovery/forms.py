@@ -16,6 +16,7 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 from lxml import html as lxml_html
+from lxml.html import HtmlElement  # no type information: Any to mypy
 from tld import get_fld
 
 MAX_FIELDS = 40
@@ -114,7 +115,7 @@ def find(html: str, page_url: str) -> list[Form]:
         else None
     )
     page_captcha = any(CAPTCHA_SCRIPTS.search(s.get("src") or "") for s in document.iter("script"))
-    found = []
+    found: list[Form] = []
     for element in document.iter("form"):
         if len(found) >= MAX_FORMS:
             break
@@ -128,7 +129,7 @@ def find(html: str, page_url: str) -> list[Form]:
     return found
 
 
-def _read(element, page_url: str) -> Form | None:
+def _read(element: HtmlElement, page_url: str) -> Form | None:
     controls = [
         c
         for c in element.iter("input", "textarea", "select", "button")
@@ -160,7 +161,7 @@ def _read(element, page_url: str) -> Form | None:
     return form
 
 
-def _refusal(element, form: Form, raw_action: str, page_url: str) -> str | None:
+def _refusal(element: HtmlElement, form: Form, raw_action: str, page_url: str) -> str | None:
     markup = etree.tostring(element, encoding="unicode", method="html")[:200_000]
     if CAPTCHA.search(markup):
         return "a CAPTCHA protects it"
@@ -179,7 +180,7 @@ def _refusal(element, form: Form, raw_action: str, page_url: str) -> str | None:
     return None
 
 
-def _has_submit(element) -> bool:
+def _has_submit(element: HtmlElement) -> bool:
     for control in element.iter("button", "input"):
         kind = (control.get("type") or ("submit" if control.tag == "button" else "text")).lower()
         if kind in ("submit", "image"):
@@ -187,7 +188,7 @@ def _has_submit(element) -> bool:
     return False
 
 
-def _field(control, form_element) -> Field:
+def _field(control: HtmlElement, form_element: HtmlElement) -> Field:
     kind = (
         "textarea"
         if control.tag == "textarea"
@@ -215,7 +216,7 @@ def _field(control, form_element) -> Field:
     return found
 
 
-def _label(control, form_element) -> str:
+def _label(control: HtmlElement, form_element: HtmlElement) -> str:
     control_id = control.get("id")
     if control_id:
         for label in form_element.iter("label"):
@@ -229,7 +230,7 @@ def _label(control, form_element) -> str:
     return control.get("placeholder") or control.get("aria-label") or ""
 
 
-def _role(found: Field, control) -> str | None:
+def _role(found: Field, control: HtmlElement) -> str | None:
     if found.kind == "textarea":
         return "message"
     if found.kind in ("hidden", "checkbox", "radio", "file", "password", "select"):

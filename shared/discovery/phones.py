@@ -129,7 +129,9 @@ def clean_written_phone(candidate: str, region: str | None) -> str | None:
 
 def _fax(text: str, start: int) -> bool:
     label = FAX_LABEL.search(text, max(start - 24, 0), start)
-    return bool(label) and not PHONE_WORD.search(text, max(label.start() - 12, 0), label.start())
+    if label is None:
+        return False
+    return not PHONE_WORD.search(text, max(label.start() - 12, 0), label.start())
 
 
 # Digits and punctuation written full width, as Japanese and Chinese pages write numbers (the
@@ -211,7 +213,8 @@ def messaging_numbers(html: str) -> list[tuple[str, str]]:
         at = html.find(mark)
         while at != -1 and len(found) < MAX_LINKS and tried < 4 * MAX_LINKS:
             tried += 1
-            tail = URL_TAIL.match(html, at + len(mark)).group()
+            tail_match = URL_TAIL.match(html, at + len(mark))  # matches always: it may be empty
+            tail = tail_match.group() if tail_match else ""
             number = _link_number(mark, htmllib.unescape(tail))
             if number:
                 found.append((number, kind))

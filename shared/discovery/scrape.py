@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 
+import psycopg
 from psycopg.types.json import Jsonb
 
 from shared.core import db, places
@@ -25,7 +26,8 @@ MAX_PHONES_KEPT = 5
 
 def contact_forms(pages: list[fetch.Page]) -> tuple[list[forms.Form], list[str]]:
     """The usable contact forms of the pages, and why the others are never used."""
-    usable, refused = [], []
+    usable: list[forms.Form] = []
+    refused: list[str] = []
     for page in pages:
         for form in forms.find(page.text, page.url):
             try:
@@ -188,7 +190,7 @@ def _deliverable(emails: list[str]) -> tuple[list[str], list[str]]:
     return checked, refused
 
 
-def _save_scrape(conn, row: dict, site: Site) -> None:
+def _save_scrape(conn: psycopg.Connection, row: dict, site: Site) -> None:
     db.execute(
         conn,
         "save-scrape",
@@ -203,11 +205,13 @@ def _save_scrape(conn, row: dict, site: Site) -> None:
     )
 
 
-def _save_forms(conn, ctx: ScrapeContext, row: dict, usable: list[forms.Form]) -> dict[str, uuid.UUID]:
+def _save_forms(
+    conn: psycopg.Connection, ctx: ScrapeContext, row: dict, usable: list[forms.Form]
+) -> dict[str, uuid.UUID]:
     """Each usable form's row, by its action."""
-    form_ids = {}
+    form_ids: dict[str, uuid.UUID] = {}
     for form in usable:
-        form_ids[form.action] = db.fetch_one(
+        form_ids[form.action] = db.fetch_row(
             conn,
             "save-contact-form",
             organization_id=ctx.organization_id,
@@ -232,14 +236,19 @@ def _sending_zone(ctx: ScrapeContext) -> str | None:
 
 
 def _save_contacts(
-    conn, ctx: ScrapeContext, row: dict, site: Site, checked: list[str], language: str | None
+    conn: psycopg.Connection,
+    ctx: ScrapeContext,
+    row: dict,
+    site: Site,
+    checked: list[str],
+    language: str | None,
 ) -> dict[str, uuid.UUID]:
     """One contact per deliverable address (an address the organization knows is enriched);
     those no one has asked us to leave alone, by address."""
     phone = _first_phone(site)
     reachable: dict[str, uuid.UUID] = {}
     for email in checked:
-        contact = db.fetch_one(
+        contact = db.fetch_row(
             conn,
             "upsert-contact",
             organization_id=ctx.organization_id,
@@ -264,7 +273,9 @@ def _save_contacts(
     return reachable
 
 
-def _link(conn, ctx: ScrapeContext, enrolled: list[str], reachable: dict[str, uuid.UUID]) -> int:
+def _link(
+    conn: psycopg.Connection, ctx: ScrapeContext, enrolled: set[str], reachable: dict[str, uuid.UUID]
+) -> int:
     linked = 0
     for email in sorted(enrolled):
         linked += bool(
@@ -273,11 +284,18 @@ def _link(conn, ctx: ScrapeContext, enrolled: list[str], reachable: dict[str, uu
     return linked
 
 
-def _enroll_form(conn, ctx: ScrapeContext, row: dict, site: Site, form_ids: dict, zone: str | None) -> int:
+def _enroll_form(
+    conn: psycopg.Connection,
+    ctx: ScrapeContext,
+    row: dict,
+    site: Site,
+    form_ids: dict[str, uuid.UUID],
+    zone: str | None,
+) -> int:
     """No address to write to: the business is reached through its contact form (one contact
     per site per organization)."""
     form, about = site.usable_forms[0], site.about
-    contact = db.fetch_one(
+    contact = db.fetch_row(
         conn,
         "upsert-form-contact",
         organization_id=ctx.organization_id,
@@ -297,7 +315,7 @@ def _enroll_form(conn, ctx: ScrapeContext, row: dict, site: Site, form_ids: dict
 
 
 def _outcome(
-    site: Site, reachable: dict[str, uuid.UUID], enrolled: list[str], refused: list[str], linked: int
+    site: Site, reachable: dict[str, uuid.UUID], enrolled: set[str], refused: list[str], linked: int
 ) -> str:
     """The row's status reason: what was found, linked, left out and why."""
     found = site.found

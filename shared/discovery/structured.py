@@ -49,7 +49,9 @@ def from_json_ld(
             continue
 
 
-def _walk_json_ld(node, emails: list[str], phones: list[str], names: list[tuple[str, str]], depth=0) -> None:
+def _walk_json_ld(
+    node: object, emails: list[str], phones: list[str], names: list[tuple[str, str]], depth: int = 0
+) -> None:
     if depth > 20:
         return
     if isinstance(node, list):
@@ -68,7 +70,7 @@ def _walk_json_ld(node, emails: list[str], phones: list[str], names: list[tuple[
                 _walk_json_ld(value, emails, phones, names, depth + 1)
 
 
-def _strings(value) -> list[str]:
+def _strings(value: object) -> list[str]:
     if isinstance(value, str):
         return [value]
     if isinstance(value, list):
@@ -129,7 +131,7 @@ class Found:
 def script_blocks(html: str) -> list[tuple[str, str]]:
     """Each <script>'s attributes and body. Found with one forward scan: a script left open
     ends the search (nothing after it can close another), so the scan stays linear."""
-    blocks = []
+    blocks: list[tuple[str, str]] = []
     position = 0
     while len(blocks) < 200:
         opened = SCRIPT_OPEN.search(html, position)
@@ -245,7 +247,7 @@ def _unescaped(literal: str) -> str:
         return literal
 
 
-def _walk_data(node, found: Found, key: str | None, depth: int) -> None:
+def _walk_data(node: object, found: Found, key: str | None, depth: int) -> None:
     found.nodes += 1
     if depth > MAX_DEPTH or found.nodes > MAX_NODES:
         return

@@ -13,6 +13,7 @@ import email.message
 import email.parser
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.header import decode_header
@@ -241,9 +242,10 @@ def snippet(text: str) -> str:
 
 
 def _looks_like_bounce(msg: email.message.Message, found: Inbound) -> bool:
+    # str(): an RFC 2231 parameter comes back as a tuple, which is no delivery report here.
     report = msg.get_content_type() == "multipart/report" and (
-        msg.get_param("report-type") or ""
-    ).lower() == ("delivery-status")
+        str(msg.get_param("report-type") or "").lower() == "delivery-status"
+    )
     return bool(
         report
         or BOUNCE_SENDERS.match(found.sender)
@@ -261,7 +263,7 @@ def _permanent_failures(msg: email.message.Message) -> list[str]:
     return sorted(a for a in addresses if "@" in a and len(a) <= 254)[:20]
 
 
-def parts(msg: email.message.Message):
+def parts(msg: email.message.Message) -> Iterator[email.message.Message]:
     """The message's parts, depth first, at most MAX_PARTS of them."""
     for count, part in enumerate(msg.walk()):
         if count >= MAX_PARTS:
@@ -285,7 +287,10 @@ def _reported_message_ids(msg: email.message.Message, raw: bytes) -> list[str]:
         payload = part.get_payload()
         if isinstance(payload, list):  # message/rfc822: the returned message, parsed
             ids += [
-                i for returned in payload for i in MESSAGE_ID.findall(header_text(returned, "Message-ID"))
+                i
+                for returned in payload
+                if isinstance(returned, email.message.Message)
+                for i in MESSAGE_ID.findall(header_text(returned, "Message-ID"))
             ]
         else:
             headers = email.parser.Parser().parsestr(part_text(part) or str(payload or ""), headersonly=True)

@@ -27,6 +27,7 @@ from shared.core.text import one_line
 
 if TYPE_CHECKING:
     from shared.inbound.classify import Inbound
+    from shared.inbound.rows import MailboxToRead
 
 log = get_logger(__name__)
 
@@ -56,9 +57,10 @@ def read(msg: email.message.Message) -> Report | None:
             return None
         if str(msg.get_param("report-type") or "").lower() != "feedback-report":
             return None
-        parts = msg.get_payload()
-        if not isinstance(parts, list):
+        payload = msg.get_payload()
+        if not isinstance(payload, list):
             return None
+        parts = [p for p in payload if isinstance(p, email.message.Message)]
         fields = next((_headers(p) for p in parts if p.get_content_type() == "message/feedback-report"), None)
         if fields is None:
             return None
@@ -99,25 +101,27 @@ def _date(value: str) -> datetime | None:
     return parsed if parsed.tzinfo else None
 
 
-def record(conn: psycopg.Connection, box: dict, message: Inbound) -> str:
+def record(conn: psycopg.Connection, box: MailboxToRead, message: Inbound) -> str:
     """Keeps a report read from this mailbox and, when it is a complaint about a message this
     organization sent, marks the contact complained. Returns the count it falls under."""
     from shared.inbound import unsubscribe
 
     report = message.feedback
+    if report is None:  # classify calls a message a complaint only when it read a report
+        return "ignored"
     found = None
     if report.reported_message_id:
         found = db.fetch_one(
             conn,
             "find-reported-flow",
             message_id=report.reported_message_id,
-            organization_id=box["organization_id"],
+            organization_id=box.organization_id,
         )
     kept = db.fetch_one(
         conn,
         "remember-feedback-report",
-        organization_id=box["organization_id"],
-        mailbox_id=box["id"],
+        organization_id=box.organization_id,
+        mailbox_id=box.id,
         flow_id=found["flow_id"] if found else None,
         contact_id=found["contact_id"] if found else None,
         feedback_type=report.feedback_type,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from typing import Any
 
 from imapclient import IMAPClient, imap4, tls
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
@@ -59,12 +60,11 @@ def open_inbox(config: accounts.ImapConfig) -> tuple[Client, int]:
     return client, number
 
 
-def uidvalidity(status: dict) -> int:
+def uidvalidity(status: dict[bytes, Any]) -> int:
     """The INBOX's UIDVALIDITY: without it (RFC 3501 requires it) UIDs cannot be trusted across
     sessions, so the mailbox is not read rather than read twice."""
-    value = status.get(b"UIDVALIDITY")
     try:
-        number = int(value)
+        number = int(status.get(b"UIDVALIDITY", ""))  # missing: "" is no number either
     except (TypeError, ValueError):
         raise ServerError("the IMAP server named no UIDVALIDITY for the INBOX") from None
     if not 0 < number < 2**32:

@@ -40,6 +40,7 @@ FOLLOW_UP_HOUR = 9  # a not_now follow-up is due at this hour of the named day, 
 KIND_INTENT = {"auto_reply": "auto_reply", "bounce": "bounce"}
 
 if TYPE_CHECKING:
+    from shared.inbound.rows import MailboxToRead
     from shared.inbound.sync import Match
 
 
@@ -63,7 +64,11 @@ def read_intent(message: classify.Inbound, today: date) -> tuple[Intent, date | 
 
 
 def after(
-    conn: psycopg.Connection, box: dict, match: Match, message: classify.Inbound, inbound_id: uuid.UUID
+    conn: psycopg.Connection,
+    box: MailboxToRead,
+    match: Match,
+    message: classify.Inbound,
+    inbound_id: uuid.UUID,
 ) -> Intent:
     """Records the intent of a message sync has just remembered, and takes its next step."""
     if message.kind in KIND_INTENT:  # an automatic reply or a bounce: its kind is its intent
@@ -74,7 +79,7 @@ def after(
             "get-reply-context",
             contact_id=match.contact_id,
             campaign_id=match.campaign_id,
-            mailbox_id=box["id"],
+            mailbox_id=box.id,
         )
         zone = _zone(ctx)
         found, when = read_intent(message, datetime.now(ZoneInfo(zone)).date())
@@ -98,7 +103,7 @@ def after(
 
 def act(
     conn: psycopg.Connection,
-    box: dict,
+    box: MailboxToRead,
     ctx: dict,
     message: classify.Inbound,
     found: Intent,
@@ -126,7 +131,12 @@ def act(
 
 
 def draft_reply(
-    conn: psycopg.Connection, box: dict, ctx: dict, message: classify.Inbound, found: Intent, due: datetime
+    conn: psycopg.Connection,
+    box: MailboxToRead,
+    ctx: dict,
+    message: classify.Inbound,
+    found: Intent,
+    due: datetime,
 ) -> Step:
     conversation = reply.Conversation(
         org_name=ctx["org_name"],
@@ -153,7 +163,7 @@ def draft_reply(
         subject=drafted.email.subject,
         body=drafted.email.body,
         when=due,
-        mailbox_id=box["id"],
+        mailbox_id=box.id,
         in_reply_to=in_reply_to,
         references=references,
         reason=f"waiting for approval: {what} to a {found.intent.replace('_', ' ')} reply, by {drafted.drafter}"[
@@ -175,7 +185,9 @@ def threading(message: classify.Inbound) -> tuple[str | None, str | None]:
     return own or (message.references[0] if message.references else None), " ".join(chain) or None
 
 
-def refer(conn: psycopg.Connection, box: dict, ctx: dict, message: classify.Inbound, found: Intent) -> Step:
+def refer(
+    conn: psycopg.Connection, box: MailboxToRead, ctx: dict, message: classify.Inbound, found: Intent
+) -> Step:
     """The person the reply points to, when it gives an address at the same company."""
     text = quotes.new_text(message.body or message.snippet)
     company = company_of(ctx["email"] or message.sender or "")
@@ -183,7 +195,7 @@ def refer(conn: psycopg.Connection, box: dict, ctx: dict, message: classify.Inbo
     candidates = [
         a.lower().strip(".")
         for a in EMAIL.findall(text)
-        if a.lower() not in (sender, (ctx["email"] or "").lower(), (box.get("email") or "").lower())
+        if a.lower() not in (sender, (ctx["email"] or "").lower(), box.email.lower())
     ]
     address = next((a for a in candidates if company_of(a) == company), None)
     if address is None:
@@ -198,7 +210,7 @@ def refer(conn: psycopg.Connection, box: dict, ctx: dict, message: classify.Inbo
     contact = db.fetch_one(
         conn,
         "upsert-referred-contact",
-        organization_id=box["organization_id"],
+        organization_id=box.organization_id,
         email=address,
         name=_name_near(text, address),
         language=ctx["language_preference"],

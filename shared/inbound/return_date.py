@@ -128,14 +128,16 @@ def return_date(text: str, sent_at: datetime | None, today: date) -> date | None
     latest = None
     for pattern, order in DATE_PATTERNS:
         for match in pattern.finditer(text[:5000]):
-            for candidate in _candidates(dict(zip(order, match.groups(), strict=True)), start):
+            # Only the year is optional: the groups it matched, the year when written.
+            matched = {k: v for k, v in zip(order, match.groups(), strict=True) if v is not None}
+            for candidate in _candidates(matched, start):
                 if start < candidate <= start + timedelta(days=RETURN_WITHIN_DAYS):
                     latest = max(latest or candidate, candidate)
     return latest
 
 
-def _candidates(parts: dict[str, str | None], start: date) -> list[date]:
-    if parts.get("M") is not None:
+def _candidates(parts: dict[str, str], start: date) -> list[date]:
+    if "M" in parts:
         month = MONTHS.get(parts["M"].lower()) or _abbreviation(parts["M"].lower())
         if month is None:
             return []

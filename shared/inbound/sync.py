@@ -34,6 +34,7 @@ from shared.core.logs import get_logger
 from shared.core.text import one_line
 from shared.discovery.companies import company_of
 from shared.inbound import classify, feedback, imap, next_step, unsubscribe
+from shared.inbound.rows import MailboxToRead
 from shared.mailboxes import accounts
 
 log = get_logger(__name__)
@@ -52,7 +53,9 @@ def run() -> dict:
     results = []
     while time.monotonic() < deadline:
         with db.transaction() as conn:
-            box = db.fetch_one(conn, "claim-mailbox-sync", lease=settings.work_lease_seconds, started=started)
+            box = db.fetch_one(
+                conn, "claim-mailbox-sync", MailboxToRead, lease=settings.work_lease_seconds, started=started
+            )
         if box is None:
             break
         result = sync_mailbox(box, deadline)
@@ -67,26 +70,26 @@ def run() -> dict:
     return answer
 
 
-def sync_mailbox(box: dict, deadline: float) -> dict:
+def sync_mailbox(box: MailboxToRead, deadline: float) -> dict:
     """One mailbox, isolated: any exception ends in its imap_error, with the time it is tried
     again, and the next mailbox is read. Only a failure to record that reaches the caller."""
-    result: dict = {"mailbox_id": str(box["id"]), "email": box["email"], "error": None, "retry_at": None}
+    result: dict = {"mailbox_id": str(box.id), "email": box.email, "error": None, "retry_at": None}
     try:
         counts = read_mailbox(box, deadline)
     except Exception as exc:  # a hostile server or message must not end the run
-        reason = str(one_line(scrubbed(f"{type(exc).__name__}: {exc}", box["url"])))[:300]
+        reason = str(one_line(scrubbed(f"{type(exc).__name__}: {exc}", box.url)))[:300]
         with db.transaction() as conn:
             row = db.fetch_one(
                 conn,
                 "mailbox-sync-failed",
-                id=box["id"],
+                id=box.id,
                 reason=reason,
                 wait=get_settings().mailbox_retry_seconds,
             )
-        log.warning("a mailbox could not be read", extra={"mailbox_id": str(box["id"]), "reason": reason})
+        log.warning("a mailbox could not be read", extra={"mailbox_id": str(box.id), "reason": reason})
         return {**result, "error": reason, "retry_at": row["sync_retry_at"].isoformat() if row else None}
     with db.transaction() as conn:
-        db.execute(conn, "mailbox-synced", id=box["id"])
+        db.execute(conn, "mailbox-synced", id=box.id)
     return {
         **result,
         **{key: counts.get(key, 0) for key in COUNTS if key not in ("mailboxes", "failed_mailboxes")},
@@ -103,18 +106,18 @@ def scrubbed(text: str, url: str) -> str:
 
 @dataclass(frozen=True)
 class Inbox:
-    box: dict
+    box: MailboxToRead
     uidvalidity: int
 
 
-def read_mailbox(box: dict, deadline: float) -> Counter[str]:
+def read_mailbox(box: MailboxToRead, deadline: float) -> Counter[str]:
     settings = get_settings()
     counts: Counter[str] = Counter()
-    client, uidvalidity = imap.open_inbox(accounts.ImapConfig.from_url(box["url"]))
+    client, uidvalidity = imap.open_inbox(accounts.ImapConfig.from_url(box.url))
     inbox = Inbox(box, uidvalidity)
     try:
         read_again(client, inbox, counts)
-        last = box["imap_last_uid"] if box["imap_uidvalidity"] == uidvalidity else 0
+        last = box.imap_last_uid if box.imap_uidvalidity == uidvalidity else 0
         uids = imap.new_uids(client, last)
         for start in range(0, len(uids), settings.imap_batch_size):
             chunk = uids[start : start + settings.imap_batch_size]
@@ -129,7 +132,7 @@ def read_mailbox(box: dict, deadline: float) -> Counter[str]:
                 db.execute(
                     conn,
                     "advance-mailbox-cursor",
-                    id=box["id"],
+                    id=box.id,
                     uidvalidity=uidvalidity,
                     last_uid=chunk[-1],
                     lease=settings.work_lease_seconds,
@@ -150,7 +153,7 @@ def read_again(client: imap.Client, inbox: Inbox, counts: Counter[str]) -> None:
         uids = [
             r["uid"]
             for r in db.fetch_all(
-                conn, "uids-to-read-again", mailbox_id=inbox.box["id"], uidvalidity=inbox.uidvalidity
+                conn, "uids-to-read-again", mailbox_id=inbox.box.id, uidvalidity=inbox.uidvalidity
             )
         ]
     if not uids:
@@ -171,7 +174,7 @@ def read_again(client: imap.Client, inbox: Inbox, counts: Counter[str]) -> None:
                 db.execute(
                     conn,
                     "read-again-done",
-                    mailbox_id=inbox.box["id"],
+                    mailbox_id=inbox.box.id,
                     uidvalidity=inbox.uidvalidity,
                     uid=uid,
                 )
@@ -198,7 +201,7 @@ def take_in(conn: psycopg.Connection, inbox: Inbox, uid: int, raw: bytes, today:
         set_aside(conn, inbox, uid, "unreadable", reason, message, None)
         log.warning(
             "a message could not be read and is set aside",
-            extra={"mailbox_id": str(inbox.box["id"]), "uid": uid, "reason": reason},
+            extra={"mailbox_id": str(inbox.box.id), "uid": uid, "reason": reason},
         )
         return "quarantined"
 
@@ -215,8 +218,8 @@ def set_aside(
     db.execute(
         conn,
         "quarantine-message",
-        organization_id=inbox.box["organization_id"],
-        mailbox_id=inbox.box["id"],
+        organization_id=inbox.box.organization_id,
+        mailbox_id=inbox.box.id,
         uidvalidity=inbox.uidvalidity,
         uid=uid,
         problem=problem,
@@ -242,7 +245,7 @@ class Match:
     doubt: str | None = None  # why it is not believed; None: it acts on the contact
 
     @classmethod
-    def of(cls, row: dict, **extra) -> Match:
+    def of(cls, row: db.Row, **extra: str | None) -> Match:
         return cls(row["flow_id"], row["contact_id"], row["campaign_id"], row["contact_email"], **extra)
 
 
@@ -253,7 +256,7 @@ class Handled:
     contact_id: uuid.UUID | None = None
 
 
-def handle(conn: psycopg.Connection, box: dict, message: classify.Inbound) -> Handled:
+def handle(conn: psycopg.Connection, box: MailboxToRead, message: classify.Inbound) -> Handled:
     """Acts on one message: a kind of KINDS when it changed the contact, "ignored" (not ours, or
     handled before), or "unverified" (names one of ours, not believed: set aside, no change)."""
     if message.kind not in KINDS:
@@ -268,8 +271,8 @@ def handle(conn: psycopg.Connection, box: dict, message: classify.Inbound) -> Ha
     remembered = db.fetch_one(
         conn,
         "remember-inbound-message",
-        organization_id=box["organization_id"],
-        mailbox_id=box["id"],
+        organization_id=box.organization_id,
+        mailbox_id=box.id,
         contact_id=match.contact_id,
         campaign_id=match.campaign_id,
         flow_id=match.flow_id,
@@ -298,7 +301,11 @@ def handle(conn: psycopg.Connection, box: dict, message: classify.Inbound) -> Ha
 
 
 def on_reply(
-    conn: psycopg.Connection, box: dict, message: classify.Inbound, match: Match, inbound_id: uuid.UUID
+    conn: psycopg.Connection,
+    box: MailboxToRead,
+    message: classify.Inbound,
+    match: Match,
+    inbound_id: uuid.UUID,
 ) -> None:
     """A person answered one of our messages (their own address, or their company's): the one
     place a reply is acted on. The contact is `responded` and their waiting messages in every
@@ -311,19 +318,17 @@ def postpone(conn: psycopg.Connection, contact_id: uuid.UUID, until: date) -> No
     zone or, for "recipient", the contact's own, found as the sending path finds it."""
     from shared.core import places  # phonenumbers' data: only when an automatic reply has a date
 
-    clues = db.fetch_one(conn, "contact-zone-clues", contact_id=contact_id)
-    zone = (clues and clues["timezone"]) or places.contact_zone(
-        clues and clues["phone"], clues and clues["email"], None, None
-    )
+    clues = db.fetch_one(conn, "contact-zone-clues", contact_id=contact_id) or {}  # {}: contact gone
+    zone = clues.get("timezone") or places.contact_zone(clues.get("phone"), clues.get("email"), None, None)
     db.fetch_all(conn, "postpone-contact-flows", contact_id=contact_id, until=until, recipient_zone=zone)
 
 
-def answered(conn: psycopg.Connection, box: dict, message: classify.Inbound) -> Match | None:
+def answered(conn: psycopg.Connection, box: MailboxToRead, message: classify.Inbound) -> Match | None:
     """The message of ours this one answers (or reports as failed), in this mailbox's
     organization only, with the doubt that keeps it from acting, if any."""
     if message.kind == "bounce":
         return reported(conn, box, message)
-    org = box["organization_id"]
+    org = box.organization_id
     found = None
     if message.references:
         row = db.fetch_one(conn, "find-answered-flow", references=message.references, organization_id=org)
@@ -332,7 +337,7 @@ def answered(conn: psycopg.Connection, box: dict, message: classify.Inbound) -> 
         # Without threading headers: the sender is a contact this mailbox wrote to, under the
         # subject their thread began with.
         flows = db.fetch_all(
-            conn, "find-flows-to-address", organization_id=org, address=message.sender, mailbox_id=box["id"]
+            conn, "find-flows-to-address", organization_id=org, address=message.sender, mailbox_id=box.id
         )
         subject = message.thread_subject
         row = next(
@@ -359,15 +364,15 @@ def speaks_for(conn: psycopg.Connection, sender: str, contact_email: str | None)
         return True
     if company_of(sender) != company_of(contact_email.lower()):
         return False
-    return not db.fetch_one(conn, "is-public-mail-address", address=contact_email)["public"]
+    return not db.fetch_row(conn, "is-public-mail-address", address=contact_email)["public"]
 
 
-def reported(conn: psycopg.Connection, box: dict, message: classify.Inbound) -> Match | None:
+def reported(conn: psycopg.Connection, box: MailboxToRead, message: classify.Inbound) -> Match | None:
     """A delivery report is believed when the headers it returns quote a Message-ID we sent to
     the address it says failed: a report anyone could write (any From:, any address) cannot
     bounce a contact, or trip a circuit breaker. One that names something of ours without that
     proof is set aside; one that names nothing of ours is ignored."""
-    org = box["organization_id"]
+    org = box.organization_id
     for address in message.bounced:
         row = db.fetch_one(
             conn, "find-quoted-flow-to-address", quoted=message.quoted, organization_id=org, address=address
@@ -376,7 +381,7 @@ def reported(conn: psycopg.Connection, box: dict, message: classify.Inbound) -> 
             return Match.of(row, address=address)
     for address in message.bounced:
         flows = db.fetch_all(
-            conn, "find-flows-to-address", organization_id=org, address=address, mailbox_id=box["id"]
+            conn, "find-flows-to-address", organization_id=org, address=address, mailbox_id=box.id
         )
         if flows:
             doubt = f"a delivery report for {address} that quotes no Message-ID we sent to that address"

@@ -19,9 +19,10 @@ import ipaddress
 import re
 import time
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import psycopg
@@ -30,6 +31,9 @@ from psycopg.types.json import Jsonb
 from shared.core import db
 from shared.core.config import get_settings
 from shared.core.logs import get_logger
+
+if TYPE_CHECKING:  # imported where used: dnspython is loaded only when a domain is checked
+    from dns.resolver import Resolver
 
 log = get_logger(__name__)
 
@@ -182,7 +186,7 @@ class Held(Protocol):
     held: str | None
 
 
-def gate(conn: psycopg.Connection, boxes: dict[uuid.UUID, list[Held]]) -> None:
+def gate(conn: psycopg.Connection, boxes: Mapping[uuid.UUID, Sequence[Held]]) -> None:
     """Marks, under SENDER_DOMAIN_CHECK=enforce, each mailbox whose domain may not send cold
     mail (`held`, the reason); under warn only logs it. `boxes`: organization -> its mailboxes."""
     mode = get_settings().sender_domain_check
@@ -214,7 +218,7 @@ def _hold_reason(domain: str, verdict: StoredVerdict | None) -> str | None:
     return verdict.problem
 
 
-def first_message_reason(listed: list[Held]) -> str | None:
+def first_message_reason(listed: Sequence[Held]) -> str | None:
     """Why a first message waits when every mailbox it may use is unusable and one of them is
     held for its domain: that domain's reason, which names the record to publish."""
     for box in listed:
@@ -260,7 +264,7 @@ def check(domain: str, smtp_hosts: list[str], selectors: list[str]) -> Verdict:
     return verdict
 
 
-def _resolver():
+def _resolver() -> Resolver:
     import dns.nameserver
     import dns.resolver
 
@@ -274,8 +278,9 @@ def _resolver():
     return resolver
 
 
-def _answer(resolver, name: str, kind: str) -> list:
-    """The records of one type; [] when the name or the type does not exist."""
+def _answer(resolver: Resolver, name: str, kind: str) -> list[Any]:
+    """The records of one type; [] when the name or the type does not exist. Any: each type's
+    record class has its own fields (address, exchange, strings)."""
     import dns.exception
     import dns.resolver
 
@@ -290,11 +295,11 @@ def _answer(resolver, name: str, kind: str) -> list:
         return []
 
 
-def _txt(resolver, name: str) -> list[str]:
+def _txt(resolver: Resolver, name: str) -> list[str]:
     return [b"".join(r.strings).decode("utf-8", "replace") for r in _answer(resolver, name, "TXT")]
 
 
-def _addresses(resolver, host: str) -> list[str]:
+def _addresses(resolver: Resolver, host: str) -> list[str]:
     try:
         return [str(ipaddress.ip_address(host.strip("[]")))]
     except ValueError:
@@ -315,7 +320,7 @@ def _tags(record: str) -> dict[str, str]:
 # ---- SPF
 
 
-def _check_spf(resolver, domain: str, addresses: dict[str, list[str]], verdict: Verdict) -> None:
+def _check_spf(resolver: Resolver, domain: str, addresses: dict[str, list[str]], verdict: Verdict) -> None:
     records = [t for t in _txt(resolver, domain) if re.match(r"v=spf1(\s|$)", t, re.I)]
     if not records:
         verdict.spf_status = "missing"
@@ -391,7 +396,7 @@ def spf_suggestion(addresses: dict[str, list[str]], hosts: list[str]) -> str:
 _spf_module = None
 
 
-def _pyspf():
+def _pyspf() -> Any:  # pyspf has no type information
     """pyspf, looking names up through this module's resolver (DNS_NAMESERVERS). pyspf calls one
     module-level function for every lookup; it is replaced once, for the whole process, which
     uses the one resolver setting anyway."""
@@ -404,14 +409,16 @@ def _pyspf():
     return _spf_module
 
 
-def _spf_lookup(name: str, qtype: str, strict=True, timeout=DNS_LIFETIME) -> list:
+def _spf_lookup(
+    name: str, qtype: str, strict: bool = True, timeout: float = DNS_LIFETIME
+) -> list[tuple[tuple[str, str], Any]]:
     """pyspf's lookup interface: ((name, type), value) pairs, TempError on a DNS failure."""
     spf = _pyspf()
     try:
         answers = _answer(_resolver(), name, qtype)
     except DnsUnavailable as exc:
         raise spf.TempError(str(exc)) from None
-    found = []
+    found: list[tuple[tuple[str, str], Any]] = []
     for r in answers:
         if qtype in ("A", "AAAA"):
             found.append(((name, qtype), r.address))
@@ -427,7 +434,7 @@ def _spf_lookup(name: str, qtype: str, strict=True, timeout=DNS_LIFETIME) -> lis
 # ---- DMARC
 
 
-def _check_dmarc(resolver, domain: str, verdict: Verdict) -> None:
+def _check_dmarc(resolver: Resolver, domain: str, verdict: Verdict) -> None:
     """The record at _dmarc.<domain>, else at the organizational domain's (RFC 7489 6.6.3),
     whose sp= then applies."""
     for where in dict.fromkeys([domain, _organizational(domain)]):
@@ -468,7 +475,7 @@ def _organizational(domain: str) -> str:
 # ---- DKIM and MX
 
 
-def _check_dkim(resolver, domain: str, selectors: list[str], verdict: Verdict) -> None:
+def _check_dkim(resolver: Resolver, domain: str, selectors: list[str], verdict: Verdict) -> None:
     for selector in selectors:
         keys = [_tags(t) for t in _txt(resolver, f"{selector}._domainkey.{domain}")]
         found = any(k.get("p") for k in keys)  # an empty p= is a revoked key
@@ -485,7 +492,7 @@ def _check_dkim(resolver, domain: str, selectors: list[str], verdict: Verdict) -
         )
 
 
-def _check_mx(resolver, domain: str, verdict: Verdict) -> None:
+def _check_mx(resolver: Resolver, domain: str, verdict: Verdict) -> None:
     hosts = sorted(r.exchange.to_text(omit_final_dot=True) for r in _answer(resolver, domain, "MX"))
     verdict.mx_hosts = [h for h in hosts if h]
     if not verdict.mx_hosts:

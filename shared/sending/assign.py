@@ -49,9 +49,9 @@ def assign(conn: psycopg.Connection, claimed: list[uuid.UUID], wait: int) -> lis
     boxes: dict[uuid.UUID, list[Mailbox]] = {org: [] for org in organizations}
     by_id: dict[uuid.UUID, Mailbox] = {}
     for row in db.fetch_all(conn, "mailbox-capacity", organizations=organizations, ids=claimed):
-        box = Mailbox(row["id"], row["email"], row["remaining"], row["unusable"])
-        boxes[row["organization_id"]].append(box)
-        by_id[box.id] = box
+        mailbox = Mailbox(row["id"], row["email"], row["remaining"], row["unusable"])
+        boxes[row["organization_id"]].append(mailbox)
+        by_id[mailbox.id] = mailbox
     domains.gate(conn, boxes)  # the sending domains' SPF and DMARC, as last checked
 
     chosen: dict[uuid.UUID, uuid.UUID] = {}
@@ -71,7 +71,7 @@ def assign(conn: psycopg.Connection, claimed: list[uuid.UUID], wait: int) -> lis
                 reason = domains.first_message_reason(listed) or reason
         if reason:
             held[need["id"]] = reason
-        else:
+        elif box is not None:  # no reason means a mailbox was found
             chosen[need["id"]] = box.id
             box.remaining -= 1
 

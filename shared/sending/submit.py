@@ -81,18 +81,21 @@ def submit(ctx: SendContext) -> Submission:
     errors before the post are worth a retry; a refusal is final at once; once the data went
     out, a lost answer is "outcome unknown", never posted again."""
     site = ctx.form_site or ""
+    page_url, action = ctx.form_page_url, ctx.form_action
+    if page_url is None or action is None:  # the contact's approved form was removed since
+        return Submission(mailer.Permanent("the contact has no approved contact form"), {})
 
     def stay_on_site(url: str) -> None:
         if not forms.on_site(url, site):
             raise fetch.Blocked(f"{url[:200]} is not on the approved site {site}")
 
     try:
-        page = fetch.fetch(ctx.form_page_url, hop_check=stay_on_site)
+        page = fetch.fetch(page_url, hop_check=stay_on_site)
     except fetch.Blocked as exc:
         return Submission(mailer.Permanent(f"the form's page is not allowed: {exc}"), {})
     except fetch.FetchError as exc:
         return Submission(mailer.Temporary(f"the form's page could not be fetched: {exc}"), {})
-    form = forms.approved(forms.find(page.text, page.url), ctx.form_action, ctx.form_roles)
+    form = forms.approved(forms.find(page.text, page.url), action, ctx.form_roles)
     if form is None:
         return Submission(
             mailer.Permanent("the approved contact form is no longer on its page"), {"page": page.url}
