@@ -12,20 +12,6 @@ from shared.core.http import HttpError
 
 LATEST = (datetime(9999, 1, 1, tzinfo=UTC), UUID(int=(1 << 128) - 1))
 EARLIEST = (datetime(1, 1, 1, tzinfo=UTC), UUID(int=0))
-# A reply's intent, as inbound_messages.intent's check allows (migration …0400): the inbox's filter.
-INTENTS = (
-    "interested",
-    "meeting_request",
-    "question",
-    "not_now",
-    "not_interested",
-    "wrong_person",
-    "referral",
-    "unsubscribe",
-    "auto_reply",
-    "bounce",
-    "other",
-)
 
 
 class Body(BaseModel):

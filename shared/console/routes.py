@@ -24,6 +24,7 @@ from shared.core.config import get_settings
 from shared.core.db import execute, fetch_all, fetch_one, fetch_row
 from shared.core.http import HttpError, json_response, read_json, validate
 from shared.core.logs import get_logger
+from shared.inbound.intent_names import INTENTS
 
 log = get_logger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -218,8 +219,8 @@ def inbox(request: flask.Request, user: auth.User) -> flask.Response:
     org = org_arg(request)
     before_at, before_id = m.cursor(request.args.get("before"), m.LATEST)
     intent = request.args.get("intent") or None
-    if intent is not None and intent not in m.INTENTS:
-        raise HttpError(400, "invalid_argument", "intent is one of " + ", ".join(m.INTENTS))
+    if intent is not None and intent not in INTENTS:
+        raise HttpError(400, "invalid_argument", "intent is one of " + ", ".join(INTENTS))
     limit = limit_arg(request)
     with members.transaction(user) as conn:
         rows = fetch_all(

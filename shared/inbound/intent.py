@@ -22,24 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from shared.core.logs import get_logger
 from shared.core.text import one_line
 from shared.drafting import llm
+from shared.inbound.intent_names import INTENTS, NEGATIVE, POSITIVE
 
 log = get_logger(__name__)
 
-INTENTS = (
-    "interested",
-    "meeting_request",
-    "question",
-    "not_now",
-    "not_interested",
-    "wrong_person",
-    "referral",
-    "unsubscribe",
-    "auto_reply",
-    "bounce",
-    "other",
-)
-POSITIVE = frozenset({"interested", "meeting_request"})
-NEGATIVE = frozenset({"not_interested", "unsubscribe"})
 CONFIDENCE_FLOOR = 0.5
 EVIDENCE_CHARS = 200
 LLM_TEXT_CHARS = 3000

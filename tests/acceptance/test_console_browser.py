@@ -15,6 +15,7 @@ from urllib.parse import quote
 import pytest
 from werkzeug.serving import make_server
 
+from shared.inbound.intent_names import INTENTS
 from tests import console_data
 from tests.acceptance.test_unsubscribe_browser import browser  # noqa: F401 - the shared driver
 from tests.helpers import ROOT, user_token
@@ -258,19 +259,7 @@ def test_the_inbox_filters_by_intent_and_a_set_aside_message_is_read_again(conn,
     wait_until(browser, lambda: browser.find_elements(by().CSS_SELECTOR, item))
     assert browser.find_element(by().CSS_SELECTOR, f"{item} .needs-review").text == "needs review"
     choices = Select(browser.find_element(by().ID, "inbox-intent"))
-    assert [o.get_attribute("value") for o in choices.options][1:] == [
-        "interested",
-        "meeting_request",
-        "question",
-        "not_now",
-        "not_interested",
-        "wrong_person",
-        "referral",
-        "unsubscribe",
-        "auto_reply",
-        "bounce",
-        "other",
-    ]
+    assert tuple(o.get_attribute("value") for o in choices.options)[1:] == INTENTS
     choices.select_by_visible_text("Interested")
     wait_until(browser, lambda: "No answers yet." in text(browser))
     choices.select_by_visible_text("Other")
