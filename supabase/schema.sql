@@ -1761,13 +1761,13 @@ CREATE VIEW public.campaign_stats WITH (security_invoker='true') AS
     COALESCE(im.by_intent, '{}'::jsonb) AS replies_by_intent,
     COALESCE(im.human_replies, (0)::bigint) AS human_replies,
     COALESCE(im.needs_review, (0)::bigint) AS replies_to_review,
-    COALESCE(fs.n, (0)::bigint) AS first_messages_sent,
+    COALESCE(f.first_sent, (0)::bigint) AS first_messages_sent,
         CASE
-            WHEN (COALESCE(fs.n, (0)::bigint) > 0) THEN round(((COALESCE(im.human_replies, (0)::bigint))::numeric / (fs.n)::numeric), 4)
+            WHEN (COALESCE(f.first_sent, (0)::bigint) > 0) THEN round(((COALESCE(im.human_replies, (0)::bigint))::numeric / (f.first_sent)::numeric), 4)
             ELSE NULL::numeric
         END AS reply_rate,
     sdp.sender_domain_problem
-   FROM (((((((((public.campaigns c
+   FROM ((((((((public.campaigns c
      LEFT JOIN LATERAL ( SELECT jsonb_object_agg(s.status, s.n) AS counts
            FROM ( SELECT t.status,
                     count(*) AS n
@@ -1811,11 +1811,13 @@ CREATE VIEW public.campaign_stats WITH (security_invoker='true') AS
           GROUP BY s.campaign_id, s.organization_id) cc ON (((cc.campaign_id = c.id) AND (cc.organization_id = c.organization_id))))
      LEFT JOIN ( SELECT s.campaign_id,
             s.organization_id,
-            jsonb_object_agg(s.status, s.n) AS counts
+            jsonb_object_agg(s.status, s.n) AS counts,
+            (sum(s.first_sent))::bigint AS first_sent
            FROM ( SELECT campaign_flow_counts.campaign_id,
                     campaign_flow_counts.organization_id,
                     campaign_flow_counts.status,
-                    sum(campaign_flow_counts.n) AS n
+                    sum(campaign_flow_counts.n) AS n,
+                    sum(campaign_flow_counts.n) FILTER (WHERE ((campaign_flow_counts.sequence_order = 0) AND (campaign_flow_counts.status = 'sent'::text))) AS first_sent
                    FROM public.campaign_flow_counts
                   GROUP BY campaign_flow_counts.campaign_id, campaign_flow_counts.organization_id, campaign_flow_counts.status) s
           GROUP BY s.campaign_id, s.organization_id) f ON (((f.campaign_id = c.id) AND (f.organization_id = c.organization_id))))
@@ -1833,12 +1835,6 @@ CREATE VIEW public.campaign_stats WITH (security_invoker='true') AS
                  OFFSET 0) x)
           WHERE (ct.unsubscribe_requested OR (ct.reached_status = ANY (ARRAY['unsubscribed'::text, 'bounced'::text, 'complained'::text])))
           GROUP BY x.campaign_id, ct.organization_id) oo ON (((oo.campaign_id = c.id) AND (oo.organization_id = c.organization_id))))
-     LEFT JOIN ( SELECT campaign_flow_counts.campaign_id,
-            campaign_flow_counts.organization_id,
-            (sum(campaign_flow_counts.n))::bigint AS n
-           FROM public.campaign_flow_counts
-          WHERE ((campaign_flow_counts.sequence_order = 0) AND (campaign_flow_counts.status = 'sent'::text))
-          GROUP BY campaign_flow_counts.campaign_id, campaign_flow_counts.organization_id) fs ON (((fs.campaign_id = c.id) AND (fs.organization_id = c.organization_id))))
      LEFT JOIN public.campaign_sender_domain_problems sdp ON (((sdp.campaign_id = c.id) AND (sdp.organization_id = c.organization_id))))
      LEFT JOIN LATERAL ( SELECT count(DISTINCT m.contact_id) FILTER (WHERE (m.kind = ANY (ARRAY['reply'::text, 'stop_request'::text]))) AS replied,
             count(DISTINCT m.contact_id) FILTER (WHERE ((m.kind = ANY (ARRAY['reply'::text, 'stop_request'::text])) AND (m.intent IS DISTINCT FROM 'auto_reply'::text) AND (m.intent IS DISTINCT FROM 'bounce'::text))) AS human_replies,

@@ -25,8 +25,8 @@ SELECT
   coalesce(im.by_intent, '{}') AS replies_by_intent,
   coalesce(im.human_replies, 0) AS human_replies,
   coalesce(im.needs_review, 0) AS replies_to_review,
-  coalesce(fs.n, 0) AS first_messages_sent,
-  CASE WHEN coalesce(fs.n, 0) > 0 THEN round(coalesce(im.human_replies, 0)::numeric / fs.n, 4) END AS reply_rate,
+  coalesce(f.first_sent, 0) AS first_messages_sent,
+  CASE WHEN coalesce(f.first_sent, 0) > 0 THEN round(coalesce(im.human_replies, 0)::numeric / f.first_sent, 4) END AS reply_rate,
   sdp.sender_domain_problem
 FROM public.campaigns c
 LEFT JOIN LATERAL (
@@ -53,8 +53,12 @@ LEFT JOIN (
   ) s GROUP BY campaign_id, organization_id
 ) cc ON cc.campaign_id = c.id AND cc.organization_id = c.organization_id
 LEFT JOIN (
-  SELECT campaign_id, organization_id, jsonb_object_agg(status, n) AS counts FROM (
-    SELECT campaign_id, organization_id, status, sum(n) AS n FROM public.campaign_flow_counts
+  -- The messages per status and the first messages sent, from one reading of the rollup.
+  SELECT campaign_id, organization_id, jsonb_object_agg(status, n) AS counts, sum(first_sent)::bigint AS first_sent
+  FROM (
+    SELECT campaign_id, organization_id, status, sum(n) AS n,
+           sum(n) FILTER (WHERE sequence_order = 0 AND status = 'sent') AS first_sent
+    FROM public.campaign_flow_counts
     GROUP BY campaign_id, organization_id, status) s
   GROUP BY campaign_id, organization_id
 ) f ON f.campaign_id = c.id AND f.organization_id = c.organization_id
@@ -72,11 +76,6 @@ LEFT JOIN (
   WHERE ct.unsubscribe_requested OR ct.reached_status IN ('unsubscribed', 'bounced', 'complained')
   GROUP BY x.campaign_id, ct.organization_id
 ) oo ON oo.campaign_id = c.id AND oo.organization_id = c.organization_id
--- First messages sent, from the same rollup (never a count of the campaign's messages).
-LEFT JOIN (
-  SELECT campaign_id, organization_id, sum(n)::bigint AS n FROM public.campaign_flow_counts
-  WHERE sequence_order = 0 AND status = 'sent' GROUP BY campaign_id, organization_id
-) fs ON fs.campaign_id = c.id AND fs.organization_id = c.organization_id
 LEFT JOIN public.campaign_sender_domain_problems sdp
   ON sdp.campaign_id = c.id AND sdp.organization_id = c.organization_id
 -- What came back: who answered, and human replies by intent (one per person and intent).
