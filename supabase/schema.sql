@@ -1766,7 +1766,14 @@ CREATE VIEW public.campaign_stats WITH (security_invoker='true') AS
             WHEN (COALESCE(f.first_sent, (0)::bigint) > 0) THEN round(((COALESCE(im.human_replies, (0)::bigint))::numeric / (f.first_sent)::numeric), 4)
             ELSE NULL::numeric
         END AS reply_rate,
-    sdp.sender_domain_problem
+    sdp.sender_domain_problem,
+    COALESCE(oo.complained, (0)::bigint) AS complaints,
+        CASE
+            WHEN (COALESCE(f.first_sent, (0)::bigint) > 0) THEN round(((COALESCE(oo.complained, (0)::bigint))::numeric / (f.first_sent)::numeric), 5)
+            ELSE NULL::numeric
+        END AS complaint_rate,
+    0.001 AS complaint_rate_target,
+    0.003 AS complaint_rate_limit
    FROM ((((((((public.campaigns c
      LEFT JOIN LATERAL ( SELECT jsonb_object_agg(s.status, s.n) AS counts
            FROM ( SELECT t.status,
@@ -1827,7 +1834,8 @@ CREATE VIEW public.campaign_stats WITH (security_invoker='true') AS
      LEFT JOIN ( SELECT x.campaign_id,
             ct.organization_id,
             count(*) FILTER (WHERE ct.unsubscribe_requested) AS unsubscribed,
-            count(*) FILTER (WHERE (ct.reached_status = ANY (ARRAY['bounced'::text, 'complained'::text]))) AS bounced
+            count(*) FILTER (WHERE (ct.reached_status = ANY (ARRAY['bounced'::text, 'complained'::text]))) AS bounced,
+            count(*) FILTER (WHERE (ct.reached_status = 'complained'::text)) AS complained
            FROM (public.contacts ct
              CROSS JOIN LATERAL ( SELECT x_1.campaign_id
                    FROM public.campaign_contacts x_1

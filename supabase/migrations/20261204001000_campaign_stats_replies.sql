@@ -1,7 +1,7 @@
 -- campaign_stats with what replies and sending domains add: human replies by intent, the reply
 -- rate over first messages sent (human replies only: automatic replies and bounce reports do not
 -- count), replies waiting for a person's review, and why a sending domain holds the campaign's
--- mail. Replaces the view of 20261204000300 (its columns first, in the same order); the rollup
+-- mail, and the complaint rate beside Gmail's lines. Replaces the view of 20261204000300 (its columns first, in the same order); the rollup
 -- it reads is unchanged. campaign_reply_stats takes its base from the same rollup.
 
 DROP VIEW public.campaign_stats;
@@ -27,7 +27,15 @@ SELECT
   coalesce(im.needs_review, 0) AS replies_to_review,
   coalesce(f.first_sent, 0) AS first_messages_sent,
   CASE WHEN coalesce(f.first_sent, 0) > 0 THEN round(coalesce(im.human_replies, 0)::numeric / f.first_sent, 4) END AS reply_rate,
-  sdp.sender_domain_problem
+  sdp.sender_domain_problem,
+  -- Complaints over the people written to, since the campaign began, beside Gmail's lines (keep it
+  -- under 0.001, never reach 0.003). The 7- and 30-day rates per mailbox and sending domain are
+  -- public.complaint_rates'.
+  coalesce(oo.complained, 0) AS complaints,
+  CASE WHEN coalesce(f.first_sent, 0) > 0 THEN round(coalesce(oo.complained, 0)::numeric / f.first_sent, 5) END
+    AS complaint_rate,
+  0.001 AS complaint_rate_target,
+  0.003 AS complaint_rate_limit
 FROM public.campaigns c
 LEFT JOIN LATERAL (
   SELECT jsonb_object_agg(status, n) AS counts FROM (
@@ -70,7 +78,8 @@ LEFT JOIN LATERAL (
 LEFT JOIN (
   SELECT x.campaign_id, ct.organization_id,
          count(*) FILTER (WHERE ct.unsubscribe_requested) AS unsubscribed,
-         count(*) FILTER (WHERE ct.reached_status IN ('bounced', 'complained')) AS bounced
+         count(*) FILTER (WHERE ct.reached_status IN ('bounced', 'complained')) AS bounced,
+         count(*) FILTER (WHERE ct.reached_status = 'complained') AS complained
   FROM public.contacts ct
   CROSS JOIN LATERAL (SELECT x.campaign_id FROM public.campaign_contacts x WHERE x.contact_id = ct.id OFFSET 0) x
   WHERE ct.unsubscribe_requested OR ct.reached_status IN ('unsubscribed', 'bounced', 'complained')

@@ -296,10 +296,10 @@ def test_sync_mailboxes_refreshes_the_rollup(fresh_database, env):
         db.close_pool()
 
 
-def test_campaign_stats_show_replies_by_intent_the_reply_rate_and_a_held_sending_domain(conn, database_url):
+def test_campaign_stats_show_replies_by_intent_the_reply_rate_a_held_domain_and_complaints(conn, database_url):
     """What replies and sending domains add to a campaign's figures, read as a member: human replies
     by intent (automatic replies and bounce reports are not replies), the reply rate over first
-    messages sent, and why a sending domain holds the campaign's mail."""
+    messages sent, why a sending domain holds the campaign's mail, and the complaint rate."""
     org = f.org(conn)
     member = f.user(conn)
     f.member(conn, org, member, "member")
@@ -321,6 +321,7 @@ def test_campaign_stats_show_replies_by_intent_the_reply_rate_and_a_held_sending
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 0.9, %s)",
             (org, mailbox, contact, campaign, flow, kind, f"<m{n}@x>", intent, intent == "question"),
         )
+    conn.execute("UPDATE contacts SET reached_status = 'complained' WHERE id = %s", (contacts[0],))
     conn.execute(
         "UPDATE sender_domain_checks SET checked_at = now(),"
         " problem = 'held.example has no DMARC record: publish a TXT record at _dmarc.held.example'"
@@ -330,10 +331,13 @@ def test_campaign_stats_show_replies_by_intent_the_reply_rate_and_a_held_sending
     with as_role(database_url, "authenticated", member) as c:
         row = c.execute(
             "SELECT replies_by_intent, human_replies, replies_to_review, first_messages_sent, reply_rate,"
-            " sender_domain_problem FROM campaign_stats WHERE campaign_id = %s",
+            " sender_domain_problem, complaints, complaint_rate, complaint_rate_target, complaint_rate_limit"
+            " FROM campaign_stats WHERE campaign_id = %s",
             (campaign,),
         ).fetchone()
-    by_intent, human, to_review, first_sent, rate, problem = row
+    by_intent, human, to_review, first_sent, rate, problem, complaints, complaint_rate, target, limit = row
+    assert complaints == 1 and float(complaint_rate) == 0.25
+    assert (float(target), float(limit)) == (0.001, 0.003)
     assert by_intent == {"interested": 1, "question": 1, "auto_reply": 1}
     assert human == 2 and to_review == 1 and first_sent == 4
     assert float(rate) == 0.5
