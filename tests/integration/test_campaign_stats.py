@@ -296,7 +296,9 @@ def test_sync_mailboxes_refreshes_the_rollup(fresh_database, env):
         db.close_pool()
 
 
-def test_campaign_stats_show_replies_by_intent_the_reply_rate_a_held_domain_and_complaints(conn, database_url):
+def test_campaign_stats_show_replies_by_intent_the_reply_rate_a_held_domain_and_complaints(
+    conn, database_url
+):
     """What replies and sending domains add to a campaign's figures, read as a member: human replies
     by intent (automatic replies and bounce reports are not replies), the reply rate over first
     messages sent, why a sending domain holds the campaign's mail, and the complaint rate."""
