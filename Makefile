@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run serve test machine lint format bench db-reset schema lock clean
+.PHONY: run serve test machine lint format bench screenshots db-reset schema lock clean
 
 # The lock, not the ranges: everyone runs the versions deploys ship (exact, with hashes).
 # First the installer itself (requirements-bootstrap.lock: Python's bundled pip cannot read the lock).
