@@ -33,7 +33,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 echo "installing the Debian packages the tests drive: $packages"
 export DEBIAN_FRONTEND=noninteractive
-if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends $packages >/dev/null; }; then
+if ! { apt-get update -qq && apt-get install -y -qq $packages >/dev/null; }; then
   echo "apt-get could not install: $packages; the tests were not run" >&2
   exit 1
 fi
