@@ -20,6 +20,8 @@ for command in "${!needs[@]}"; do
   # dovecot lives in /usr/sbin, which a user's PATH may lack
   PATH="$PATH:/usr/sbin:/sbin" command -v "$command" >/dev/null || missing+=("${needs[$command]}")
 done
+# dovecot and doveadm come with dovecot-core; the IMAP server itself is dovecot-imapd's.
+[[ -x /usr/lib/dovecot/imap ]] || missing+=(dovecot-imapd)
 if (( ${#missing[@]} == 0 )); then
   exit 0
 fi
