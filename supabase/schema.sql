@@ -2002,7 +2002,7 @@ CREATE TABLE public.inbound_quarantine (
     read_again boolean DEFAULT false NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT inbound_quarantine_kind_check CHECK ((kind = ANY (ARRAY['reply'::text, 'auto_reply'::text, 'bounce'::text, 'stop_request'::text]))),
+    CONSTRAINT inbound_quarantine_kind_check CHECK ((kind = ANY (ARRAY['reply'::text, 'auto_reply'::text, 'bounce'::text, 'stop_request'::text, 'complaint'::text]))),
     CONSTRAINT inbound_quarantine_problem_check CHECK ((problem = ANY (ARRAY['unreadable'::text, 'unverified'::text]))),
     CONSTRAINT inbound_quarantine_reason_check CHECK ((length(reason) <= 500))
 );

@@ -238,6 +238,8 @@ SELECT public.contact_data_by_id(%(id)s) AS data;
 -- name: console_contact_unsubscribe
 -- Someone asked to stop by other means: the same one-way update a Data API client makes.
 UPDATE public.contacts
-SET unsubscribe_requested = true, reached_status = 'unsubscribed', unsubscribe_reason = %(reason)s
+-- A bounce or a complaint stays what it is: the system recorded it, and it says more.
+SET unsubscribe_requested = true, unsubscribe_reason = %(reason)s,
+    reached_status = CASE WHEN reached_status IN ('bounced', 'complained') THEN reached_status ELSE 'unsubscribed' END
 WHERE id = %(id)s
 RETURNING id, unsubscribe_requested, reached_status;

@@ -309,6 +309,8 @@ def contacts(request: flask.Request, user: auth.User) -> flask.Response:
     query = (request.args.get("q") or "").strip().lower()
     if len(query) > 200:
         raise HttpError(400, "invalid_argument", "the search is at most 200 characters")
+    if "\x00" in query:
+        raise HttpError(400, "invalid_argument", "the search holds a NUL character")
     with members.transaction(user) as conn:
         if query:
             rows = fetch_all(conn, "console_contacts", org=org, prefix=query, limit=limit)

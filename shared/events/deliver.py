@@ -36,6 +36,7 @@ from shared.discovery import fetch
 from shared.events import signing
 
 log = get_logger(__name__)
+BLOCKED = "blocked address: the endpoint is not a public address"
 
 USER_AGENT = "Outreach-Webhooks/1.0"
 # Standard Webhooks' retry schedule (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h) as multiples of
@@ -100,7 +101,12 @@ def post(delivery: Delivery) -> Outcome:
             return Outcome(False, reason="blocked address: plain http; endpoints use https", final=True)
         ip = fetch.resolve_checked(host, port)
     except fetch.Blocked as exc:
-        return Outcome(False, reason=str(exc), final=True)
+        # Members read the reason: it names no address the host resolved to (that would map the
+        # deployment's network for whoever registers an internal name); the log keeps it.
+        log.warning(
+            "a webhook endpoint is blocked", extra={"delivery_id": str(delivery.id), "reason": str(exc)}
+        )
+        return Outcome(False, reason=BLOCKED, final=True)
     except fetch.FetchError as exc:
         return Outcome(False, reason=str(exc))
     parts = urlsplit(delivery.url)

@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -286,6 +286,12 @@ NOT_NAMES = frozenset(
 
 
 def _zone(ctx: dict | None) -> str:
+    """The contact's zone, UTC when unknown or not a zone (contacts.timezone is free text)."""
     if ctx is None:
         return "UTC"
-    return ctx["contact_timezone"] or places.contact_zone(ctx["phone"], ctx["email"], None, None)
+    name = ctx["contact_timezone"] or places.contact_zone(ctx["phone"], ctx["email"], None, None)
+    try:
+        ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return "UTC"
+    return name or "UTC"

@@ -215,22 +215,34 @@ def set_aside(
     message: classify.Inbound | None,
     contact_id: uuid.UUID | None,
 ) -> None:
-    db.execute(
-        conn,
-        "quarantine-message",
-        organization_id=inbox.box.organization_id,
-        mailbox_id=inbox.box.id,
-        uidvalidity=inbox.uidvalidity,
-        uid=uid,
-        problem=problem,
-        reason=reason,
-        kind=message.kind if message and message.kind in KINDS else None,
-        contact_id=contact_id,
-        sender=(message.sender or None) if message else None,
-        subject=message.subject if message else None,
-        snippet=message.snippet if message else None,
-        fingerprint=message.fingerprint if message else None,
-    )
+    """Records a message set aside. Under a savepoint of its own: a failure here (the reason may
+    quote a hostile server) is logged and never aborts the batch, whose cursor moves on."""
+    reason = str(one_line(reason))[:500]  # one line, no NUL: it may quote the server or the message
+    try:
+        with conn.transaction():
+            db.execute(
+                conn,
+                "quarantine-message",
+                organization_id=inbox.box.organization_id,
+                mailbox_id=inbox.box.id,
+                uidvalidity=inbox.uidvalidity,
+                uid=uid,
+                problem=problem,
+                reason=reason,
+                kind=message.kind if message and message.kind in KINDS else None,
+                contact_id=contact_id,
+                sender=(message.sender or None) if message else None,
+                subject=message.subject if message else None,
+                snippet=message.snippet if message else None,
+                fingerprint=message.fingerprint if message else None,
+            )
+    except psycopg.Error as exc:
+        if conn.broken:
+            raise
+        log.error(
+            "a message set aside could not be recorded",
+            extra={"mailbox_id": str(inbox.box.id), "uid": uid, "error": type(exc).__name__},
+        )
 
 
 @dataclass(frozen=True)
@@ -296,8 +308,30 @@ def handle(conn: psycopg.Connection, box: MailboxToRead, message: classify.Inbou
         unsubscribe.apply_event(conn, match.contact_id, "bounce", f"bounce report for {match.address}"[:300])
     elif message.return_date:
         postpone(conn, match.contact_id, message.return_date)
-    next_step.after(conn, box, match, message, inbound_id)  # the intent, and a draft or referral
+    take_next_step(conn, box, match, message, inbound_id)
     return Handled(message.kind)
+
+
+def take_next_step(
+    conn: psycopg.Connection,
+    box: MailboxToRead,
+    match: Match,
+    message: classify.Inbound,
+    inbound_id: uuid.UUID,
+) -> None:
+    """The intent, and a draft or a referral, under a savepoint of their own: their failure is
+    logged and leaves the message recorded and the contact stopped (an opt-out is never undone
+    because a draft could not be written); the message keeps no intent, for a person to read."""
+    try:
+        with conn.transaction():
+            next_step.after(conn, box, match, message, inbound_id)
+    except Exception as exc:  # an LLM's or a drafter's failure never undoes what the reply did
+        if conn.broken:
+            raise
+        log.warning(
+            "a reply's next step failed",
+            extra={"mailbox_id": str(box.id), "inbound_id": str(inbound_id), "error": type(exc).__name__},
+        )
 
 
 def on_reply(

@@ -17,7 +17,7 @@ CREATE TABLE public.inbound_quarantine (
   -- unreadable: an error while reading or handling it; unverified: read, not believed.
   problem text NOT NULL CHECK (problem IN ('unreadable', 'unverified')),
   reason text NOT NULL CHECK (length(reason) <= 500),
-  kind text CHECK (kind IN ('reply', 'auto_reply', 'bounce', 'stop_request')),  -- what it was read as
+  kind text CHECK (kind IN ('reply', 'auto_reply', 'bounce', 'stop_request', 'complaint')),  -- what it was read as
   contact_id uuid REFERENCES public.contacts (id) ON DELETE SET NULL,           -- the contact it named
   from_address text,
   subject text,

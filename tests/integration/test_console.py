@@ -339,3 +339,20 @@ def test_contacts_are_found_by_address_name_or_company_and_unsubscribed(client, 
         "SELECT unsubscribe_requested, reached_status, unsubscribe_reason FROM contacts WHERE id = %s",
         (contact,),
     ).fetchone() == (True, "unsubscribed", "asked by phone")
+
+
+def test_a_search_with_a_nul_is_refused_and_unsubscribing_keeps_a_bounce(client, conn, world):
+    bad = call(client, world.member, "get", f"/api/contacts?org={world.org}&q=ma%00ria")
+    assert bad.status_code == 400 and bad.json["error"] == "invalid_argument"
+    contact = conn.execute(
+        "SELECT id FROM contacts WHERE organization_id = %s AND email = 'tom@coreworks.example'", (world.org,)
+    ).fetchone()[0]
+    conn.execute("UPDATE contacts SET reached_status = 'bounced' WHERE id = %s", (contact,))
+    done = call(
+        client, world.member, "post", f"/api/contacts/{contact}/unsubscribe", json={"reason": "by phone"}
+    )
+    assert done.status_code == 200
+    # The bounce the system recorded stays; the person's request is kept beside it.
+    assert conn.execute(
+        "SELECT unsubscribe_requested, reached_status FROM contacts WHERE id = %s", (contact,)
+    ).fetchone() == (True, "bounced")

@@ -671,3 +671,36 @@ def test_members_read_their_organizations_quarantine_only(team, conn, dovecot, s
             as_member(api, insider)
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 api.execute("UPDATE inbound_quarantine SET reason = 'edited', problem = 'unreadable'")
+
+
+def test_a_contact_zone_that_is_no_zone_never_undoes_a_request_to_stop(team):
+    """contacts.timezone is free text: a value that names no zone must not fail the reply's next
+    step, and a failing next step must not undo the opt-out the message made."""
+    contact = team.contact_with_sent_first_message()
+    team.conn.execute("UPDATE contacts SET timezone = 'Not/AZone' WHERE id = %s", (contact["id"],))
+    team.deliver(reply(contact, "Please remove me from your list."))
+    counts = sync.run()
+    assert counts["quarantined"] == 0
+    assert team.contact_state(contact) == "unsubscribed"
+    assert all(state == "canceled" for state, _ in team.waiting(contact))
+
+
+def test_a_set_aside_complaint_report_is_recorded_with_its_kind(conn):
+    """inbound_quarantine takes every kind sync reads, complaint reports included: a kind it
+    refused would abort the whole batch and stop the mailbox being read."""
+    org = f.org(conn)
+    mailbox = conn.execute(
+        "SELECT public.add_mailbox(%s, 'ana@kinds.example', 'smtp://u:p@smtp.kinds.example:587')", (org,)
+    ).fetchone()[0]
+    for uid, kind in enumerate(("reply", "auto_reply", "bounce", "stop_request", "complaint"), start=1):
+        conn.execute(
+            "INSERT INTO inbound_quarantine (organization_id, mailbox_id, uidvalidity, uid, problem, reason, kind)"
+            " VALUES (%s, %s, 1, %s, 'unreadable', 'test', %s)",
+            (org, mailbox, uid, kind),
+        )
+    assert (
+        conn.execute("SELECT count(*) FROM inbound_quarantine WHERE mailbox_id = %s", (mailbox,)).fetchone()[
+            0
+        ]
+        == 5
+    )

@@ -105,14 +105,16 @@ function makeApi(getSession, onUnauthorized) {
       if (value !== null && value !== undefined && value !== "") url.searchParams.set(key, value);
     }
     const session = getSession();
+    const payload = body ? JSON.stringify(body) : undefined;
     const response = await fetch(url, {
       method,
       headers: {
         Authorization: `Bearer ${session ? session.access_token : ""}`,
         ...(body ? { "Content-Type": "application/json" } : {}),
       },
-      body: body ? JSON.stringify(body) : undefined,
-      keepalive: method !== "GET",
+      body: payload,
+      // keepalive lets a decision reach the server as the page closes; browsers refuse it over 64 KiB.
+      keepalive: method !== "GET" && (payload || "").length < 60000,
     });
     const data = await response.json().catch(() => ({}));
     if (response.status === 401) onUnauthorized();
