@@ -8,10 +8,11 @@ the member's and the owner's answers are the same rows and the difference is the
 Baseline in the same run: the policies before migration 20261125001300 (a SECURITY DEFINER
 function call per row), put back in a transaction that is rolled back.
 
-campaign_stats reads a rollup (migration 20261204000300): after the load, the scheduler's refresh
-tallies every row (timed: the first refresh's cost), then LIVE_FLOWS messages and a third as many
-campaign contacts change, as in a minute of sending, so each read also counts rows changed
-since the refresh. The overview's answer is checked against a count(*) of the rows.
+campaign_stats reads a rollup (migrations 20261204000300 and 20261204001100): after the load, the
+scheduler's refresh tallies every row (timed: the first refresh's cost), then LIVE_FLOWS messages,
+a third as many campaign contacts and a hundredth as many contacts' opt-outs change, as in a
+minute of sending, so each read also counts rows changed since the refresh. The overview's
+answer (messages per status, opted-out enrollments) is checked against a count(*) of the rows.
 
 send_due's CPU per message, with the stats' change stamp and index and without them (the
 triggers and indexes of before 20261204000300 put back), in the same run: SEND_ROWS messages each."""
@@ -63,15 +64,19 @@ CREATE TEMP TABLE numbered AS
 SELECT id, organization_id, row_number() OVER (PARTITION BY organization_id ORDER BY id) - 1 AS k,
        count(*) OVER (PARTITION BY organization_id) AS n
 FROM campaigns;
-INSERT INTO contacts (organization_id, email, reached_status, created_at)
+INSERT INTO contacts (organization_id, email, reached_status, unsubscribe_requested, created_at)
 SELECT o.id, 'p' || i || '@' || o.tag || (i %% 5000) || '.example',
-       CASE WHEN i %% 50 = 0 THEN 'responded' WHEN i %% 97 = 0 THEN 'unsubscribed' ELSE 'pending' END,
-       now() - make_interval(secs => i)
+       CASE WHEN i %% 50 = 0 THEN 'responded' WHEN i %% 97 = 0 THEN 'unsubscribed' WHEN i %% 89 = 0 THEN 'bounced'
+            ELSE 'pending' END,
+       i %% 50 <> 0 AND i %% 97 = 0, now() - make_interval(secs => i)
 FROM (VALUES (%(org)s::uuid, 'm', %(contacts)s::int), (%(other)s::uuid, 'o', %(contacts)s / 10)) o (id, tag, n),
      generate_series(1, o.n) i;
-INSERT INTO campaign_contacts (campaign_id, contact_id, organization_id, status)
-SELECT c.id, ct.id, ct.organization_id, 'drafted'
-FROM (SELECT id, organization_id, row_number() OVER (PARTITION BY organization_id ORDER BY id) AS r FROM contacts) ct
+-- With the contact's state, which the trigger copies outside a bulk load.
+INSERT INTO campaign_contacts (campaign_id, contact_id, organization_id, status, contact_reached_status,
+                               contact_unsubscribe_requested)
+SELECT c.id, ct.id, ct.organization_id, 'drafted', ct.reached_status, ct.unsubscribe_requested
+FROM (SELECT id, organization_id, reached_status, unsubscribe_requested,
+             row_number() OVER (PARTITION BY organization_id ORDER BY id) AS r FROM contacts) ct
 JOIN numbered c ON c.organization_id = ct.organization_id AND c.k = ct.r %% c.n;
 INSERT INTO outreach_flows (campaign_id, contact_id, organization_id, sequence_order, status, subject, body,
                             scheduled_send_time, sent_at)
@@ -199,7 +204,8 @@ def measure(size: int) -> dict:
 
 
 def change_a_minute(conn, org) -> int:
-    """LIVE_FLOWS scheduled messages sent and a third as many contacts drafted again."""
+    """LIVE_FLOWS scheduled messages sent, a third as many contacts drafted again, and a hundredth
+    as many contacts asking to be written to no more (their state copied to their enrollments)."""
     sent = conn.execute(
         "UPDATE outreach_flows SET status = 'sent', sent_at = now() WHERE id IN (SELECT id FROM outreach_flows"
         " WHERE organization_id = %s AND status = 'scheduled' LIMIT %s)",
@@ -211,21 +217,42 @@ def change_a_minute(conn, org) -> int:
         " WHERE organization_id = %s AND status = 'drafted' LIMIT %s)",
         (org, LIVE_FLOWS // 3),
     )
+    conn.execute(
+        "UPDATE contacts SET unsubscribe_requested = true WHERE id IN (SELECT id FROM contacts"
+        " WHERE organization_id = %s AND NOT unsubscribe_requested LIMIT %s)",
+        (org, LIVE_FLOWS // 100),
+    )
     return sent
 
 
 def assert_exact(conn, org) -> None:
-    stats = dict(
-        conn.execute(
-            "SELECT campaign_id, outreach_flows FROM campaign_stats WHERE organization_id = %s", (org,)
-        ).fetchall()
-    )
-    counted: dict = {}
+    """The overview's messages per status and opted-out enrollments, against a count(*)."""
+    stats = {
+        campaign: (flows, tuple(opted_out))
+        for campaign, flows, *opted_out in conn.execute(
+            "SELECT campaign_id, outreach_flows, unsubscribed_everywhere, bounced_or_complained, complaints"
+            " FROM campaign_stats WHERE organization_id = %s",
+            (org,),
+        )
+    }
+    flows: dict = {}
     for campaign, status, n in conn.execute(
         "SELECT campaign_id, status, count(*) FROM outreach_flows WHERE organization_id = %s GROUP BY 1, 2",
         (org,),
     ):
-        counted.setdefault(campaign, {})[status] = n
+        flows.setdefault(campaign, {})[status] = n
+    opted_out = {
+        campaign: tuple(n)
+        for campaign, *n in conn.execute(
+            "SELECT x.campaign_id, count(*) FILTER (WHERE ct.unsubscribe_requested),"
+            " count(*) FILTER (WHERE ct.reached_status IN ('bounced', 'complained')),"
+            " count(*) FILTER (WHERE ct.reached_status = 'complained')"
+            " FROM campaign_contacts x JOIN contacts ct ON ct.id = x.contact_id WHERE x.organization_id = %s"
+            " GROUP BY 1",
+            (org,),
+        )
+    }
+    counted = {c: (flows.get(c, {}), opted_out.get(c, (0, 0, 0))) for c in stats}
     assert stats == counted, "campaign_stats differs from a count(*)"
 
 

@@ -18,7 +18,7 @@ CREATE FUNCTION private.breaker_reason(attempts bigint, bounced bigint, complain
   END
 $$;
 
-CREATE FUNCTION private.campaign_contact_changes() RETURNS TABLE(organization_id uuid, campaign_id uuid, status text, n bigint, prompt_tokens bigint, completion_tokens bigint)
+CREATE FUNCTION private.campaign_contact_changes() RETURNS TABLE(organization_id uuid, campaign_id uuid, status text, contact_unsubscribe_requested boolean, contact_reached_status text, n bigint, prompt_tokens bigint, completion_tokens bigint)
     LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $_$
@@ -26,12 +26,16 @@ DECLARE
   since xid8 := (SELECT w.xid FROM private.stats_watermarks w WHERE w.source = 'campaign_contacts');
 BEGIN
   RETURN QUERY EXECUTE format($q$
-    SELECT x.organization_id, x.campaign_id, x.status, 1::bigint, x.prompt_tokens::bigint, x.completion_tokens::bigint
+    SELECT x.organization_id, x.campaign_id, x.status, x.contact_unsubscribe_requested, x.contact_reached_status,
+           1::bigint, x.prompt_tokens::bigint, x.completion_tokens::bigint
     FROM public.campaign_contacts x WHERE x.change_xid >= %1$L::xid8
     UNION ALL
-    SELECT x.organization_id, x.campaign_id, t.status, -1::bigint, -t.prompt_tokens, -t.completion_tokens
+    SELECT x.organization_id, x.campaign_id, t.status, t.contact_unsubscribe_requested, t.contact_reached_status,
+           -1::bigint, -t.prompt_tokens, -t.completion_tokens
     FROM public.campaign_contacts x
-    CROSS JOIN LATERAL (SELECT t.status, t.prompt_tokens, t.completion_tokens FROM private.campaign_contact_tally t
+    CROSS JOIN LATERAL (SELECT t.status, t.contact_unsubscribe_requested, t.contact_reached_status,
+                               t.prompt_tokens, t.completion_tokens
+                        FROM private.campaign_contact_tally t
                         WHERE t.campaign_id = x.campaign_id AND t.contact_id = x.contact_id LIMIT 1) t
     WHERE x.change_xid >= %1$L::xid8
   $q$, since);
@@ -319,6 +323,19 @@ CREATE FUNCTION private.contact_summary(contact_id uuid) RETURNS jsonb
   FROM public.contacts ct WHERE ct.id = contact_id
 $$;
 
+CREATE FUNCTION private.copy_contact_state() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+BEGIN
+  SELECT ct.unsubscribe_requested, ct.reached_status
+  INTO NEW.contact_unsubscribe_requested, NEW.contact_reached_status
+  FROM public.contacts ct WHERE ct.id = NEW.contact_id
+  FOR SHARE;
+  RETURN NEW;
+END
+$$;
+
 CREATE FUNCTION private.dispatch_deliver_events() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
@@ -517,7 +534,9 @@ BEGIN
   SET n = r.n - 1, prompt_tokens = r.prompt_tokens - g.prompt_tokens,
       completion_tokens = r.completion_tokens - g.completion_tokens
   FROM gone g
-  WHERE r.campaign_id = g.campaign_id AND r.organization_id = g.organization_id AND r.status = g.status;
+  WHERE r.campaign_id = g.campaign_id AND r.organization_id = g.organization_id AND r.status = g.status
+    AND r.contact_unsubscribe_requested = g.contact_unsubscribe_requested
+    AND r.contact_reached_status = g.contact_reached_status;
   RETURN NULL;
 END
 $$;
@@ -719,29 +738,38 @@ BEGIN
 
   WITH changed AS MATERIALIZED (
     SELECT x.campaign_id, x.contact_id, x.organization_id, x.status,
-           x.prompt_tokens::bigint AS prompt_tokens, x.completion_tokens::bigint AS completion_tokens
+           x.prompt_tokens::bigint AS prompt_tokens, x.completion_tokens::bigint AS completion_tokens,
+           x.contact_unsubscribe_requested, x.contact_reached_status
     FROM public.campaign_contacts x
     WHERE x.change_xid >= links_since
   ), before AS (
     SELECT t.* FROM private.campaign_contact_tally t JOIN changed USING (campaign_id, contact_id)
   ), tallied AS (
     INSERT INTO private.campaign_contact_tally AS t
-      (campaign_id, contact_id, organization_id, status, prompt_tokens, completion_tokens)
+      (campaign_id, contact_id, organization_id, status, prompt_tokens, completion_tokens,
+       contact_unsubscribe_requested, contact_reached_status)
     SELECT * FROM changed
     ON CONFLICT (campaign_id, contact_id) DO UPDATE SET organization_id = EXCLUDED.organization_id,
-      status = EXCLUDED.status, prompt_tokens = EXCLUDED.prompt_tokens, completion_tokens = EXCLUDED.completion_tokens
+      status = EXCLUDED.status, prompt_tokens = EXCLUDED.prompt_tokens, completion_tokens = EXCLUDED.completion_tokens,
+      contact_unsubscribe_requested = EXCLUDED.contact_unsubscribe_requested,
+      contact_reached_status = EXCLUDED.contact_reached_status
     RETURNING 1
   ), delta AS (
-    SELECT organization_id, campaign_id, status, sum(d) AS d, sum(p) AS p, sum(q) AS q
-    FROM (SELECT organization_id, campaign_id, status, 1 AS d, prompt_tokens AS p, completion_tokens AS q FROM changed
+    SELECT organization_id, campaign_id, status, contact_unsubscribe_requested, contact_reached_status,
+           sum(d) AS d, sum(p) AS p, sum(q) AS q
+    FROM (SELECT organization_id, campaign_id, status, contact_unsubscribe_requested, contact_reached_status,
+                 1 AS d, prompt_tokens AS p, completion_tokens AS q FROM changed
           UNION ALL
-          SELECT organization_id, campaign_id, status, -1, -prompt_tokens, -completion_tokens FROM before) x
-    GROUP BY 1, 2, 3 HAVING sum(d) <> 0 OR sum(p) <> 0 OR sum(q) <> 0
+          SELECT organization_id, campaign_id, status, contact_unsubscribe_requested, contact_reached_status,
+                 -1, -prompt_tokens, -completion_tokens FROM before) x
+    GROUP BY 1, 2, 3, 4, 5 HAVING sum(d) <> 0 OR sum(p) <> 0 OR sum(q) <> 0
   ), rolled_up AS (
     INSERT INTO private.campaign_contact_rollup AS r
-      (organization_id, campaign_id, status, n, prompt_tokens, completion_tokens)
+      (organization_id, campaign_id, status, contact_unsubscribe_requested, contact_reached_status,
+       n, prompt_tokens, completion_tokens)
     SELECT * FROM delta
-    ON CONFLICT (campaign_id, organization_id, status) DO UPDATE SET n = r.n + EXCLUDED.n,
+    ON CONFLICT (campaign_id, organization_id, status, contact_unsubscribe_requested, contact_reached_status)
+    DO UPDATE SET n = r.n + EXCLUDED.n,
       prompt_tokens = r.prompt_tokens + EXCLUDED.prompt_tokens,
       completion_tokens = r.completion_tokens + EXCLUDED.completion_tokens
     RETURNING 1
@@ -798,6 +826,18 @@ CREATE FUNCTION private.search_task_organization() RETURNS trigger
 BEGIN
   SELECT organization_id INTO NEW.organization_id FROM public.campaigns WHERE id = NEW.campaign_id;
   RETURN NEW;
+END
+$$;
+
+CREATE FUNCTION private.share_contact_state() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+BEGIN
+  UPDATE public.campaign_contacts x
+  SET contact_unsubscribe_requested = NEW.unsubscribe_requested, contact_reached_status = NEW.reached_status
+  WHERE x.contact_id = NEW.id;
+  RETURN NULL;
 END
 $$;
 
@@ -1410,7 +1450,9 @@ CREATE TABLE private.campaign_contact_rollup (
     status text NOT NULL,
     n bigint NOT NULL,
     prompt_tokens bigint NOT NULL,
-    completion_tokens bigint NOT NULL
+    completion_tokens bigint NOT NULL,
+    contact_unsubscribe_requested boolean DEFAULT false NOT NULL,
+    contact_reached_status text DEFAULT 'pending'::text NOT NULL
 );
 
 CREATE TABLE private.campaign_contact_tally (
@@ -1419,7 +1461,9 @@ CREATE TABLE private.campaign_contact_tally (
     organization_id uuid NOT NULL,
     status text NOT NULL,
     prompt_tokens bigint NOT NULL,
-    completion_tokens bigint NOT NULL
+    completion_tokens bigint NOT NULL,
+    contact_unsubscribe_requested boolean DEFAULT false NOT NULL,
+    contact_reached_status text DEFAULT 'pending'::text NOT NULL
 );
 
 CREATE TABLE private.flow_rollup (
@@ -1460,11 +1504,17 @@ CREATE TABLE public.campaign_contacts (
     completion_tokens integer DEFAULT 0 NOT NULL,
     organization_id uuid NOT NULL,
     change_xid xid8 DEFAULT pg_current_xact_id(),
+    contact_unsubscribe_requested boolean DEFAULT false NOT NULL,
+    contact_reached_status text DEFAULT 'pending'::text NOT NULL,
     CONSTRAINT campaign_contacts_attempts_check CHECK ((attempts >= 0)),
     CONSTRAINT campaign_contacts_completion_tokens_check CHECK ((completion_tokens >= 0)),
     CONSTRAINT campaign_contacts_prompt_tokens_check CHECK ((prompt_tokens >= 0)),
     CONSTRAINT campaign_contacts_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'drafting'::text, 'drafted'::text, 'failed'::text, 'skipped'::text])))
 );
+
+COMMENT ON COLUMN public.campaign_contacts.contact_unsubscribe_requested IS 'The contact''s unsubscribe_requested, copied by trigger so the campaign''s figures count it from the rollup.';
+
+COMMENT ON COLUMN public.campaign_contacts.contact_reached_status IS 'The contact''s reached_status, copied by trigger so the campaign''s figures count it from the rollup.';
 
 CREATE VIEW public.campaign_flow_counts WITH (security_invoker='true') AS
  SELECT organization_id,
@@ -1677,30 +1727,6 @@ CREATE TABLE public.campaign_unsubscribes (
     organization_id uuid NOT NULL
 );
 
-CREATE TABLE public.contacts (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    organization_id uuid NOT NULL,
-    source_scrape_id uuid,
-    email text,
-    phone text,
-    name text,
-    language_preference text,
-    reached_status text DEFAULT 'pending'::text NOT NULL,
-    unsubscribe_requested boolean DEFAULT false NOT NULL,
-    unsubscribe_reason text,
-    extra_data jsonb DEFAULT '{}'::jsonb NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    timezone text,
-    contact_form_id uuid,
-    form_site text,
-    CONSTRAINT contacts_email_shape CHECK ((email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text)),
-    CONSTRAINT contacts_extra_data_object CHECK ((jsonb_typeof(extra_data) = 'object'::text)),
-    CONSTRAINT contacts_reachable CHECK (((email IS NOT NULL) OR ((contact_form_id IS NOT NULL) AND (form_site IS NOT NULL)))),
-    CONSTRAINT contacts_reached_status_check CHECK ((reached_status = ANY (ARRAY['pending'::text, 'responded'::text, 'unsubscribed'::text, 'bounced'::text, 'complained'::text]))),
-    CONSTRAINT contacts_timezone_check CHECK (((timezone IS NULL) OR (length(timezone) <= 64)))
-);
-
 CREATE TABLE public.scrape_results (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     search_task_id uuid NOT NULL,
@@ -1752,8 +1778,8 @@ CREATE VIEW public.campaign_stats WITH (security_invoker='true') AS
     COALESCE(cc.counts, '{}'::jsonb) AS campaign_contacts,
     COALESCE(f.counts, '{}'::jsonb) AS outreach_flows,
     COALESCE(u.n, (0)::bigint) AS campaign_unsubscribes,
-    COALESCE(oo.unsubscribed, (0)::bigint) AS unsubscribed_everywhere,
-    COALESCE(oo.bounced, (0)::bigint) AS bounced_or_complained,
+    COALESCE(cc.unsubscribed, (0)::bigint) AS unsubscribed_everywhere,
+    COALESCE(cc.bounced, (0)::bigint) AS bounced_or_complained,
     (COALESCE(cc.prompt_tokens, (0)::numeric))::bigint AS prompt_tokens,
     (COALESCE(cc.completion_tokens, (0)::numeric))::bigint AS completion_tokens,
     COALESCE(im.replied, (0)::bigint) AS replied,
@@ -1767,14 +1793,14 @@ CREATE VIEW public.campaign_stats WITH (security_invoker='true') AS
             ELSE NULL::numeric
         END AS reply_rate,
     sdp.sender_domain_problem,
-    COALESCE(oo.complained, (0)::bigint) AS complaints,
+    COALESCE(cc.complained, (0)::bigint) AS complaints,
         CASE
-            WHEN (COALESCE(f.first_sent, (0)::bigint) > 0) THEN round(((COALESCE(oo.complained, (0)::bigint))::numeric / (f.first_sent)::numeric), 5)
+            WHEN (COALESCE(f.first_sent, (0)::bigint) > 0) THEN round(((COALESCE(cc.complained, (0)::bigint))::numeric / (f.first_sent)::numeric), 5)
             ELSE NULL::numeric
         END AS complaint_rate,
     0.001 AS complaint_rate_target,
     0.003 AS complaint_rate_limit
-   FROM ((((((((public.campaigns c
+   FROM (((((((public.campaigns c
      LEFT JOIN LATERAL ( SELECT jsonb_object_agg(s.status, s.n) AS counts
            FROM ( SELECT t.status,
                     count(*) AS n
@@ -1792,16 +1818,24 @@ CREATE VIEW public.campaign_stats WITH (security_invoker='true') AS
             s.organization_id,
             jsonb_object_agg(s.status, s.n) FILTER (WHERE (s.n <> (0)::numeric)) AS counts,
             sum(s.p) AS prompt_tokens,
-            sum(s.q) AS completion_tokens
+            sum(s.q) AS completion_tokens,
+            (sum(s.unsubscribed))::bigint AS unsubscribed,
+            (sum(s.bounced))::bigint AS bounced,
+            (sum(s.complained))::bigint AS complained
            FROM ( SELECT counted.campaign_id,
                     counted.organization_id,
                     counted.status,
                     sum(counted.n) AS n,
                     sum(counted.p) AS p,
-                    sum(counted.q) AS q
+                    sum(counted.q) AS q,
+                    sum(counted.n) FILTER (WHERE counted.contact_unsubscribe_requested) AS unsubscribed,
+                    sum(counted.n) FILTER (WHERE (counted.contact_reached_status = ANY (ARRAY['bounced'::text, 'complained'::text]))) AS bounced,
+                    sum(counted.n) FILTER (WHERE (counted.contact_reached_status = 'complained'::text)) AS complained
                    FROM ( SELECT r.campaign_id,
                             r.organization_id,
                             r.status,
+                            r.contact_unsubscribe_requested,
+                            r.contact_reached_status,
                             r.n,
                             r.prompt_tokens AS p,
                             r.completion_tokens AS q
@@ -1810,10 +1844,12 @@ CREATE VIEW public.campaign_stats WITH (security_invoker='true') AS
                          SELECT d.campaign_id,
                             d.organization_id,
                             d.status,
+                            d.contact_unsubscribe_requested,
+                            d.contact_reached_status,
                             d.n,
                             d.prompt_tokens,
                             d.completion_tokens
-                           FROM private.campaign_contact_changes() d(organization_id, campaign_id, status, n, prompt_tokens, completion_tokens)) counted
+                           FROM private.campaign_contact_changes() d(organization_id, campaign_id, status, contact_unsubscribe_requested, contact_reached_status, n, prompt_tokens, completion_tokens)) counted
                   GROUP BY counted.campaign_id, counted.organization_id, counted.status) s
           GROUP BY s.campaign_id, s.organization_id) cc ON (((cc.campaign_id = c.id) AND (cc.organization_id = c.organization_id))))
      LEFT JOIN ( SELECT s.campaign_id,
@@ -1831,18 +1867,6 @@ CREATE VIEW public.campaign_stats WITH (security_invoker='true') AS
      LEFT JOIN LATERAL ( SELECT count(*) AS n
            FROM public.campaign_unsubscribes x
           WHERE (x.campaign_id = c.id)) u ON (true))
-     LEFT JOIN ( SELECT x.campaign_id,
-            ct.organization_id,
-            count(*) FILTER (WHERE ct.unsubscribe_requested) AS unsubscribed,
-            count(*) FILTER (WHERE (ct.reached_status = ANY (ARRAY['bounced'::text, 'complained'::text]))) AS bounced,
-            count(*) FILTER (WHERE (ct.reached_status = 'complained'::text)) AS complained
-           FROM (public.contacts ct
-             CROSS JOIN LATERAL ( SELECT x_1.campaign_id
-                   FROM public.campaign_contacts x_1
-                  WHERE (x_1.contact_id = ct.id)
-                 OFFSET 0) x)
-          WHERE (ct.unsubscribe_requested OR (ct.reached_status = ANY (ARRAY['unsubscribed'::text, 'bounced'::text, 'complained'::text])))
-          GROUP BY x.campaign_id, ct.organization_id) oo ON (((oo.campaign_id = c.id) AND (oo.organization_id = c.organization_id))))
      LEFT JOIN public.campaign_sender_domain_problems sdp ON (((sdp.campaign_id = c.id) AND (sdp.organization_id = c.organization_id))))
      LEFT JOIN LATERAL ( SELECT count(DISTINCT m.contact_id) FILTER (WHERE (m.kind = ANY (ARRAY['reply'::text, 'stop_request'::text]))) AS replied,
             count(DISTINCT m.contact_id) FILTER (WHERE ((m.kind = ANY (ARRAY['reply'::text, 'stop_request'::text])) AND (m.intent IS DISTINCT FROM 'auto_reply'::text) AND (m.intent IS DISTINCT FROM 'bounce'::text))) AS human_replies,
@@ -1855,6 +1879,30 @@ CREATE VIEW public.campaign_stats WITH (security_invoker='true') AS
                           GROUP BY x.intent) i) AS by_intent
            FROM public.inbound_messages m
           WHERE (m.campaign_id = c.id)) im ON (true));
+
+CREATE TABLE public.contacts (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    source_scrape_id uuid,
+    email text,
+    phone text,
+    name text,
+    language_preference text,
+    reached_status text DEFAULT 'pending'::text NOT NULL,
+    unsubscribe_requested boolean DEFAULT false NOT NULL,
+    unsubscribe_reason text,
+    extra_data jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    timezone text,
+    contact_form_id uuid,
+    form_site text,
+    CONSTRAINT contacts_email_shape CHECK ((email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text)),
+    CONSTRAINT contacts_extra_data_object CHECK ((jsonb_typeof(extra_data) = 'object'::text)),
+    CONSTRAINT contacts_reachable CHECK (((email IS NOT NULL) OR ((contact_form_id IS NOT NULL) AND (form_site IS NOT NULL)))),
+    CONSTRAINT contacts_reached_status_check CHECK ((reached_status = ANY (ARRAY['pending'::text, 'responded'::text, 'unsubscribed'::text, 'bounced'::text, 'complained'::text]))),
+    CONSTRAINT contacts_timezone_check CHECK (((timezone IS NULL) OR (length(timezone) <= 64)))
+);
 
 CREATE TABLE public.outreach_flows (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
@@ -1888,49 +1936,60 @@ CREATE TABLE public.outreach_flows (
 );
 
 CREATE VIEW public.complaint_rates WITH (security_invoker='true') AS
- WITH sent AS (
+ WITH delivered AS NOT MATERIALIZED (
          SELECT m.organization_id,
             m.id AS mailbox_id,
             m.email,
             split_part(m.email, '@'::text, 2) AS domain,
+            d.delivered_7d,
+            d.delivered_30d
+           FROM (public.mailboxes m
+             CROSS JOIN LATERAL ( SELECT count(*) FILTER (WHERE (f.sent_at > (now() - '7 days'::interval))) AS delivered_7d,
+                    count(*) AS delivered_30d
+                   FROM public.outreach_flows f
+                  WHERE ((f.mailbox_id = m.id) AND (f.status = 'sent'::text) AND (f.sent_at > (now() - '30 days'::interval)))) d)
+        ), complained AS NOT MATERIALIZED (
+         SELECT f.organization_id,
+            f.mailbox_id,
+            split_part(m.email, '@'::text, 2) AS domain,
             f.contact_id,
-            f.sent_at,
-            (ct.reached_status = 'complained'::text) AS complained
-           FROM ((public.mailboxes m
-             LEFT JOIN public.outreach_flows f ON (((f.mailbox_id = m.id) AND (f.status = 'sent'::text) AND (f.sent_at > (now() - '30 days'::interval)))))
-             LEFT JOIN public.contacts ct ON ((ct.id = f.contact_id)))
-        ), scoped AS (
+            max(f.sent_at) AS last_sent
+           FROM ((public.contacts ct
+             JOIN public.outreach_flows f ON ((f.contact_id = ct.id)))
+             JOIN public.mailboxes m ON ((m.id = f.mailbox_id)))
+          WHERE ((ct.reached_status = 'complained'::text) AND (f.status = 'sent'::text) AND (f.sent_at > (now() - '30 days'::interval)))
+          GROUP BY f.organization_id, f.mailbox_id, m.email, f.contact_id
+        ), counted AS (
          SELECT 'mailbox'::text AS scope,
-            sent.organization_id,
-            sent.mailbox_id,
-            sent.email,
-            sent.domain,
-            sent.contact_id,
-            sent.sent_at,
-            sent.complained
-           FROM sent
+            d.organization_id,
+            d.mailbox_id,
+            d.email,
+            d.domain,
+            d.delivered_7d,
+            ( SELECT count(*) AS count
+                   FROM complained c
+                  WHERE ((c.mailbox_id = d.mailbox_id) AND (c.last_sent > (now() - '7 days'::interval)))) AS complaints_7d,
+            d.delivered_30d,
+            ( SELECT count(*) AS count
+                   FROM complained c
+                  WHERE (c.mailbox_id = d.mailbox_id)) AS complaints_30d
+           FROM delivered d
         UNION ALL
          SELECT 'domain'::text,
-            sent.organization_id,
-            NULL::uuid,
-            NULL::text,
-            sent.domain,
-            sent.contact_id,
-            sent.sent_at,
-            sent.complained
-           FROM sent
-        ), counted AS (
-         SELECT scoped.scope,
-            scoped.organization_id,
-            scoped.mailbox_id,
-            scoped.email,
-            scoped.domain,
-            count(scoped.sent_at) FILTER (WHERE (scoped.sent_at > (now() - '7 days'::interval))) AS delivered_7d,
-            count(DISTINCT scoped.contact_id) FILTER (WHERE (scoped.complained AND (scoped.sent_at > (now() - '7 days'::interval)))) AS complaints_7d,
-            count(scoped.sent_at) AS delivered_30d,
-            count(DISTINCT scoped.contact_id) FILTER (WHERE scoped.complained) AS complaints_30d
-           FROM scoped
-          GROUP BY scoped.scope, scoped.organization_id, scoped.mailbox_id, scoped.email, scoped.domain
+            d.organization_id,
+            NULL::uuid AS uuid,
+            NULL::text AS text,
+            d.domain,
+            (sum(d.delivered_7d))::bigint AS sum,
+            ( SELECT count(DISTINCT c.contact_id) AS count
+                   FROM complained c
+                  WHERE ((c.organization_id = d.organization_id) AND (c.domain = d.domain) AND (c.last_sent > (now() - '7 days'::interval)))) AS count,
+            (sum(d.delivered_30d))::bigint AS sum,
+            ( SELECT count(DISTINCT c.contact_id) AS count
+                   FROM complained c
+                  WHERE ((c.organization_id = d.organization_id) AND (c.domain = d.domain))) AS count
+           FROM delivered d
+          GROUP BY d.organization_id, d.domain
         )
  SELECT scope,
     organization_id,
@@ -2112,7 +2171,7 @@ CREATE TABLE public.webhook_endpoints (
 );
 
 ALTER TABLE ONLY private.campaign_contact_rollup
-    ADD CONSTRAINT campaign_contact_rollup_campaign_id_organization_id_status_key UNIQUE (campaign_id, organization_id, status);
+    ADD CONSTRAINT campaign_contact_rollup_key UNIQUE (campaign_id, organization_id, status, contact_unsubscribe_requested, contact_reached_status);
 
 ALTER TABLE ONLY private.campaign_contact_tally
     ADD CONSTRAINT campaign_contact_tally_pkey PRIMARY KEY (campaign_id, contact_id);
@@ -2222,6 +2281,8 @@ CREATE INDEX campaign_contacts_open_idx ON public.campaign_contacts USING btree 
 
 CREATE INDEX campaign_contacts_organization_idx ON public.campaign_contacts USING btree (organization_id);
 
+CREATE INDEX campaign_unsubscribes_campaign_idx ON public.campaign_unsubscribes USING btree (campaign_id) INCLUDE (organization_id);
+
 CREATE INDEX campaign_unsubscribes_contact_idx ON public.campaign_unsubscribes USING btree (contact_id);
 
 CREATE INDEX campaign_unsubscribes_organization_idx ON public.campaign_unsubscribes USING btree (organization_id);
@@ -2302,7 +2363,7 @@ CREATE INDEX outreach_flows_due_idx ON public.outreach_flows USING btree (schedu
 
 CREATE INDEX outreach_flows_form_contact_idx ON public.outreach_flows USING btree (contact_id, sent_at) WHERE (flow_type = 'form_submission'::text);
 
-CREATE INDEX outreach_flows_mailbox_sent_idx ON public.outreach_flows USING btree (mailbox_id, sent_at) WHERE ((mailbox_id IS NOT NULL) AND (status = ANY (ARRAY['sent'::text, 'sending'::text])));
+CREATE INDEX outreach_flows_mailbox_sent_idx ON public.outreach_flows USING btree (mailbox_id, sent_at) INCLUDE (status, organization_id) WHERE ((mailbox_id IS NOT NULL) AND (status = ANY (ARRAY['sent'::text, 'sending'::text])));
 
 CREATE INDEX outreach_flows_message_id_idx ON public.outreach_flows USING btree (message_id) WHERE (message_id IS NOT NULL);
 
@@ -2336,6 +2397,8 @@ CREATE INDEX webhook_deliveries_organization_idx ON public.webhook_deliveries US
 
 CREATE INDEX webhook_endpoints_organization_idx ON public.webhook_endpoints USING btree (organization_id) WHERE active;
 
+CREATE TRIGGER campaign_contacts_copy_contact_state BEFORE INSERT OR UPDATE OF contact_id ON public.campaign_contacts FOR EACH ROW EXECUTE FUNCTION private.copy_contact_state();
+
 CREATE TRIGGER campaign_contacts_forget_tallied AFTER DELETE OR UPDATE OF campaign_id, contact_id, organization_id ON public.campaign_contacts FOR EACH ROW EXECUTE FUNCTION private.forget_tallied_campaign_contact();
 
 CREATE TRIGGER campaign_contacts_same_organization BEFORE INSERT OR UPDATE OF campaign_id, contact_id, organization_id ON public.campaign_contacts FOR EACH ROW EXECUTE FUNCTION public.ensure_same_organization();
@@ -2367,6 +2430,8 @@ CREATE TRIGGER campaigns_updated_at BEFORE UPDATE ON public.campaigns FOR EACH R
 CREATE TRIGGER contacts_event AFTER UPDATE OF reached_status, unsubscribe_requested ON public.contacts FOR EACH ROW WHEN (((new.reached_status IS DISTINCT FROM old.reached_status) OR (new.unsubscribe_requested IS DISTINCT FROM old.unsubscribe_requested))) EXECUTE FUNCTION private.event_contact_changed();
 
 CREATE TRIGGER contacts_keep_opt_outs BEFORE UPDATE OF unsubscribe_requested, reached_status ON public.contacts FOR EACH ROW EXECUTE FUNCTION private.keep_opt_outs();
+
+CREATE TRIGGER contacts_share_state AFTER UPDATE OF reached_status, unsubscribe_requested ON public.contacts FOR EACH ROW WHEN (((new.reached_status IS DISTINCT FROM old.reached_status) OR (new.unsubscribe_requested IS DISTINCT FROM old.unsubscribe_requested))) EXECUTE FUNCTION private.share_contact_state();
 
 CREATE TRIGGER contacts_source_same_organization BEFORE INSERT OR UPDATE OF source_scrape_id, organization_id ON public.contacts FOR EACH ROW EXECUTE FUNCTION private.contact_source_same_organization();
 
@@ -2718,6 +2783,8 @@ REVOKE ALL ON FUNCTION private.contact_source_same_organization() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.contact_summary(contact_id uuid) FROM PUBLIC;
 
+REVOKE ALL ON FUNCTION private.copy_contact_state() FROM PUBLIC;
+
 REVOKE ALL ON FUNCTION private.dispatch_deliver_events() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.enqueue_event(org uuid, event_type text, data jsonb) FROM PUBLIC;
@@ -2770,6 +2837,8 @@ REVOKE ALL ON FUNCTION private.remove_webhook() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.scrape_result_organization() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.search_task_organization() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.share_contact_state() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.stamp_change() FROM PUBLIC;
 
@@ -2944,6 +3013,15 @@ GRANT INSERT(contact_id) ON TABLE public.campaign_unsubscribes TO authenticated;
 
 GRANT INSERT(reason) ON TABLE public.campaign_unsubscribes TO authenticated;
 
+GRANT ALL ON TABLE public.scrape_results TO service_role;
+GRANT SELECT ON TABLE public.scrape_results TO authenticated;
+
+GRANT ALL ON TABLE public.search_tasks TO service_role;
+GRANT SELECT ON TABLE public.search_tasks TO authenticated;
+
+GRANT SELECT ON TABLE public.campaign_stats TO authenticated;
+GRANT ALL ON TABLE public.campaign_stats TO service_role;
+
 GRANT ALL ON TABLE public.contacts TO service_role;
 GRANT SELECT ON TABLE public.contacts TO authenticated;
 
@@ -2964,15 +3042,6 @@ GRANT UPDATE(unsubscribe_requested) ON TABLE public.contacts TO authenticated;
 GRANT UPDATE(unsubscribe_reason) ON TABLE public.contacts TO authenticated;
 
 GRANT INSERT(extra_data),UPDATE(extra_data) ON TABLE public.contacts TO authenticated;
-
-GRANT ALL ON TABLE public.scrape_results TO service_role;
-GRANT SELECT ON TABLE public.scrape_results TO authenticated;
-
-GRANT ALL ON TABLE public.search_tasks TO service_role;
-GRANT SELECT ON TABLE public.search_tasks TO authenticated;
-
-GRANT SELECT ON TABLE public.campaign_stats TO authenticated;
-GRANT ALL ON TABLE public.campaign_stats TO service_role;
 
 GRANT ALL ON TABLE public.outreach_flows TO service_role;
 GRANT SELECT ON TABLE public.outreach_flows TO authenticated;

@@ -1,11 +1,12 @@
 """campaign_stats is exact at every moment: its rollup, refreshed from the rows changed since
 its watermark, plus the rows changed since, equals a count(*) of the rows themselves, whatever
-the order of inserts, updates, deletions, refreshes and transactions still open across a
-refresh (hypothesis draws the sequences)."""
+the order of inserts, updates, deletions, refreshes, contacts opting out and transactions still
+open across a refresh (hypothesis draws the sequences)."""
 
 from __future__ import annotations
 
 import contextlib
+import threading
 
 import psycopg
 import pytest
@@ -17,6 +18,7 @@ from tests.helpers import as_role
 
 FLOW_STATUSES = ["draft", "scheduled", "sending", "sent", "failed", "canceled"]
 LINK_STATUSES = ["pending", "drafting", "drafted", "failed", "skipped"]
+REACHED = ["pending", "responded", "unsubscribed", "bounced", "complained"]
 CAMPAIGNS = 2
 CONTACTS = 4
 
@@ -35,11 +37,15 @@ operation = st.one_of(
     st.tuples(st.just("link"), st.integers(0, CAMPAIGNS - 1), st.integers(0, CONTACTS - 1)),
     st.tuples(st.just("set_link"), index, st.sampled_from(LINK_STATUSES), st.integers(0, 500)),
     st.tuples(st.just("delete_link"), index),
+    # A contact's state, which the campaign's opted-out figures count (an opt-out is final: the
+    # triggers refuse to undo one, and the refusal changes nothing).
+    st.tuples(st.just("set_contact"), st.integers(0, CONTACTS - 1), st.booleans(), st.sampled_from(REACHED)),
     st.tuples(st.just("refresh")),
     # A second connection: a transaction that begins (its now() fixed), writes, and commits
     # later, around refreshes.
     st.tuples(st.just("other_begin")),
     st.tuples(st.just("other_set_flow_status"), index, st.sampled_from(FLOW_STATUSES)),
+    st.tuples(st.just("other_set_contact"), st.integers(0, CONTACTS - 1), st.sampled_from(REACHED)),
     st.tuples(st.just("other_commit")),
 )
 
@@ -61,6 +67,24 @@ def expected(conn, org):
         before = tokens.get(campaign, (0, 0))
         tokens[campaign] = (before[0] + p, before[1] + q)
     return flows, links, tokens
+
+
+def opted_out(conn, org, counted: bool):
+    """Per campaign: enrollments whose contact unsubscribed, bounced or complained, complained."""
+    if counted:
+        sql = (
+            "SELECT x.campaign_id, count(*) FILTER (WHERE ct.unsubscribe_requested),"
+            " count(*) FILTER (WHERE ct.reached_status IN ('bounced', 'complained')),"
+            " count(*) FILTER (WHERE ct.reached_status = 'complained')"
+            " FROM campaign_contacts x JOIN contacts ct ON ct.id = x.contact_id"
+            " WHERE x.organization_id = %s GROUP BY 1"
+        )
+    else:
+        sql = (
+            "SELECT campaign_id, unsubscribed_everywhere, bounced_or_complained, complaints"
+            " FROM campaign_stats WHERE organization_id = %s"
+        )
+    return {c: tuple(n) for c, *n in conn.execute(sql, (org,)) if any(n)}
 
 
 def stats(conn, org):
@@ -92,10 +116,12 @@ def check(conn, org):
     assert got_links == links
     assert {c: t for c, t in got_tokens.items() if c in links} == {c: t for c, t in tokens.items()}
     assert per_step(conn, org, view=True) == per_step(conn, org, view=False)
+    assert opted_out(conn, org, counted=False) == opted_out(conn, org, counted=True)
 
 
 def apply(op, args, conn, other, campaigns, contacts, flows, free, links, held):
-    """One drawn operation; other is the second connection, held the rows its transaction wrote."""
+    """One drawn operation; other is the second connection, held the rows (flows and contacts) its
+    transaction wrote, which this connection leaves alone rather than wait for."""
     if op == "insert_flow":
         f.flow(conn, campaigns[args[0]], contacts[len(flows) % CONTACTS], step=args[1], status=args[2])
     elif op == "set_flow_status" and free:
@@ -116,23 +142,28 @@ def apply(op, args, conn, other, campaigns, contacts, flows, free, links, held):
         )
     elif op == "delete_flow" and free:
         conn.execute("DELETE FROM outreach_flows WHERE id = %s", (free[args[0] % len(free)],))
-    elif op == "link":
+    elif op == "link" and contacts[args[1]] not in held:  # enrolling reads the contact under a lock
         conn.execute(
             "INSERT INTO campaign_contacts (campaign_id, contact_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
             (campaigns[args[0]], contacts[args[1]]),
         )
-    elif op == "set_link" and links:
+    elif op == "set_link" and links and links[args[0] % len(links)][1] not in held:
         campaign, contact = links[args[0] % len(links)]
         conn.execute(
             "UPDATE campaign_contacts SET status = %s, prompt_tokens = %s, completion_tokens = %s"
             " WHERE campaign_id = %s AND contact_id = %s",
             (args[1], args[2], args[2] // 2, campaign, contact),
         )
-    elif op == "delete_link" and links:
+    elif op == "delete_link" and links and links[args[0] % len(links)][1] not in held:
         campaign, contact = links[args[0] % len(links)]
         conn.execute(
             "DELETE FROM campaign_contacts WHERE campaign_id = %s AND contact_id = %s",
             (campaign, contact),
+        )
+    elif op == "set_contact" and contacts[args[0]] not in held:
+        conn.execute(
+            "UPDATE contacts SET unsubscribe_requested = %s, reached_status = %s WHERE id = %s",
+            (args[1], args[2], contacts[args[0]]),
         )
     elif op == "refresh":
         conn.execute("SELECT private.refresh_campaign_stats()")
@@ -142,6 +173,13 @@ def apply(op, args, conn, other, campaigns, contacts, flows, free, links, held):
         row = free[args[0] % len(free)]
         other.execute("UPDATE outreach_flows SET status = %s WHERE id = %s", (args[1], row))
         held.add(row)
+    elif op == "other_set_contact":
+        other.execute("SELECT now()")  # its transaction begun, the block below is a savepoint in it:
+        with other.transaction():  # a refused change leaves the rest open
+            other.execute(
+                "UPDATE contacts SET reached_status = %s WHERE id = %s", (args[1], contacts[args[0]])
+            )
+        held.add(contacts[args[0]])
     elif op == "other_commit":
         other.commit()
         held.clear()
@@ -172,10 +210,26 @@ def other(database_url):
         ("set_flow_status", 0, "failed"),
     ]
 )
+# A contact's opt-out written before a refresh and committed after it, then another.
+@example(
+    operations=[
+        ("link", 1, 0),
+        ("other_begin",),
+        ("other_set_contact", 0, "complained"),
+        ("refresh",),
+        ("other_commit",),
+        ("set_contact", 0, True, "complained"),
+        ("refresh",),
+    ]
+)
+# A contact enrolled after opting out.
+@example(operations=[("set_contact", 1, False, "bounced"), ("link", 0, 1), ("refresh",)])
 def test_campaign_stats_equals_a_count_at_every_moment(conn, other, operations):
     org = f.org(conn)
     campaigns = [f.campaign(conn, org) for _ in range(CAMPAIGNS)]
-    contacts = [f.contact(conn, org) for _ in range(CONTACTS)]
+    # Each at a company of their own: one person's opt-out stops no one else's messages here.
+    contacts = [f.contact(conn, org, f"lead@company-{i}.example") for i in range(CONTACTS)]
+    f.link(conn, campaigns[0], contacts[0])  # so that a contact's first change has something to reach
     held: set = set()  # rows the other connection's open transaction has written
     try:
         for op, *args in operations:
@@ -190,7 +244,8 @@ def test_campaign_stats_equals_a_count_at_every_moment(conn, other, operations):
                 "SELECT campaign_id, contact_id FROM campaign_contacts WHERE organization_id = %s ORDER BY 1, 2",
                 (org,),
             ).fetchall()
-            with contextlib.suppress(psycopg.errors.UniqueViolation):  # a step its sequence has: no change
+            # A step its sequence has, or an opt-out undone: refused, no change.
+            with contextlib.suppress(psycopg.errors.UniqueViolation, psycopg.errors.CheckViolation):
                 apply(op, args, conn, other, campaigns, contacts, flows, free, links, held)
             check(conn, org)
         other.commit()
@@ -344,3 +399,49 @@ def test_campaign_stats_show_replies_by_intent_the_reply_rate_a_held_domain_and_
     assert human == 2 and to_review == 1 and first_sent == 4
     assert float(rate) == 0.5
     assert "_dmarc.held.example" in problem
+
+
+def contact_state_on_enrollments(conn, contact):
+    return conn.execute(
+        "SELECT DISTINCT contact_unsubscribe_requested, contact_reached_status FROM campaign_contacts"
+        " WHERE contact_id = %s",
+        (contact,),
+    ).fetchall()
+
+
+def test_an_enrollment_waits_for_its_contacts_opt_out_and_copies_it(conn, other):
+    """A contact's opt-out still open when the contact is enrolled: the enrollment waits for it
+    and copies the state it commits (without the lock it would copy the state before, and the
+    opt-out, not seeing the new enrollment, would leave it so)."""
+    org, campaign, _ = f.prospect(conn)
+    contact = f.contact(conn, org)
+    other.execute("UPDATE contacts SET unsubscribe_requested = true WHERE id = %s", (contact,))
+    enrolled = threading.Thread(target=f.link, args=(conn, campaign, contact))
+    enrolled.start()
+    enrolled.join(0.5)
+    assert enrolled.is_alive()  # waiting for the contact's row
+    other.commit()
+    enrolled.join(10)
+    assert contact_state_on_enrollments(conn, contact) == [(True, "pending")]
+    assert opted_out(conn, org, counted=False) == {campaign: (1, 0, 0)}
+
+
+def test_an_opt_out_waits_for_an_enrollment_of_its_contact_and_reaches_it(conn, other, database_url):
+    """The other order: an enrollment still open when the contact opts out. The opt-out waits
+    for it, then updates it too."""
+    org, campaign, _ = f.prospect(conn)
+    contact = f.contact(conn, org)
+    f.link(other, campaign, contact)  # not committed: holds the contact's row shared
+
+    def opt_out():
+        with psycopg.connect(database_url, autocommit=True) as third:
+            third.execute("UPDATE contacts SET reached_status = 'bounced' WHERE id = %s", (contact,))
+
+    opting_out = threading.Thread(target=opt_out)
+    opting_out.start()
+    opting_out.join(0.5)
+    assert opting_out.is_alive()
+    other.commit()
+    opting_out.join(10)
+    assert contact_state_on_enrollments(conn, contact) == [(False, "bounced")]
+    assert opted_out(conn, org, counted=False) == {campaign: (0, 1, 0)}
