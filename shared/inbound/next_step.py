@@ -32,6 +32,7 @@ from shared.drafting import llm, reply
 from shared.inbound import classify, dates, quotes, unsubscribe
 from shared.inbound.intent import EMAIL, Intent, llm_failed, llm_usable
 from shared.inbound.intent import classify as classify_intent
+from shared.inbound.rows import ReplyContext
 
 log = get_logger(__name__)
 
@@ -77,6 +78,7 @@ def after(
         ctx = db.fetch_one(
             conn,
             "get-reply-context",
+            ReplyContext,
             contact_id=match.contact_id,
             campaign_id=match.campaign_id,
             mailbox_id=box.id,
@@ -104,7 +106,7 @@ def after(
 def act(
     conn: psycopg.Connection,
     box: MailboxToRead,
-    ctx: dict,
+    ctx: ReplyContext,
     message: classify.Inbound,
     found: Intent,
     when: date | None,
@@ -116,9 +118,9 @@ def act(
         return Step("stopped: the contact asked not to be written to")
     if found.intent == "unsubscribe":
         # The rules read a request to stop that the stop words missed: the opt-out wins.
-        unsubscribe.unsubscribe_everywhere(conn, ctx["contact_id"], "asked in a reply")
+        unsubscribe.unsubscribe_everywhere(conn, ctx.contact_id, "asked in a reply")
         return Step("stopped: the contact asked not to be written to")
-    if ctx["campaign_status"] == "completed":
+    if ctx.campaign_status == "completed":
         return Step("none: the campaign is completed")
     if found.intent in ANSWERED:
         return draft_reply(conn, box, ctx, message, found, datetime.now(UTC))
@@ -133,21 +135,21 @@ def act(
 def draft_reply(
     conn: psycopg.Connection,
     box: MailboxToRead,
-    ctx: dict,
+    ctx: ReplyContext,
     message: classify.Inbound,
     found: Intent,
     due: datetime,
 ) -> Step:
     conversation = reply.Conversation(
-        org_name=ctx["org_name"],
-        sender_name=ctx["sender_name"],
-        contact_name=ctx["contact_name"],
-        ours=[(subject or "", body or "") for subject, body in ctx["ours"]],
+        org_name=ctx.org_name,
+        sender_name=ctx.sender_name,
+        contact_name=ctx.contact_name,
+        ours=[(subject or "", body or "") for subject, body in ctx.ours],
         theirs=quotes.new_text(message.body or message.snippet),
         subject=reply.reply_subject(message.subject),
         intent=found.intent,
         language=found.language if found.language in reply.TEMPLATES else "en",
-        instructions=ctx["instructions"],
+        instructions=ctx.instructions,
     )
     drafted = reply.draft(conversation, llm_usable(llm.from_settings()))
     if drafted.llm_failed:
@@ -157,9 +159,9 @@ def draft_reply(
     row = db.fetch_one(
         conn,
         "insert-reply-draft",
-        campaign_id=ctx["campaign_id"],
-        contact_id=ctx["contact_id"],
-        step=ctx["next_order"],
+        campaign_id=ctx.campaign_id,
+        contact_id=ctx.contact_id,
+        step=ctx.next_order,
         subject=drafted.email.subject,
         body=drafted.email.body,
         when=due,
@@ -186,25 +188,25 @@ def threading(message: classify.Inbound) -> tuple[str | None, str | None]:
 
 
 def refer(
-    conn: psycopg.Connection, box: MailboxToRead, ctx: dict, message: classify.Inbound, found: Intent
+    conn: psycopg.Connection, box: MailboxToRead, ctx: ReplyContext, message: classify.Inbound, found: Intent
 ) -> Step:
     """The person the reply points to, when it gives an address at the same company."""
     text = quotes.new_text(message.body or message.snippet)
-    company = company_of(ctx["email"] or message.sender or "")
-    sender = (message.sender or ctx["email"] or "").lower()
+    company = company_of(ctx.email or message.sender or "")
+    sender = (message.sender or ctx.email or "").lower()
     candidates = [
         a.lower().strip(".")
         for a in EMAIL.findall(text)
-        if a.lower() not in (sender, (ctx["email"] or "").lower(), box.email.lower())
+        if a.lower() not in (sender, (ctx.email or "").lower(), box.email.lower())
     ]
     address = next((a for a in candidates if company_of(a) == company), None)
     if address is None:
         return Step("none: the reply names no address at the contact's company")
     referral = {
-        "by": ctx["email"],
-        "by_name": ctx["contact_name"] or ctx["email"],
+        "by": ctx.email,
+        "by_name": ctx.contact_name or ctx.email,
         "inbound_message_fingerprint": message.fingerprint[:300],
-        "campaign_id": str(ctx["campaign_id"]),
+        "campaign_id": str(ctx.campaign_id),
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     contact = db.fetch_one(
@@ -213,14 +215,14 @@ def refer(
         organization_id=box.organization_id,
         email=address,
         name=_name_near(text, address),
-        language=ctx["language_preference"],
-        timezone=ctx["contact_timezone"],
+        language=ctx.language_preference,
+        timezone=ctx.contact_timezone,
         extra=Jsonb({"source": "referral", "referral": referral}),
     )
     if contact is None:  # an upsert answers its row; kept for the type checker
         return Step(f"none: {address} could not be recorded")
     enrolled = db.fetch_one(
-        conn, "enroll-referred-contact", campaign_id=ctx["campaign_id"], contact_id=contact["id"]
+        conn, "enroll-referred-contact", campaign_id=ctx.campaign_id, contact_id=contact["id"]
     )
     if enrolled is None:
         return Step(
@@ -285,11 +287,11 @@ NOT_NAMES = frozenset(
 )
 
 
-def _zone(ctx: dict | None) -> str:
+def _zone(ctx: ReplyContext | None) -> str:
     """The contact's zone, UTC when unknown or not a zone (contacts.timezone is free text)."""
     if ctx is None:
         return "UTC"
-    name = ctx["contact_timezone"] or places.contact_zone(ctx["phone"], ctx["email"], None, None)
+    name = ctx.contact_timezone or places.contact_zone(ctx.phone, ctx.email, None, None)
     try:
         ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):

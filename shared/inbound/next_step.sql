@@ -11,9 +11,9 @@ WHERE id = %(id)s;
 
 -- name: get-reply-context
 -- Who answered, in which campaign, from which organization, and what we wrote them so far.
+-- Returns rows.ReplyContext.
 SELECT ct.id AS contact_id, ct.email, ct.name AS contact_name, ct.timezone AS contact_timezone, ct.phone,
-       ct.language_preference, c.id AS campaign_id, c.instructions, c.default_language, c.ai_settings,
-       c.status AS campaign_status, o.org_name,
+       ct.language_preference, c.id AS campaign_id, c.instructions, c.status AS campaign_status, o.org_name,
        coalesce(m.display_name, c.ai_settings ->> 'sender_name', o.org_name) AS sender_name,
        (SELECT coalesce(max(f.sequence_order), -1) + 1 FROM outreach_flows f
         WHERE f.campaign_id = c.id AND f.contact_id = ct.id) AS next_order,

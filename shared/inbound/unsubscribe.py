@@ -13,6 +13,7 @@ import psycopg
 from shared.core import db
 from shared.core.http import HttpError
 from shared.inbound import tokens
+from shared.inbound.rows import UnsubscribeContext
 
 Scope = Literal["campaign", "all"]
 Event = Literal["reply", "bounce", "complaint"]
@@ -31,38 +32,38 @@ class Outcome:
     canceled: int
 
 
-def context_for(token: str) -> dict:
+def context_for(token: str) -> UnsubscribeContext:
     """The message a token names, with its contact, campaign and organization; 400 otherwise."""
     try:
         flow_id = tokens.verify(token)
     except tokens.InvalidToken:
         raise HttpError(400, "invalid_token", "this unsubscribe link is not valid") from None
     with db.transaction() as conn:
-        ctx = db.fetch_one(conn, "get-unsubscribe-context", flow_id=flow_id)
+        ctx = db.fetch_one(conn, "get-unsubscribe-context", UnsubscribeContext, flow_id=flow_id)
     if ctx is None:
         raise HttpError(400, "invalid_token", "this unsubscribe link names no message")
     return ctx
 
 
-def unsubscribe(ctx: dict, scope: Scope, source: str) -> Outcome:
+def unsubscribe(ctx: UnsubscribeContext, scope: Scope, source: str) -> Outcome:
     with db.transaction() as conn:
         if scope == "campaign":
             changed = db.fetch_one(
                 conn,
                 "unsubscribe-from-campaign",
-                campaign_id=ctx["campaign_id"],
-                contact_id=ctx["contact_id"],
+                campaign_id=ctx.campaign_id,
+                contact_id=ctx.contact_id,
                 reason=f"unsubscribed from this campaign ({source})",
             )
             canceled = db.fetch_all(
                 conn,
                 "cancel-contact-flows",
-                contact_id=ctx["contact_id"],
-                campaign_id=ctx["campaign_id"],
+                contact_id=ctx.contact_id,
+                campaign_id=ctx.campaign_id,
                 reason="canceled: the contact unsubscribed from this campaign",
             )
         else:
-            return unsubscribe_everywhere(conn, ctx["contact_id"], source)
+            return unsubscribe_everywhere(conn, ctx.contact_id, source)
     return Outcome(changed is not None, len(canceled))
 
 

@@ -33,13 +33,14 @@ def page(request: flask.Request) -> flask.Response:
         if exc.status == 400:
             return html(400, pages.invalid_page())
         raise
-    lang = pages.language_of(ctx["language_preference"], ctx["default_language"])
-    # A business written to through its contact form has no address: its site stands for it.
-    masked = unsubscribe.mask(ctx["email"]) if ctx["email"] else ctx["form_site"]
+    lang = pages.language_of(ctx.language_preference, ctx.default_language)
+    # A business written to through its contact form has no address: its site stands for it
+    # (contacts_reachable: a contact has one or the other).
+    masked = unsubscribe.mask(ctx.email) if ctx.email else (ctx.form_site or "")
     if request.method == "GET":
         # A GET never changes anything: mail scanners follow links.
         token = request.args["token"]
-        return html(200, pages.choice_page(lang, token, ctx["org_name"], ctx["public_name"], masked))
+        return html(200, pages.choice_page(lang, token, ctx.org_name, ctx.public_name, masked))
 
     if request.mimetype not in FORM_TYPES:
         raise HttpError(415, "unsupported_media_type", "send the form as application/x-www-form-urlencoded")
@@ -58,9 +59,7 @@ def page(request: flask.Request) -> flask.Response:
     elif form.get("scope") == "all":
         scope, source = "all", "unsubscribe page"
     else:
-        body = pages.choice_page(
-            lang, request.args["token"], ctx["org_name"], ctx["public_name"], masked, "choose"
-        )
+        body = pages.choice_page(lang, request.args["token"], ctx.org_name, ctx.public_name, masked, "choose")
         return html(400, body)
     outcome = unsubscribe.unsubscribe(ctx, scope, source)
     log.info(
@@ -70,7 +69,7 @@ def page(request: flask.Request) -> flask.Response:
             "source": source,
             "changed": outcome.changed,
             "canceled": outcome.canceled,
-            "flow_id": str(ctx["flow_id"]),
+            "flow_id": str(ctx.flow_id),
         },
     )
-    return html(200, pages.done_page(lang, scope, ctx["org_name"], ctx["public_name"], outcome.changed))
+    return html(200, pages.done_page(lang, scope, ctx.org_name, ctx.public_name, outcome.changed))

@@ -2,11 +2,9 @@
 -- with the cancellation of the contact's waiting messages.
 
 -- name: get-unsubscribe-context
+-- Returns rows.UnsubscribeContext.
 SELECT f.id AS flow_id, f.campaign_id, f.contact_id, ct.email, ct.form_site, ct.language_preference,
-       ct.unsubscribe_requested, c.ai_settings ->> 'public_name' AS public_name, c.default_language,
-       o.org_name, o.id AS organization_id,
-       EXISTS (SELECT 1 FROM campaign_unsubscribes u
-               WHERE u.campaign_id = f.campaign_id AND u.contact_id = f.contact_id) AS campaign_unsubscribed
+       c.ai_settings ->> 'public_name' AS public_name, c.default_language, o.org_name
 FROM outreach_flows f
 JOIN contacts ct ON ct.id = f.contact_id
 JOIN campaigns c ON c.id = f.campaign_id
