@@ -22,6 +22,7 @@ from email.utils import parseaddr, parsedate_to_datetime
 import lxml.html
 from flufl.bounce import all_failures
 
+from shared.core import mail_status
 from shared.core.text import one_line
 from shared.inbound import feedback
 from shared.inbound.return_date import return_date
@@ -255,12 +256,35 @@ def _looks_like_bounce(msg: email.message.Message, found: Inbound) -> bool:
 
 
 def _permanent_failures(msg: email.message.Message) -> list[str]:
+    """The addresses a report says failed for good, less those an RFC 3464 report says were
+    refused by policy (our authentication, reputation or content: no fault of the address)."""
     try:
         _, permanent = all_failures(msg)
     except Exception:  # a detector meeting a shape it does not expect
         return []
     addresses = {one_line(a.decode("utf-8", "replace")).strip("<> ").lower() for a in permanent}
+    addresses -= _refused_by_policy(msg)
     return sorted(a for a in addresses if "@" in a and len(a) <= 254)[:20]
+
+
+def _refused_by_policy(msg: email.message.Message) -> set[str]:
+    """Recipients of an RFC 3464 report whose Status is 5.7.x, or 5.0.0 with a 5.7.x code in the
+    remote server's Diagnostic-Code (as some relays write Microsoft's 5.7.515)."""
+    refused: set[str] = set()
+    for part in parts(msg):
+        blocks = part.get_payload() if part.get_content_type() == "message/delivery-status" else None
+        for block in blocks if isinstance(blocks, list) else []:
+            if not isinstance(block, email.message.Message):
+                continue
+            status = mail_status.find(header_text(block, "Status"))
+            if status is None or status.unspecific:
+                status = mail_status.find(header_text(block, "Diagnostic-Code")) or status
+            if status is None or not status.policy:
+                continue
+            for name in ("Final-Recipient", "Original-Recipient"):
+                address = header_text(block, name).partition(";")[2]
+                refused.add(one_line(address).strip().strip("<>").lower())
+    return refused
 
 
 def parts(msg: email.message.Message) -> Iterator[email.message.Message]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from shared.core import mail_status
 from shared.core.config import get_settings
 from shared.sending.errors import Accepted as Accepted
 from shared.sending.errors import AccountRefused as AccountRefused
@@ -241,9 +242,15 @@ def _classify(code: int, reply: bytes, stage: str) -> Outcome:
     text = f"{stage}: {code} {reply.decode(errors='replace')}"[:300]
     if 400 <= code < 500 or code < 200:
         return Temporary(text)
-    # A refused recipient (RCPT, or an enhanced 5.1.x address status) is a hard bounce; other
-    # 5xx answers (sender not allowed, content refused) fail the message without blaming the contact.
-    recipient = stage == "RCPT TO" or bool(re.match(rb"5\.1\.\d", reply.strip()))
+    # A hard bounce is the address's fault: a recipient refused at RCPT, unless the enhanced
+    # status says policy (5.7.x: our sending IP or domain refused, such as Microsoft's 5.7.606), or
+    # an address status (5.1.x, 5.2.1) at any stage. Other refusals (our authentication, such as
+    # 5.7.515 or Gmail's 5.7.26, or the content) fail the message without blaming the contact.
+    status = mail_status.find(reply.decode(errors="replace"))
+    if status is not None and status.policy:
+        recipient = False
+    else:
+        recipient = stage == "RCPT TO" or (status is not None and status.address)
     return Permanent(text, recipient=recipient)
 
 
