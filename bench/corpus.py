@@ -1,7 +1,7 @@
 """Contact extraction measured against other projects' own test cases (crawlee, ekstrakt,
-cloudscraper, linkify, schema.org's examples, libphonenumber-js), read from
-`../shared/corpus/extraction/` beside the checkout (CORPUS_DIR to point elsewhere); nothing of
-the corpus is copied here. Recall and precision per source, emails and phones apart, in two
+cloudscraper, linkify, schema.org's examples, libphonenumber-js), read from a corpus kept
+outside this repository, beside the checkout (CORPUS_DIR to point elsewhere); nothing of the
+corpus is copied here. Recall and precision per source, emails and phones apart, in two
 runs: as written, and with `example.*` rewritten to `acmeco.*` (extract drops example.* on
 purpose, as placeholders). The misses and false positives of the second run are listed.
 

@@ -344,7 +344,8 @@ def table(r: dict) -> str:
     for run_ in r["runs"]:
         lines.append(
             f"| {run_['flows']:,} | {run_['refresh_s']:.0f} s | {run_['minute_refresh_ms']:,.0f} ms"
-            f" | {run_['live']:,} messages, {run_['live'] // 3:,} campaign contacts |"
+            f" | {run_['live']:,} messages, {run_['live'] // 3:,} campaign contacts,"
+            f" {run_['live'] // 100:,} contacts' opt-outs |"
         )
     cpu = r["send_cpu"]
     lines += [

@@ -834,6 +834,10 @@ CREATE FUNCTION private.share_contact_state() RETURNS trigger
     SET search_path TO ''
     AS $$
 BEGIN
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'a contact''s state is changed only under READ COMMITTED (its enrollments keep a copy)'
+      USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
   UPDATE public.campaign_contacts x
   SET contact_unsubscribe_requested = NEW.unsubscribe_requested, contact_reached_status = NEW.reached_status
   WHERE x.contact_id = NEW.id;
@@ -985,6 +989,32 @@ BEGIN
   reason := private.negative_reply_reason(NEW.campaign_id, limits);
   IF reason IS NOT NULL THEN
     UPDATE public.campaigns SET status = 'paused', paused_reason = reason WHERE id = NEW.campaign_id AND status = 'active';
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION private.trip_refusal_breaker() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+DECLARE
+  attempts bigint;
+  refused bigint;
+BEGIN
+  SELECT count(*), count(*) FILTER (WHERE f.refused_by_policy) INTO attempts, refused
+  FROM public.outreach_flows f
+  WHERE f.mailbox_id = NEW.mailbox_id
+    AND (f.status = 'sent' OR (f.status = 'sending' AND f.message_id IS NOT NULL)
+         OR (f.status = 'failed' AND (f.refused_by_policy OR f.status_reason LIKE 'hard bounce:%')))
+    AND coalesce(f.sent_at, f.scheduled_send_time) > now() - interval '7 days';
+  IF attempts >= 20 AND refused::numeric / attempts >= 0.05 THEN
+    UPDATE public.mailboxes
+    SET active = false,
+        paused_reason = format('paused by the circuit breaker: %s messages refused by the receiving servers'' policy'
+                               ' (5.7.x: the sending IP, the domain''s authentication or the content) in %s messages'
+                               ' of the last 7 days (limit 5%%)', refused, attempts)
+    WHERE id = NEW.mailbox_id AND active;
   END IF;
   RETURN NULL;
 END
@@ -1927,6 +1957,7 @@ CREATE TABLE public.outreach_flows (
     change_xid xid8 DEFAULT pg_current_xact_id(),
     in_reply_to text,
     reply_references text,
+    refused_by_policy boolean DEFAULT false NOT NULL,
     CONSTRAINT outreach_flows_attempts_check CHECK ((attempts >= 0)),
     CONSTRAINT outreach_flows_flow_type_check CHECK ((flow_type = ANY (ARRAY['email'::text, 'form_submission'::text, 'reply'::text]))),
     CONSTRAINT outreach_flows_in_reply_to_check CHECK ((length(in_reply_to) <= 300)),
@@ -1934,6 +1965,8 @@ CREATE TABLE public.outreach_flows (
     CONSTRAINT outreach_flows_sequence_order_check CHECK ((sequence_order >= 0)),
     CONSTRAINT outreach_flows_status_check CHECK ((status = ANY (ARRAY['draft'::text, 'scheduled'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'canceled'::text])))
 );
+
+COMMENT ON COLUMN public.outreach_flows.refused_by_policy IS 'Failed because the receiving server refused the sender by policy (SMTP enhanced status 5.7.x), not the address.';
 
 CREATE VIEW public.complaint_rates WITH (security_invoker='true') AS
  WITH delivered AS NOT MATERIALIZED (
@@ -1949,7 +1982,7 @@ CREATE VIEW public.complaint_rates WITH (security_invoker='true') AS
                    FROM public.outreach_flows f
                   WHERE ((f.mailbox_id = m.id) AND (f.status = 'sent'::text) AND (f.sent_at > (now() - '30 days'::interval)))) d)
         ), complained AS NOT MATERIALIZED (
-         SELECT f.organization_id,
+         SELECT m.organization_id,
             f.mailbox_id,
             split_part(m.email, '@'::text, 2) AS domain,
             f.contact_id,
@@ -1958,7 +1991,7 @@ CREATE VIEW public.complaint_rates WITH (security_invoker='true') AS
              JOIN public.outreach_flows f ON ((f.contact_id = ct.id)))
              JOIN public.mailboxes m ON ((m.id = f.mailbox_id)))
           WHERE ((ct.reached_status = 'complained'::text) AND (f.status = 'sent'::text) AND (f.sent_at > (now() - '30 days'::interval)))
-          GROUP BY f.organization_id, f.mailbox_id, m.email, f.contact_id
+          GROUP BY m.organization_id, f.mailbox_id, m.email, f.contact_id
         ), counted AS (
          SELECT 'mailbox'::text AS scope,
             d.organization_id,
@@ -2397,13 +2430,13 @@ CREATE INDEX webhook_deliveries_organization_idx ON public.webhook_deliveries US
 
 CREATE INDEX webhook_endpoints_organization_idx ON public.webhook_endpoints USING btree (organization_id) WHERE active;
 
-CREATE TRIGGER campaign_contacts_copy_contact_state BEFORE INSERT OR UPDATE OF contact_id ON public.campaign_contacts FOR EACH ROW EXECUTE FUNCTION private.copy_contact_state();
-
 CREATE TRIGGER campaign_contacts_forget_tallied AFTER DELETE OR UPDATE OF campaign_id, contact_id, organization_id ON public.campaign_contacts FOR EACH ROW EXECUTE FUNCTION private.forget_tallied_campaign_contact();
 
 CREATE TRIGGER campaign_contacts_same_organization BEFORE INSERT OR UPDATE OF campaign_id, contact_id, organization_id ON public.campaign_contacts FOR EACH ROW EXECUTE FUNCTION public.ensure_same_organization();
 
 CREATE TRIGGER campaign_contacts_stamp_change BEFORE INSERT OR UPDATE ON public.campaign_contacts FOR EACH ROW EXECUTE FUNCTION private.stamp_change();
+
+CREATE TRIGGER campaign_contacts_take_contact_state BEFORE INSERT OR UPDATE OF contact_id, contact_unsubscribe_requested, contact_reached_status ON public.campaign_contacts FOR EACH ROW EXECUTE FUNCTION private.copy_contact_state();
 
 CREATE TRIGGER campaign_contacts_webhook AFTER INSERT ON public.campaign_contacts FOR EACH ROW EXECUTE FUNCTION public.dispatch_webhook('draft_message');
 
@@ -2468,6 +2501,8 @@ CREATE TRIGGER outreach_flows_forget_tallied AFTER DELETE OR UPDATE OF id, campa
 CREATE TRIGGER outreach_flows_same_organization BEFORE INSERT OR UPDATE OF campaign_id, contact_id, organization_id ON public.outreach_flows FOR EACH ROW EXECUTE FUNCTION public.ensure_same_organization();
 
 CREATE TRIGGER outreach_flows_stamp_change BEFORE INSERT OR UPDATE ON public.outreach_flows FOR EACH ROW EXECUTE FUNCTION private.stamp_change();
+
+CREATE TRIGGER outreach_flows_trip_refusal_breaker AFTER UPDATE OF refused_by_policy ON public.outreach_flows FOR EACH ROW WHEN ((new.refused_by_policy AND (NOT old.refused_by_policy) AND (new.mailbox_id IS NOT NULL))) EXECUTE FUNCTION private.trip_refusal_breaker();
 
 CREATE TRIGGER scrape_results_organization BEFORE INSERT OR UPDATE OF search_task_id, organization_id ON public.scrape_results FOR EACH ROW EXECUTE FUNCTION private.scrape_result_organization();
 
@@ -2853,6 +2888,8 @@ REVOKE ALL ON FUNCTION private.track_sender_domain() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.trip_breakers() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.trip_negative_reply_breaker() FROM PUBLIC;
+
+REVOKE ALL ON FUNCTION private.trip_refusal_breaker() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.unknown_key(value jsonb, known text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.unknown_key(value jsonb, known text[]) TO authenticated;

@@ -19,6 +19,7 @@ from local.run import free_port
 class Behaviour:
     """Scripted answers: each list is consumed one entry per command; empty means '250'."""
 
+    mail_from: str = ""  # the reply to every MAIL FROM when set, else 250
     rcpt: dict[str, str] = field(default_factory=dict)  # address -> reply for that recipient
     data_replies: list[str] = field(default_factory=list)
     drop_after_data: int = 0  # drop the connection instead of answering DATA this many times
@@ -38,6 +39,8 @@ class Recorder:
 
     async def handle_MAIL(self, server, session, envelope, address, options):
         await self._pause()
+        if self.behaviour.mail_from:
+            return self.behaviour.mail_from
         envelope.mail_from = address
         return "250 OK"
 

@@ -16,9 +16,8 @@ ORDER BY o.org_name, m.organization_id;
 
 -- name: console_campaigns
 -- The organization's campaigns, newest first, before the cursor: what they are and why they
--- paused. Their figures come one campaign at a time (console_campaign_figures): counting a
--- campaign's messages costs about 1 ms per thousand, so the list answers at once and each row
--- fills in as its count arrives.
+-- paused. Their figures come one campaign at a time (console_campaign_figures), so the list
+-- answers at once and each row fills in as its figures arrive.
 SELECT c.id AS campaign_id, c.campaign_name, c.status, c.paused_reason, c.created_at
 FROM public.campaigns c
 WHERE c.organization_id = %(org)s AND (c.created_at, c.id) < (%(before_at)s, %(before_id)s)
@@ -26,7 +25,8 @@ ORDER BY c.created_at DESC, c.id DESC
 LIMIT %(limit)s;
 
 -- name: console_campaign_figures
--- One campaign's figures: campaign_stats (each table read once from indexes) and
+-- One campaign's figures: campaign_stats (the stats' rollup plus the rows changed since its last
+-- refresh, migrations …0300 and …1100; the small tables read once from indexes) and
 -- campaign_reply_stats (migration …0400): people's replies by intent and the reply rate, which
 -- counts contacts who answered in their own words (not an automatic reply, not a delivery
 -- report) per first message sent. replies_by_intent is the one place the inbox's classification

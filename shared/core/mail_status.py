@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# Not inside a longer dotted number: "[192.0.2.1]" in a reply is an address, not a status.
-ENHANCED = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
+# Not inside a longer dotted number: "[192.0.2.1]" in a reply is an address, not a status. A
+# period ending the sentence after it is no part of one.
+ENHANCED = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?!\d|\.\d)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,8 +22,9 @@ class Status:
 
     @property
     def address(self) -> bool:
-        """X.1.X (the address: no such mailbox, no such domain) or X.2.1 (mailbox disabled)."""
-        return self.subject == 1 or (self.subject, self.detail) == (2, 1)
+        """X.1.X (the address: no such mailbox, no such domain) or X.2.1 (mailbox disabled); not
+        X.1.7 and X.1.8, which are about the sender's own address."""
+        return (self.subject == 1 and self.detail not in (7, 8)) or (self.subject, self.detail) == (2, 1)
 
     @property
     def policy(self) -> bool:

@@ -273,7 +273,7 @@ def _refused_by_policy(msg: email.message.Message) -> set[str]:
     refused: set[str] = set()
     for part in parts(msg):
         blocks = part.get_payload() if part.get_content_type() == "message/delivery-status" else None
-        for block in blocks if isinstance(blocks, list) else []:
+        for block in blocks[:MAX_PARTS] if isinstance(blocks, list) else []:
             if not isinstance(block, email.message.Message):
                 continue
             status = mail_status.find(header_text(block, "Status"))
@@ -283,7 +283,7 @@ def _refused_by_policy(msg: email.message.Message) -> set[str]:
                 continue
             for name in ("Final-Recipient", "Original-Recipient"):
                 address = header_text(block, name).partition(";")[2]
-                refused.add(one_line(address).strip().strip("<>").lower())
+                refused.add(one_line(address).strip("<> ").lower())  # as _permanent_failures writes it
     return refused
 
 

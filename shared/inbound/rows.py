@@ -1,6 +1,6 @@
 """inbound's rows, as the statements of replies.sql, next_step.sql and unsubscribes.sql return
-them (built by db.fetch_one with the class). A field added here is a column to add to the statement's select list: a mismatch fails
-at the first row (TypeError)."""
+them (built by db.fetch_one with the class). A field added here is a column to add to the
+statement's select list: a mismatch fails at the first row (TypeError)."""
 
 from __future__ import annotations
 

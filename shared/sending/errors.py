@@ -9,6 +9,7 @@ answered, the outcome is `Unknown`, and the message is never sent again.
     Outcome = Accepted | Temporary | Permanent | Unknown
     Temporary(account=True)   the sending account itself cannot be used: its messages wait
     Permanent(recipient=True) the address was refused: a hard bounce
+    Permanent(policy=True)    the sender was refused by policy (5.7.x): not the address's fault
 
 The exceptions:
 
@@ -40,10 +41,13 @@ class Temporary:
 @dataclass(frozen=True)
 class Permanent:
     """Refused for good (SMTP 5xx such as 550 5.1.1, SES rejection). `recipient`: the address
-    itself was refused, a hard bounce."""
+    itself was refused, a hard bounce. `policy`: the receiving server refused the sender (an
+    enhanced status 5.7.x: its IP, its domain's authentication, its content), which counts
+    toward the mailbox's circuit breaker."""
 
     reason: str
     recipient: bool = False
+    policy: bool = False
 
 
 @dataclass(frozen=True)

@@ -243,14 +243,14 @@ def _classify(code: int, reply: bytes, stage: str) -> Outcome:
     if 400 <= code < 500 or code < 200:
         return Temporary(text)
     # A hard bounce is the address's fault: a recipient refused at RCPT, unless the enhanced
-    # status says policy (5.7.x: our sending IP or domain refused, such as Microsoft's 5.7.606), or
-    # an address status (5.1.x, 5.2.1) at any stage. Other refusals (our authentication, such as
-    # 5.7.515 or Gmail's 5.7.26, or the content) fail the message without blaming the contact.
+    # status says policy, or an address status (5.1.x, 5.2.1) after it. A policy refusal (5.7.x:
+    # our sending IP, such as Microsoft's 5.7.606, our domain's authentication, 5.7.515 or
+    # Gmail's 5.7.26, our content) and anything refused at MAIL FROM (our own address) fail the
+    # message without blaming the contact.
     status = mail_status.find(reply.decode(errors="replace"))
     if status is not None and status.policy:
-        recipient = False
-    else:
-        recipient = stage == "RCPT TO" or (status is not None and status.address)
+        return Permanent(text, policy=True)
+    recipient = stage == "RCPT TO" or (stage != "MAIL FROM" and status is not None and status.address)
     return Permanent(text, recipient=recipient)
 
 

@@ -209,6 +209,7 @@ class _Worker:
                     id=flow_id,
                     attempts=ctx.attempts,
                     reason=f"not sendable: {exc}"[:300],
+                    policy=False,
                 )
                 return "failed"
             self.batch.limiter.wait()
@@ -328,6 +329,8 @@ def _failure(outcome: mailer.Outcome, attempts: int = 0) -> str:
             return f"gave up after {attempts} attempts: {reason}"
         case mailer.Permanent(reason=reason, recipient=True):
             return f"hard bounce: {reason}"
+        case mailer.Permanent(reason=reason, policy=True):
+            return f"refused by policy: {reason}"
         case mailer.Permanent(reason=reason):
             return f"refused: {reason}"
         case mailer.Unknown(reason=reason):
@@ -351,7 +354,8 @@ def _record(conn: psycopg.Connection, ctx: SendContext, outcome: mailer.Outcome)
         return "deferred"
     failure = _failure(outcome, attempts)
     with conn.transaction():
-        db.fetch_one(conn, "mark-failed", id=flow_id, attempts=attempts, reason=failure)
+        policy = isinstance(outcome, mailer.Permanent) and outcome.policy
+        db.fetch_one(conn, "mark-failed", id=flow_id, attempts=attempts, reason=failure, policy=policy)
         if isinstance(outcome, mailer.Permanent) and outcome.recipient:
             db.fetch_one(conn, "mark-contact-bounced", id=flow_id, reason=failure)
             db.fetch_all(

@@ -255,8 +255,10 @@ WHERE id = %(id)s AND status = 'sending' AND attempts = %(attempts)s
 RETURNING id;
 
 -- name: mark-failed
+-- refused_by_policy: the receiving server refused the sender (5.7.x), which counts toward the
+-- mailbox's circuit breaker (migration …1300).
 UPDATE outreach_flows
-SET status = 'failed', status_reason = %(reason)s, lease_expires_at = NULL
+SET status = 'failed', status_reason = %(reason)s, lease_expires_at = NULL, refused_by_policy = %(policy)s
 WHERE id = %(id)s AND status = 'sending' AND attempts = %(attempts)s
 RETURNING id;
 

@@ -4,10 +4,17 @@
 -- unsubscribed_everywhere, bounced_or_complained and complaints count a campaign's enrollments
 -- by the state of their contact. Each enrollment now carries a copy of that state
 -- (contact_unsubscribe_requested, contact_reached_status), kept by two triggers:
---   * on enrollment, the contact's state is copied (under a share lock on the contact, so a
---     change of the contact committing meanwhile is either seen here or sees this row);
---   * when a contact's state changes, its enrollments are updated with it.
--- Both run on rare paths (enrolling, an opt-out, a reply, a bounce), never for a message sent.
+--   * whenever an enrollment is written with a contact or a copy (inserted, its contact_id or its
+--     copy updated), the contact's state is read into it, under a share lock on the contact, so
+--     a change of the contact committing meanwhile is either seen here or sees this row; a copy
+--     written by hand is read again, never kept;
+--   * when a contact's state changes, its enrollments are updated with it. That update must see
+--     every enrollment committed before it, so it refuses to run in a transaction whose snapshot
+--     is older than the statement (REPEATABLE READ or SERIALIZABLE): PostgREST and every
+--     function here use READ COMMITTED.
+-- Both run on rare paths (enrolling, an opt-out, a reply, a bounce, a complaint), never for a
+-- message sent. A bulk load with session_replication_role = replica skips triggers: it must
+-- write the copy itself (bench/rls.py does).
 -- An enrollment so updated gets a new change stamp, so the existing tally and rollup of
 -- campaign_contacts count it by the contact's state as they count it by its own status: exact at
 -- every moment, with no second way of counting.
@@ -42,13 +49,20 @@ BEGIN
   RETURN NEW;
 END
 $$;
-CREATE TRIGGER campaign_contacts_copy_contact_state
-  BEFORE INSERT OR UPDATE OF contact_id ON public.campaign_contacts
+-- Named to fire after campaign_contacts_same_organization (BEFORE triggers run by name): a
+-- contact of another organization is refused before it is read or locked.
+CREATE TRIGGER campaign_contacts_take_contact_state
+  BEFORE INSERT OR UPDATE OF contact_id, contact_unsubscribe_requested, contact_reached_status
+  ON public.campaign_contacts
   FOR EACH ROW EXECUTE FUNCTION private.copy_contact_state();
 
 CREATE FUNCTION private.share_contact_state() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
 BEGIN
+  IF current_setting('transaction_isolation') <> 'read committed' THEN
+    RAISE EXCEPTION 'a contact''s state is changed only under READ COMMITTED (its enrollments keep a copy)'
+      USING ERRCODE = 'object_not_in_prerequisite_state';
+  END IF;
   UPDATE public.campaign_contacts x
   SET contact_unsubscribe_requested = NEW.unsubscribe_requested, contact_reached_status = NEW.reached_status
   WHERE x.contact_id = NEW.id;

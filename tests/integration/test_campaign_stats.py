@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 
 import psycopg
 import pytest
@@ -409,7 +410,18 @@ def contact_state_on_enrollments(conn, contact):
     ).fetchall()
 
 
-def test_an_enrollment_waits_for_its_contacts_opt_out_and_copies_it(conn, other):
+def waits_for_a_lock(database_url, pid) -> bool:
+    """Whether the backend pid comes to wait for a lock (within 10 s)."""
+    with psycopg.connect(database_url, autocommit=True) as watcher:
+        for _ in range(200):
+            state = watcher.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,))
+            if state.fetchone() == ("Lock",):
+                return True
+            time.sleep(0.05)
+    return False
+
+
+def test_an_enrollment_waits_for_its_contacts_opt_out_and_copies_it(conn, other, database_url):
     """A contact's opt-out still open when the contact is enrolled: the enrollment waits for it
     and copies the state it commits (without the lock it would copy the state before, and the
     opt-out, not seeing the new enrollment, would leave it so)."""
@@ -418,8 +430,7 @@ def test_an_enrollment_waits_for_its_contacts_opt_out_and_copies_it(conn, other)
     other.execute("UPDATE contacts SET unsubscribe_requested = true WHERE id = %s", (contact,))
     enrolled = threading.Thread(target=f.link, args=(conn, campaign, contact))
     enrolled.start()
-    enrolled.join(0.5)
-    assert enrolled.is_alive()  # waiting for the contact's row
+    assert waits_for_a_lock(database_url, conn.info.backend_pid)  # for the contact's row
     other.commit()
     enrolled.join(10)
     assert contact_state_on_enrollments(conn, contact) == [(True, "pending")]
@@ -432,16 +443,36 @@ def test_an_opt_out_waits_for_an_enrollment_of_its_contact_and_reaches_it(conn, 
     org, campaign, _ = f.prospect(conn)
     contact = f.contact(conn, org)
     f.link(other, campaign, contact)  # not committed: holds the contact's row shared
-
-    def opt_out():
-        with psycopg.connect(database_url, autocommit=True) as third:
-            third.execute("UPDATE contacts SET reached_status = 'bounced' WHERE id = %s", (contact,))
-
-    opting_out = threading.Thread(target=opt_out)
-    opting_out.start()
-    opting_out.join(0.5)
-    assert opting_out.is_alive()
-    other.commit()
-    opting_out.join(10)
+    with psycopg.connect(database_url, autocommit=True) as third:
+        opting_out = threading.Thread(
+            target=third.execute,
+            args=("UPDATE contacts SET reached_status = 'bounced' WHERE id = %s", (contact,)),
+        )
+        opting_out.start()
+        assert waits_for_a_lock(database_url, third.info.backend_pid)
+        other.commit()
+        opting_out.join(10)
     assert contact_state_on_enrollments(conn, contact) == [(False, "bounced")]
     assert opted_out(conn, org, counted=False) == {campaign: (0, 1, 0)}
+
+
+def test_a_copy_written_by_hand_is_read_again_and_a_snapshot_older_than_its_statement_is_refused(
+    conn, database_url
+):
+    """The copy always comes from the contact: an UPDATE that writes it is overruled. A
+    contact's change in a REPEATABLE READ transaction, whose snapshot could miss an enrollment
+    committed since, is refused."""
+    org, campaign, contact = f.prospect(conn)
+    conn.execute(
+        "UPDATE campaign_contacts SET contact_reached_status = 'complained', contact_unsubscribe_requested = true"
+        " WHERE contact_id = %s",
+        (contact,),
+    )
+    assert contact_state_on_enrollments(conn, contact) == [(False, "pending")]
+    with psycopg.connect(database_url) as snapshot:
+        snapshot.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState):
+            snapshot.execute("UPDATE contacts SET reached_status = 'bounced' WHERE id = %s", (contact,))
+    assert conn.execute("SELECT reached_status FROM contacts WHERE id = %s", (contact,)).fetchone() == (
+        "pending",
+    )

@@ -241,6 +241,43 @@ def test_a_mailbox_whose_addresses_bounce_pauses_itself(conn):
     }
 
 
+def test_a_mailbox_whose_messages_are_refused_by_policy_pauses_itself(conn):
+    """Receiving servers refusing the sender (5.7.x: a banned IP, failing authentication) blame
+    no contact, and a run of them pauses the mailbox as hard bounces do."""
+    org = f.org(conn)
+    box = conn.execute(
+        "SELECT public.add_mailbox(%s, 'ana@team.example', 'smtp://u:p@smtp.team.example:587')", (org,)
+    ).fetchone()[0]
+    campaign = f.campaign(conn, org, ai_settings={**ALWAYS_OPEN, "breaker": {"min_sent": 1000}})
+    flows = [
+        f.flow(conn, campaign, f.contact(conn, org), status="sent", sent_at=datetime.now(UTC), mailbox_id=box)
+        for _ in range(40)
+    ]
+
+    def refused(flow):
+        conn.execute(
+            "UPDATE outreach_flows SET status = 'failed', refused_by_policy = true,"
+            " status_reason = 'refused by policy: end of DATA: 550 5.7.515 Access denied' WHERE id = %s",
+            (flow,),
+        )
+
+    refused(flows[0])
+    assert conn.execute("SELECT active FROM mailboxes WHERE id = %s", (box,)).fetchone() == (True,)
+    refused(flows[1])
+    active, reason = conn.execute(
+        "SELECT active, paused_reason FROM mailboxes WHERE id = %s", (box,)
+    ).fetchone()
+    assert (
+        not active
+        and "2 messages refused by the receiving servers' policy" in reason
+        and "40 messages" in reason
+    )
+    assert conn.execute("SELECT status FROM campaigns WHERE id = %s", (campaign,)).fetchone() == ("active",)
+    assert conn.execute(
+        "SELECT count(*) FROM contacts WHERE organization_id = %s AND reached_status <> 'pending'", (org,)
+    ).fetchone() == (0,)
+
+
 # --- 3. checked addresses ---
 
 ZONE = """

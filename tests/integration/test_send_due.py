@@ -210,38 +210,50 @@ def test_sender_refused_is_not_blamed_on_the_contact(conn, smtp):
 
 
 @pytest.mark.parametrize(
-    ("stage", "answer", "bounced"),
+    ("stage", "answer", "outcome"),
     [
         # Our sending IP refused at RCPT (Microsoft): policy, not the address.
-        ("rcpt", "550 5.7.606 Access denied, banned sending IP [192.0.2.1]", False),
+        ("rcpt", "550 5.7.606 Access denied, banned sending IP [192.0.2.1]", "refused by policy"),
         # Our sending domain's authentication (Microsoft, Gmail): not the address.
         (
             "data",
             "550 5.7.515 Access denied, sending domain team.example does not meet the required"
             " authentication level",
-            False,
+            "refused by policy",
         ),
-        ("data", "550 5.7.26 This mail has been blocked because the sender is unauthenticated.", False),
+        (
+            "data",
+            "550 5.7.26 This mail has been blocked because the sender is unauthenticated.",
+            "refused by policy",
+        ),
+        # Our own address refused (5.1.8 is the sender's): not the contact's.
+        ("mail", "553 5.1.8 <ana@team.example>: Sender address rejected: Domain not found", "refused"),
         # The address itself, answered after the data: a hard bounce.
-        ("data", "550 5.2.1 The email account that you tried to reach is disabled", True),
+        ("data", "550 5.2.1 The email account that you tried to reach is disabled", "hard bounce"),
         # Refused at RCPT without an enhanced code: the address, as before.
-        ("rcpt", "550 No such user here", True),
+        ("rcpt", "550 No such user here", "hard bounce"),
     ],
 )
-def test_a_refusal_blames_the_contact_only_when_it_names_the_address(conn, smtp, stage, answer, bounced):
+def test_a_refusal_blames_the_contact_only_when_it_names_the_address(conn, smtp, stage, answer, outcome):
     _, campaign_id, contact_id = prospect(conn)
     address = conn.execute("SELECT email FROM contacts WHERE id = %s", (contact_id,)).fetchone()[0]
     if stage == "rcpt":
         smtp.behaviour.rcpt[address] = answer
+    elif stage == "mail":
+        smtp.behaviour.mail_from = answer
     else:
         smtp.behaviour.data_replies = [answer]
     flow_id = f.flow(conn, campaign_id, contact_id)
     assert sender.run()["failed"] == 1
     state, reason = status(conn, flow_id)[:2]
     assert state == "failed" and answer.split(" ", 1)[1][:20] in reason
-    assert reason.startswith("hard bounce" if bounced else "refused")
+    assert reason.split(":")[0] == outcome
+    policy = conn.execute(
+        "SELECT refused_by_policy FROM outreach_flows WHERE id = %s", (flow_id,)
+    ).fetchone()[0]
+    assert policy == (outcome == "refused by policy")
     reached = conn.execute("SELECT reached_status FROM contacts WHERE id = %s", (contact_id,)).fetchone()[0]
-    assert reached == ("bounced" if bounced else "pending")
+    assert reached == ("bounced" if outcome == "hard bounce" else "pending")
 
 
 def test_connection_lost_after_data_is_outcome_unknown_and_never_resent(conn, smtp):
