@@ -91,6 +91,8 @@ class Inbound:
     snippet: str = ""
     return_date: date | None = None
     bounced: list[str] = field(default_factory=list)  # addresses that failed for good
+    # A report whose failures blame the sender, not the addresses: refused by policy (5.7.x).
+    refused_by_policy: bool = False
     feedback: feedback.Report | None = None  # a complaint feedback report (ARF)
     body: str = ""  # the whole text part, quoted history included (next_step.py reads its new text)
 
@@ -128,10 +130,12 @@ def _read(msg: email.message.Message, raw: bytes, today: date, body: bool = True
         found.kind = "complaint"
         return found
     if _looks_like_bounce(msg, found):
-        permanent = _permanent_failures(msg)
-        if permanent:
+        blamed, refused = _permanent_failures(msg)
+        if blamed or refused:
             found.kind = "bounce"
-            found.bounced = permanent
+            # Addresses that failed first: a report that blames some is about them.
+            found.bounced = blamed or refused
+            found.refused_by_policy = not blamed
             # The message that failed, as the report returns it: what makes a report believable.
             found.quoted = _reported_message_ids(msg, raw) if body else []
         return found
@@ -255,16 +259,21 @@ def _looks_like_bounce(msg: email.message.Message, found: Inbound) -> bool:
     )
 
 
-def _permanent_failures(msg: email.message.Message) -> list[str]:
-    """The addresses a report says failed for good, less those an RFC 3464 report says were
-    refused by policy (our authentication, reputation or content: no fault of the address)."""
+def _permanent_failures(msg: email.message.Message) -> tuple[list[str], list[str]]:
+    """The addresses a report says failed for good, as (blamed, refused): refused are those an
+    RFC 3464 report says were refused by policy (our authentication, reputation or content: no
+    fault of the address), blamed the others."""
     try:
         _, permanent = all_failures(msg)
     except Exception:  # a detector meeting a shape it does not expect
-        return []
+        return [], []
     addresses = {one_line(a.decode("utf-8", "replace")).strip("<> ").lower() for a in permanent}
-    addresses -= _refused_by_policy(msg)
-    return sorted(a for a in addresses if "@" in a and len(a) <= 254)[:20]
+    refused = _refused_by_policy(msg)
+    return _addresses(addresses - refused), _addresses(addresses & refused)
+
+
+def _addresses(found: set[str]) -> list[str]:
+    return sorted(a for a in found if "@" in a and len(a) <= 254)[:20]
 
 
 def _refused_by_policy(msg: email.message.Message) -> set[str]:

@@ -136,3 +136,11 @@ FROM next n
 WHERE f.contact_id = %(contact_id)s AND f.status = 'scheduled' AND f.campaign_id = n.campaign_id
   AND n.first < n.back
 RETURNING f.id;
+
+-- name: mark-refused-by-policy
+-- A delivery report saying the receiving server refused the sender by policy (5.7.x) for a
+-- message we recorded as sent: it failed, no address is blamed, and the mark feeds the mailbox's
+-- circuit breaker (migration …1300).
+UPDATE outreach_flows
+SET status = 'failed', refused_by_policy = true, status_reason = %(reason)s
+WHERE id = %(id)s AND status = 'sent';

@@ -304,6 +304,15 @@ def handle(conn: psycopg.Connection, box: MailboxToRead, message: classify.Inbou
         on_reply(conn, box, message, match, inbound_id)
     elif message.kind == "stop_request":
         unsubscribe.unsubscribe_everywhere(conn, match.contact_id, "asked in a reply")
+    elif message.kind == "bounce" and message.refused_by_policy:
+        # Not delivered, and not the address's fault: the message fails with the mark that feeds
+        # the mailbox's circuit breaker; the contact is left alone.
+        db.execute(
+            conn,
+            "mark-refused-by-policy",
+            id=match.flow_id,
+            reason=f"refused by policy: a delivery report for {match.address} (5.7.x)"[:300],
+        )
     elif message.kind == "bounce":
         unsubscribe.apply_event(conn, match.contact_id, "bounce", f"bounce report for {match.address}"[:300])
     elif message.return_date:

@@ -194,6 +194,30 @@ def test_a_bounce_report_marks_the_address_bounced(team):
     assert team.inbound()[0][4] == contact["email"]
 
 
+def test_a_report_of_a_refusal_by_policy_fails_the_message_and_blames_no_one(team):
+    """Microsoft's 5.7.515, relayed back as a delivery report: our domain's authentication was
+    refused, not the address. The message failed (marked for the mailbox's circuit breaker);
+    the contact and their next messages are untouched."""
+    contact = team.contact_with_sent_first_message()
+    report = (
+        bounce_report(contact)
+        .replace(b"Status: 5.1.1", b"Status: 5.7.515")
+        .replace(
+            f"550 5.1.1 <{contact['email']}>: Recipient address rejected".encode(),
+            b"550 5.7.515 Access denied, sending domain team.example does not meet the required authentication level",
+        )
+    )
+    team.deliver(report)
+    assert sync.run()["bounce"] == 1
+    assert team.contact_state(contact) == "pending"
+    assert all(row[0] == "scheduled" for row in team.waiting(contact))
+    state, policy, reason = team.conn.execute(
+        "SELECT status, refused_by_policy, status_reason FROM outreach_flows WHERE id = %s",
+        (contact["first"],),
+    ).fetchone()
+    assert (state, policy) == ("failed", True) and reason.startswith("refused by policy")
+
+
 def test_a_reply_asking_to_stop_unsubscribes_from_the_whole_organization(team):
     contact = team.contact_with_sent_first_message()
     team.deliver(reply(contact, "Please remove me from your list."))

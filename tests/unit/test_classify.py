@@ -188,18 +188,21 @@ def test_thousands_of_nested_parts_are_read_by_their_headers():
 
 def test_a_refusal_by_policy_is_no_bounce_of_the_address():
     """Microsoft's 5.7.515 (our sending domain's authentication) or Gmail's 5.7.26 blames us, not
-    the address: such a report marks no one bounced, whether the Status says 5.7.x or only
-    5.0.0 beside the remote server's own code."""
+    the address: such a report is read as refused by policy, whether the Status says 5.7.x or
+    only 5.0.0 beside the remote server's own code."""
     outlook = DSN.replace(b"Status: 5.1.1", b"Status: 5.7.515").replace(
         b"550 5.1.1 <gone@greenleaf.example>: Recipient address rejected",
         b"550 5.7.515 Access denied, sending domain team.example does not meet the required authentication level",
     )
-    assert classify.read(outlook, TODAY).kind == "other"
+    found = classify.read(outlook, TODAY)
+    assert found.kind == "bounce" and found.refused_by_policy and found.bounced == ["gone@greenleaf.example"]
+    assert found.quoted == ["<ours-9@team.example>"]
     relayed = DSN.replace(b"Status: 5.1.1", b"Status: 5.0.0").replace(
         b"550 5.1.1 <gone@greenleaf.example>: Recipient address rejected",
         b"550-5.7.26 This mail has been blocked because the sender is unauthenticated.",
     )
-    assert classify.read(relayed, TODAY).kind == "other"
+    assert classify.read(relayed, TODAY).refused_by_policy
+    assert not classify.read(DSN, TODAY).refused_by_policy
 
 
 def test_a_report_bounces_only_the_addresses_it_blames():
@@ -210,7 +213,9 @@ def test_a_report_bounces_only_the_addresses_it_blames():
         b"Diagnostic-Code: smtp; 550 5.7.1 Service unavailable, client host [192.0.2.1] blocked\r\n",
     )
     found = classify.read(two, TODAY)
-    assert found.kind == "bounce" and found.bounced == ["gone@greenleaf.example"]
+    assert (
+        found.kind == "bounce" and found.bounced == ["gone@greenleaf.example"] and not found.refused_by_policy
+    )
 
 
 def test_a_delay_report_is_not_a_bounce():
