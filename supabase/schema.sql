@@ -999,15 +999,13 @@ CREATE FUNCTION private.trip_refusal_breaker() RETURNS trigger
     SET search_path TO ''
     AS $$
 DECLARE
-  attempts bigint;
-  refused bigint;
+  attempts bigint := (SELECT r.attempts FROM private.recent_attempts(NULL, NEW.mailbox_id) r);
+  refused bigint := (
+    SELECT count(*) FROM public.outreach_flows f
+    WHERE f.mailbox_id = NEW.mailbox_id AND f.status = 'failed' AND f.refused_by_policy
+      AND coalesce(f.sent_at, f.scheduled_send_time) > now() - interval '7 days');
 BEGIN
-  SELECT count(*), count(*) FILTER (WHERE f.refused_by_policy) INTO attempts, refused
-  FROM public.outreach_flows f
-  WHERE f.mailbox_id = NEW.mailbox_id
-    AND (f.status = 'sent' OR (f.status = 'sending' AND f.message_id IS NOT NULL)
-         OR (f.status = 'failed' AND (f.refused_by_policy OR f.status_reason LIKE 'hard bounce:%')))
-    AND coalesce(f.sent_at, f.scheduled_send_time) > now() - interval '7 days';
+  attempts := attempts + refused;
   IF attempts >= 20 AND refused::numeric / attempts >= 0.05 THEN
     UPDATE public.mailboxes
     SET active = false,

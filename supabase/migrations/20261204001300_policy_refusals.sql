@@ -11,18 +11,18 @@ ALTER TABLE public.outreach_flows ADD COLUMN refused_by_policy boolean NOT NULL 
 COMMENT ON COLUMN public.outreach_flows.refused_by_policy IS
   'Failed because the receiving server refused the sender by policy (SMTP enhanced status 5.7.x), not the address.';
 
+-- The mailbox's attempts are private.recent_attempts' (sent, being sent, hard bounces), plus the
+-- refusals themselves, which that function does not count.
 CREATE FUNCTION private.trip_refusal_breaker() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = '' AS $$
 DECLARE
-  attempts bigint;
-  refused bigint;
+  attempts bigint := (SELECT r.attempts FROM private.recent_attempts(NULL, NEW.mailbox_id) r);
+  refused bigint := (
+    SELECT count(*) FROM public.outreach_flows f
+    WHERE f.mailbox_id = NEW.mailbox_id AND f.status = 'failed' AND f.refused_by_policy
+      AND coalesce(f.sent_at, f.scheduled_send_time) > now() - interval '7 days');
 BEGIN
-  SELECT count(*), count(*) FILTER (WHERE f.refused_by_policy) INTO attempts, refused
-  FROM public.outreach_flows f
-  WHERE f.mailbox_id = NEW.mailbox_id
-    AND (f.status = 'sent' OR (f.status = 'sending' AND f.message_id IS NOT NULL)
-         OR (f.status = 'failed' AND (f.refused_by_policy OR f.status_reason LIKE 'hard bounce:%')))
-    AND coalesce(f.sent_at, f.scheduled_send_time) > now() - interval '7 days';
+  attempts := attempts + refused;
   IF attempts >= 20 AND refused::numeric / attempts >= 0.05 THEN
     UPDATE public.mailboxes
     SET active = false,
